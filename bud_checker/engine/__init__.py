@@ -1,0 +1,1 @@
+"""The rules engine: situation -> verdict. No Flask, no database."""

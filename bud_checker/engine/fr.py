@@ -1,0 +1,31 @@
+"""French formatting of dates, amounts and percentages for explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+        "novembre", "décembre")
+
+
+def date_fr(date: dt.date) -> str:
+    """2019-05-01 -> «1er mai 2019»."""
+    day = "1er" if date.day == 1 else str(date.day)
+    return f"{day} {MOIS[date.month - 1]} {date.year}"
+
+
+def nombre_fr(value: float) -> str:
+    """12500000 -> «12 500 000»; 37.5 -> «37,5»."""
+    if float(value).is_integer():
+        text = f"{int(value):,}".replace(",", "\u202f")
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def euros(value: float) -> str:
+    return f"{nombre_fr(value)}\u00a0€"
+
+
+def pct(value: float) -> str:
+    return f"{nombre_fr(value)}\u00a0%"

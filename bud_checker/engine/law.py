@@ -1,0 +1,329 @@
+"""The law as data: loads `rules/` and answers «which value was in force on this date?».
+
+Nothing legal is written here: every date, rate, duration and threshold comes from the YAML files of
+`rules/`, each value with the date from which it applies, its references and its confidence tag
+(V = read in an official text, S = secondary source, U = unverified).
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # the C loader is ten times faster; fall back to pure Python where libyaml is absent
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+CONFIANCES = ("V", "S", "U")
+
+
+def rules_dir() -> Path:
+    """The `rules/` directory: `BUD_RULES_DIR` if set, else the one beside the package."""
+    override = os.environ.get("BUD_RULES_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent.parent / "rules"
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_Loader)
+
+
+class RulesError(Exception):
+    """`rules/` is malformed: raised at load time, never while evaluating a situation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One legal source, as cited next to a result: what, which version, where."""
+
+    texte: str
+    version: str | None
+    url: str
+    confiance: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"texte": self.texte, "version": self.version, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An entry of rules/references.yaml."""
+
+    id: str
+    texte: str
+    url: str
+    confiance: str
+    url_version: str | None = None
+
+    def cite(self, precision: str | None = None, version: str | None = None) -> Reference:
+        texte = f"{self.texte}, {precision}" if precision else self.texte
+        url = self.url_version.format(date=version) if (self.url_version and version) else self.url
+        return Reference(texte=texte, version=version, url=url, confiance=self.confiance)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A pointer from a rule to a source, with the paragraph and the version it cites."""
+
+    source: Source
+    precision: str | None = None
+    version: str | None = None
+
+    def reference(self, version: str | None = None) -> Reference:
+        """The reference, pinned to `version` when the citation does not fix one itself."""
+        return self.source.cite(self.precision, self.version or version)
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterValue:
+    depuis: dt.date
+    valeur: Any
+    confiance: str
+    citations: tuple[Citation, ...]
+
+    def references(self) -> list[Reference]:
+        return [c.reference() for c in self.citations]
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A dated legal value: the value in force on a date is the last one whose `depuis` is not after it."""
+
+    id: str
+    libelle: str
+    unite: str
+    description: str | None
+    valeurs: tuple[ParameterValue, ...]
+    fichier: str
+    par_annee_d_imposition: bool = False
+    _starts: tuple[dt.date, ...] = field(default=(), repr=False)
+
+    def at(self, date: dt.date) -> ParameterValue | None:
+        """The value in force on `date`, or None before the first one."""
+        index = bisect.bisect_right(self._starts, date) - 1
+        return self.valeurs[index] if index >= 0 else None
+
+    def first(self) -> ParameterValue:
+        return self.valeurs[0]
+
+    def last(self) -> ParameterValue:
+        return self.valeurs[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class LawVersion:
+    en_vigueur: dt.date
+    modification: str
+    confiance: str
+    texte_modificateur: Source | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRule:
+    id: str
+    libelle: str
+    resume: str
+    confiance: str
+    parametres: tuple[str, ...]
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneList:
+    id: str
+    libelle: str
+    categorie: str
+    classee_depuis: dt.date
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    id: str
+    libelle: str
+    a_confirmer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BudCommune:
+    """A commune of a BUD list, with the evidence that puts it there."""
+
+    insee: str
+    nom: str
+    departement: str
+    liste: CommuneList
+    confiance: Confidence
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything `rules/` says, loaded once."""
+
+    directory: Path
+    sources: dict[str, Source]
+    parametres: dict[str, Parameter]
+    versions: tuple[LawVersion, ...]
+    article: Source
+    conditions: dict[str, ConditionRule]
+    listes: dict[str, CommuneList]
+    communes_bud: dict[str, BudCommune]
+    empreinte: str
+
+    def param(self, parameter_id: str) -> Parameter:
+        return self.parametres[parameter_id]
+
+    def value(self, parameter_id: str, date: dt.date) -> ParameterValue:
+        """The value in force on `date`; before the first value, the first one (the regime did not exist)."""
+        parameter = self.parametres[parameter_id]
+        return parameter.at(date) or parameter.first()
+
+    def version_at(self, date: dt.date) -> LawVersion:
+        """The article version in force on `date` (the first one for earlier dates)."""
+        starts = [v.en_vigueur for v in self.versions]
+        index = bisect.bisect_right(starts, date) - 1
+        return self.versions[max(index, 0)]
+
+
+def _as_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise RulesError(f"{where}: date invalide {value!r}") from exc
+
+
+def _citations(raw: list[dict[str, Any]] | None, sources: dict[str, Source], where: str) -> tuple[Citation, ...]:
+    citations = []
+    for item in raw or []:
+        ref = item.get("ref")
+        if ref not in sources:
+            raise RulesError(f"{where}: référence inconnue {ref!r} (absente de references.yaml)")
+        version = item.get("version")
+        citations.append(Citation(sources[ref], item.get("precision"), str(version) if version else None))
+    return tuple(citations)
+
+
+def _load_sources(directory: Path) -> dict[str, Source]:
+    raw = _read_yaml(directory / "references.yaml")
+    sources = {}
+    for key, item in raw.items():
+        if item.get("confiance") not in CONFIANCES:
+            raise RulesError(f"references.yaml: {key}: confiance manquante ou invalide")
+        sources[key] = Source(key, item["texte"], item["url"], item["confiance"], item.get("url_version"))
+    return sources
+
+
+def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, Parameter]:
+    parameters: dict[str, Parameter] = {}
+    for path in sorted((directory / "parameters").glob("*.yaml")):
+        for key, item in (_read_yaml(path) or {}).items():
+            where = f"{path.name}: {key}"
+            if key in parameters:
+                raise RulesError(f"{where}: paramètre défini deux fois")
+            values = []
+            for raw in item.get("valeurs") or []:
+                if raw.get("confiance") not in CONFIANCES:
+                    raise RulesError(f"{where}: chaque valeur doit avoir une confiance V, S ou U")
+                citations = _citations(raw.get("references"), sources, where)
+                if not citations:
+                    raise RulesError(f"{where}: chaque valeur doit citer au moins une référence")
+                values.append(ParameterValue(_as_date(raw.get("depuis"), where), raw.get("valeur"),
+                                             raw["confiance"], citations))
+            if not values:
+                raise RulesError(f"{where}: aucune valeur")
+            values.sort(key=lambda v: v.depuis)
+            parameters[key] = Parameter(
+                id=key, libelle=item["libelle"], unite=item.get("unite", ""),
+                description=(item.get("description") or "").strip() or None,
+                valeurs=tuple(values), fichier=f"parameters/{path.name}",
+                par_annee_d_imposition=bool(item.get("par_annee_d_imposition")),
+                _starts=tuple(v.depuis for v in values),
+            )
+    return parameters
+
+
+def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[str, CommuneList], dict[str, BudCommune]]:
+    raw = _read_yaml(directory / "communes" / "listes.yaml")
+    listes = {
+        key: CommuneList(key, item["libelle"], item["categorie"], _as_date(item["classee_depuis"], key),
+                         _citations(item.get("references"), sources, f"listes.yaml: {key}"))
+        for key, item in raw["listes"].items()
+    }
+    confidences = {key: Confidence(key, item["libelle"], bool(item["a_confirmer"]))
+                   for key, item in raw["confiances"].items()}
+    communes: dict[str, BudCommune] = {}
+    with (directory / "communes" / "bud_communes.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            communes[row["insee_code"]] = BudCommune(
+                insee=row["insee_code"], nom=row["name"], departement=row["department"],
+                liste=listes[row["list"]], confiance=confidences[row["confidence"]],
+                sources=tuple(s.strip() for s in row["source"].split("|") if s.strip()),
+            )
+    candidates = directory / "communes" / "bud_candidats_non_sources.csv"
+    with candidates.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["insee_code"] in communes:
+                continue  # a sourced row always wins over a candidate
+            communes[row["insee_code"]] = BudCommune(
+                insee=row["insee_code"], nom=row["name"], departement=row["insee_code"][:2],
+                liste=listes["candidat_non_source"], confiance=confidences["non_sourcee"],
+                sources=(f"Part de la commune dans le contour ANCT du BUD : {row['share_of_commune_inside_anct_bud_polygon']} ; "
+                         f"EPCI 2026 : {row['epci_2026']}",),
+            )
+    return listes, communes
+
+
+def _fingerprint(directory: Path) -> str:
+    """A hash of every file under rules/ except the generated national reference (the rules version)."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.suffix in {".yaml", ".csv", ".yml"} and "tests" not in path.relative_to(directory).parts:
+            digest.update(str(path.relative_to(directory)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_rules(directory: Path | None = None) -> Rules:
+    directory = directory or rules_dir()
+    sources = _load_sources(directory)
+    parameters = _load_parameters(directory, sources)
+    raw_versions = _read_yaml(directory / "versions.yaml")
+    article = sources[raw_versions["article"]]
+    versions = tuple(sorted(
+        (LawVersion(_as_date(v["en_vigueur"], "versions.yaml"), v["modification"], v["confiance"],
+                    sources.get(v["texte_modificateur"]) if v.get("texte_modificateur") else None)
+         for v in raw_versions["versions"]),
+        key=lambda v: v.en_vigueur,
+    ))
+    conditions = {
+        key: ConditionRule(key, item["libelle"], item["resume"], item["confiance"], tuple(item.get("parametres") or ()),
+                           _citations(item.get("references"), sources, f"conditions.yaml: {key}"))
+        for key, item in _read_yaml(directory / "conditions.yaml").items()
+    }
+    for condition in conditions.values():
+        for parameter_id in condition.parametres:
+            if parameter_id not in parameters:
+                raise RulesError(f"conditions.yaml: {condition.id}: paramètre inconnu {parameter_id}")
+    listes, communes = _load_communes(directory, sources)
+    return Rules(directory, sources, parameters, versions, article, conditions, listes, communes,
+                 _fingerprint(directory))
+
+
+@cache
+def current_rules() -> Rules:
+    """The rules of this installation, loaded once per process."""
+    return load_rules()

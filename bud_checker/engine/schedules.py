@@ -1,0 +1,315 @@
+"""Exemption schedules: profit tax (art. 44 sexdecies I), CFE (1463 A / 1466 B), TFPB (1383 F), CVAE.
+
+Date arithmetic is strict and done with python-dateutil: «jusqu'au terme du vingt-troisième mois suivant
+celui de leur création» ends on the last day of the month m0 + 23, and each following period lasts
+exactly twelve months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil.easter import easter
+from dateutil.relativedelta import relativedelta
+
+from .fr import date_fr, euros, pct
+from .law import Reference, Rules
+
+# A schedule is computed for a situation that is eligible, or that could be (statut indéterminé).
+SOUS_RESERVE = "Sous réserve que les conditions encore inconnues soient remplies : "
+
+
+def _unique(references: list[Reference]) -> list[Reference]:
+    out: list[Reference] = []
+    for ref in references:
+        if ref not in out:
+            out.append(ref)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Periode:
+    debut: dt.date
+    fin: dt.date
+    taux_exoneration: float
+    taux_exoneration_effectif: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"debut": self.debut.isoformat(), "fin": self.fin.isoformat(),
+                               "taux_exoneration": self.taux_exoneration}
+        if self.taux_exoneration_effectif is not None:
+            out["taux_exoneration_effectif"] = self.taux_exoneration_effectif
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AnneeLocale:
+    annee: int
+    part_de_droit: float | None
+    part_sur_deliberation: float | None
+    phase: str  # «exoneration» (7 years) or «abattement» (3 degressive years)
+    cvae_supprimee: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"annee": self.annee, "part_de_droit": self.part_de_droit,
+                               "part_sur_deliberation": self.part_sur_deliberation, "phase": self.phase}
+        if self.cvae_supprimee is not None:
+            out["cvae_supprimee"] = self.cvae_supprimee
+        return out
+
+
+@dataclass(slots=True)
+class Exoneration:
+    """One tax: whether it applies (None = depends on unknown conditions), why, and the timeline."""
+
+    impot: str
+    applicable: bool | None
+    explication: str
+    references: list[Reference]
+    periodes: list[Periode] = field(default_factory=list)
+    annees: list[AnneeLocale] = field(default_factory=list)
+    motifs_a_confirmer: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "applicable": self.applicable,
+            "explication": self.explication,
+            "references": [r.to_dict() for r in self.references],
+            "a_confirmer": bool(self.motifs_a_confirmer),
+            "motifs_a_confirmer": list(self.motifs_a_confirmer),
+        }
+        if self.impot == "impot_benefices":
+            out["periodes"] = [p.to_dict() for p in self.periodes]
+        else:
+            out["annees"] = [a.to_dict() for a in self.annees]
+        out.update(self.extra)
+        return out
+
+
+def _month_end_after(start: dt.date, months: int) -> dt.date:
+    """Last day of the month `months` after the month of `start` (month of start + months)."""
+    return start.replace(day=1) + relativedelta(months=months + 1, days=-1)
+
+
+def profit_tax_periods(date_creation: dt.date, rules: Rules, part_hors_zone_pct: float | None) -> list[Periode]:
+    """Full exemption to the end of the 23rd month after the creation month, then 75 / 50 / 25 % periods."""
+    full_months = rules.value("duree_exoneration_totale_mois", date_creation).valeur
+    step = rules.value("duree_periode_degressive_mois", date_creation).valeur
+    rates = rules.value("taux_exoneration_degressive", date_creation).valeur
+
+    def effective(rate: float) -> float | None:
+        if part_hors_zone_pct is None:
+            return None
+        return round(rate * (100 - part_hors_zone_pct) / 100, 4)
+
+    fin = _month_end_after(date_creation, full_months)
+    periods = [Periode(date_creation, fin, 100, effective(100))]
+    for index, rate in enumerate(rates, start=1):
+        debut = fin + dt.timedelta(days=1)
+        fin = _month_end_after(date_creation, full_months + step * index)
+        periods.append(Periode(debut, fin, rate, effective(rate)))
+    return periods
+
+
+def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | None, reason: str,
+                    non_sedentaire: bool | None, ca_hors_zone_pct: float | None) -> Exoneration:
+    refs = _unique(rules.value("duree_exoneration_totale_mois", date_creation).references()
+                   + rules.value("taux_exoneration_degressive", date_creation).references())
+    if applicable is False:
+        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}", refs)
+    seuil = rules.value("seuil_ca_hors_zone_non_sedentaire_pct", date_creation).valeur
+    hors_zone = ca_hors_zone_pct if (non_sedentaire and ca_hors_zone_pct is not None and ca_hors_zone_pct > seuil) else None
+    periods = profit_tax_periods(date_creation, rules, hors_zone)
+    full, *degressive = periods
+    text = (f"Bénéfices exonérés d'impôt sur le revenu ou d'impôt sur les sociétés du {date_fr(full.debut)} au "
+            f"{date_fr(full.fin)} (terme du 23e mois suivant celui de la création), puis imposés sur "
+            + ", ".join(f"{pct(100 - p.taux_exoneration)} de leur montant du {date_fr(p.debut)} au {date_fr(p.fin)}"
+                        for p in degressive)
+            + ". Les plus-values de réévaluation d'éléments d'actif ne sont pas exonérées.")
+    if hors_zone is not None:
+        text += (f" Activité non sédentaire avec {pct(hors_zone)} du chiffre d'affaires hors du bassin : cette part du "
+                 "bénéfice est imposée dans les conditions de droit commun (taux effectif indiqué pour chaque période).")
+    elif non_sedentaire and ca_hors_zone_pct is None:
+        text += (f" Activité non sédentaire : si plus de {pct(seuil)} du chiffre d'affaires est réalisé hors du bassin "
+                 "au cours d'un exercice, la part correspondante du bénéfice est imposée.")
+    if applicable is None:
+        text = SOUS_RESERVE + text[0].lower() + text[1:]
+    motifs = [
+        "La répartition du bénéfice d'un exercice à cheval sur deux périodes (prorata temporis ?) n'a pas été vérifiée.",
+        "Le plafonnement européen des aides d'État (règlement (UE) n° 651/2014) applicable au montant exonéré "
+        "n'a pas été vérifié dans le texte.",
+    ]
+    return Exoneration("impot_benefices", applicable, text, refs, periodes=periods, motifs_a_confirmer=motifs,
+                       extra={"fin_exoneration_totale": full.fin.isoformat()})
+
+
+def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> list[AnneeLocale]:
+    years = rules.value("duree_exoneration_locale_ans", creation).valeur
+    de_droit = rules.value("part_base_exoneree_de_droit_pct", creation).valeur
+    sur_deliberation = rules.value("part_base_exoneree_sur_deliberation_pct", creation).valeur
+    abattements = rules.value("abattement_degressif_local_pct", creation).valeur
+    out = []
+
+    def deliberated(rate: float) -> float | None:
+        if deliberation is None:
+            return None
+        return rate if deliberation else 0
+
+    first = creation.year + 1
+    for offset in range(years):
+        out.append(AnneeLocale(first + offset, de_droit, deliberated(sur_deliberation), "exoneration"))
+    for offset, abattement in enumerate(abattements):
+        out.append(AnneeLocale(first + years + offset, de_droit * abattement / 100,
+                               deliberated(sur_deliberation * abattement / 100), "abattement"))
+    return out
+
+
+def establishment_window(rules: Rules, creation_etablissement: dt.date, categorie: str | None) -> tuple[dt.date, dt.date, list[Reference], str]:
+    """The window in which the establishment must be created (1463 A, 1383 F) and the confidence of its end."""
+    debut_param = ("debut_periode_creation_etablissement_limitrophe" if categorie == "limitrophe"
+                   else "debut_periode_creation_originale")
+    debut = rules.value(debut_param, creation_etablissement)
+    fin = rules.value("fin_periode_creation_etablissement", creation_etablissement)
+    return debut.valeur, fin.valeur, _unique(debut.references() + fin.references()), fin.confiance
+
+
+def jour_ferie(day: dt.date) -> bool:
+    """French legal public holidays (Code du travail, art. L. 3133-1), Alsace-Moselle excepted."""
+    fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
+    if (day.month, day.day) in fixed:
+        return True
+    paques = easter(day.year)
+    return day in {paques + dt.timedelta(days=1), paques + dt.timedelta(days=39), paques + dt.timedelta(days=50)}
+
+
+def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.date, list[Reference]]:
+    """The deadline `parameter` for reference `year`: a fixed day, or the n-th working day after it."""
+    value = rules.value(parameter, on)
+    spec = value.valeur
+    day = dt.date(year + spec["annee"], spec["mois"], spec["jour"])
+    remaining = spec.get("jours_ouvres_apres", 0)
+    while remaining:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and not jour_ferie(day):
+            remaining -= 1
+    return day, value.references()
+
+
+@dataclass(slots=True)
+class LocalTaxes:
+    cfe: Exoneration
+    tfpb: Exoneration
+    cvae: Exoneration
+    echeances: dict[str, tuple[dt.date, list[Reference]]]
+
+
+def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_etablissement: dt.date,
+                categorie: str | None, deliberation_cfe: bool | None, deliberation_tfpb: bool | None,
+                proprietaire: bool | None, chiffre_affaires: float | None) -> LocalTaxes:
+    cfe_refs = _unique(rules.value("duree_exoneration_locale_ans", creation_etablissement).references()
+                       + rules.value("abattement_degressif_local_pct", creation_etablissement).references())
+    echeances: dict[str, tuple[dt.date, list[Reference]]] = {}
+    if applicable is not False:
+        debut, fin, window_refs, confiance = establishment_window(rules, creation_etablissement, categorie)
+        cfe_refs = _unique(cfe_refs + window_refs)
+        if not debut <= creation_etablissement <= fin:
+            applicable = False
+            reason = (f"l'établissement, créé le {date_fr(creation_etablissement)}, ne l'a pas été pendant la période "
+                      f"prévue pour ces exonérations (du {date_fr(debut)} au {date_fr(fin)}).")
+    if applicable is False:
+        none = f"Aucune exonération : {reason}"
+        return LocalTaxes(Exoneration("cfe", False, none, cfe_refs), Exoneration("tfpb", False, none, cfe_refs),
+                          Exoneration("cvae", False, none, _unique(rules.value("cvae_seuil_taux_nul_ca", creation_etablissement).references())),
+                          echeances)
+    prefix = SOUS_RESERVE if applicable is None else ""
+    window_motif = ([] if confiance == "V" else
+                    [f"La date limite de création de l'établissement ({date_fr(fin)}) pour les art. 1463 A et 1383 F "
+                     "repose sur des sources secondaires ou n'a pas été vérifiée pour cette version."])
+    cfe_years = _local_years(rules, creation_etablissement, deliberation_cfe)
+    first, last_full = cfe_years[0].annee, cfe_years[0].annee + rules.value("duree_exoneration_locale_ans", creation_etablissement).valeur - 1
+    echeances["cfe"] = _echeance(rules, "echeance_demande_cfe", creation_etablissement.year, creation_etablissement)
+    echeances["cfe_annuelle"] = _echeance(rules, "echeance_declaration_cfe_annuelle", creation_etablissement.year, creation_etablissement)
+    echeances["tfpb"] = _echeance(rules, "echeance_declaration_tfpb", first, creation_etablissement)
+    deliberation_text = {
+        True: "La commune ou l'EPCI a délibéré pour exonérer l'autre moitié (art. 1466 B) : la base est exonérée en totalité.",
+        False: "Sans délibération de la commune ou de l'EPCI (art. 1466 B), l'autre moitié de la base reste imposable.",
+        None: "L'autre moitié peut être exonérée si la commune ou l'EPCI a délibéré en ce sens (art. 1466 B) : "
+              "renseignez-vous auprès de votre mairie ou de votre intercommunalité.",
+    }[deliberation_cfe]
+    cfe = Exoneration(
+        "cfe", applicable,
+        prefix + (f"Cotisation foncière des entreprises : la moitié de la base nette est exonérée de plein droit "
+                  f"(art. 1463 A) de {first} à {last_full}, puis un abattement dégressif de 75 %, 50 % et 25 % de cette "
+                  f"moitié s'applique de {last_full + 1} à {last_full + 3}. {deliberation_text} L'exonération doit "
+                  f"être demandée au plus tard le {date_fr(echeances['cfe'][0])} (déclaration provisoire de "
+                  "l'établissement, art. 1477), sinon elle est perdue pour l'année concernée."),
+        _unique(cfe_refs + echeances["cfe"][1]
+                + rules.value("part_base_exoneree_sur_deliberation_pct", creation_etablissement).references()),
+        annees=cfe_years, motifs_a_confirmer=window_motif,
+        extra={"premiere_annee": first},
+    )
+    tfpb_years = _local_years(rules, creation_etablissement, deliberation_tfpb)
+    owner = {
+        True: "L'entreprise, propriétaire de l'immeuble, est redevable de la taxe foncière et bénéficie de l'exonération.",
+        False: "L'entreprise n'étant pas propriétaire, c'est le propriétaire, redevable de la taxe foncière, qui peut "
+               "bénéficier de l'exonération ; il doit faire lui-même la déclaration.",
+        None: "L'exonération bénéficie au redevable de la taxe foncière (le propriétaire de l'immeuble), qui doit faire "
+              "lui-même la déclaration.",
+    }[proprietaire]
+    tfpb = Exoneration(
+        "tfpb", applicable,
+        prefix + (f"Taxe foncière sur les propriétés bâties : les immeubles rattachés à l'établissement sont exonérés "
+                  f"dans les mêmes proportions et pour la même durée que la CFE (art. 1383 F), à compter du 1er janvier "
+                  f"de l'année qui suit leur rattachement ({first} pour un rattachement à la création de l'établissement). "
+                  f"La moitié est exonérée de plein droit ; l'autre moitié seulement si la commune ou l'EPCI a délibéré "
+                  f"(art. 1383 F II). {owner} Déclaration au service des impôts du lieu de situation de l'immeuble au plus "
+                  f"tard le {date_fr(echeances['tfpb'][0])}, sinon pas d'exonération pour l'année concernée."),
+        _unique(cfe_refs + echeances["tfpb"][1]),
+        annees=tfpb_years, motifs_a_confirmer=window_motif + (
+            ["Délibération de la commune pour la TFPB (art. 1383 F II) non renseignée."] if deliberation_tfpb is None else []),
+        extra={"premiere_annee": first, "proprietaire_immeuble": proprietaire},
+    )
+    cvae = _cvae(rules, cfe_years, applicable, prefix, creation_etablissement, chiffre_affaires, deliberation_cfe)
+    return LocalTaxes(cfe, tfpb, cvae, echeances)
+
+
+def _cvae(rules: Rules, cfe_years: list[AnneeLocale], applicable: bool | None, prefix: str,
+          creation: dt.date, chiffre_affaires: float | None, deliberation: bool | None) -> Exoneration:
+    seuil_assujetti = rules.value("cvae_seuil_assujettissement_ca", creation)
+    seuil_nul = rules.value("cvae_seuil_taux_nul_ca", creation)
+    refs = _unique(seuil_assujetti.references() + seuil_nul.references()
+                   + rules.value("cvae_supprimee", dt.date(cfe_years[-1].annee, 1, 1)).references())
+    years = []
+    for year in cfe_years:
+        supprimee = bool(rules.value("cvae_supprimee", dt.date(year.annee, 1, 1)).valeur)
+        years.append(AnneeLocale(year.annee, None if supprimee else year.part_de_droit,
+                                 None if supprimee else year.part_sur_deliberation, year.phase, cvae_supprimee=supprimee))
+    abolished = [y.annee for y in years if y.cvae_supprimee]
+    if chiffre_affaires is None:
+        nulle = None
+        montant = (f"La CVAE n'est due qu'au-delà de {euros(seuil_assujetti.valeur)} de chiffre d'affaires, et son taux est nul "
+                   f"en dessous de {euros(seuil_nul.valeur)} : pour la plupart des créations, elle est nulle de toute façon.")
+    elif chiffre_affaires < seuil_nul.valeur:
+        nulle = True
+        montant = (f"Avec un chiffre d'affaires de {euros(chiffre_affaires)}, inférieur à {euros(seuil_nul.valeur)}, "
+                   "la CVAE est nulle de toute façon : l'exonération n'a pas d'effet"
+                   + (f" (et aucune déclaration de CVAE n'est due sous {euros(seuil_assujetti.valeur)})."
+                      if chiffre_affaires < seuil_assujetti.valeur else "."))
+    else:
+        nulle = False
+        montant = f"Avec un chiffre d'affaires de {euros(chiffre_affaires)}, la CVAE est due en principe : l'exonération a un effet."
+    text = (prefix + "Cotisation sur la valeur ajoutée des entreprises : la valeur ajoutée afférente à l'activité exonérée "
+            "de CFE en application de l'art. 1463 A est exclue de plein droit de la CVAE (art. 1586 ter, II, 1), pour les "
+            "mêmes années ; la part exonérée de CFE sur délibération ouvre droit à une exonération de CVAE sur demande "
+            "(art. 1586 nonies, I). " + montant)
+    if abolished:
+        text += f" La CVAE est supprimée à compter de {abolished[0]} selon la trajectoire actuelle."
+    motifs = ["La façon dont la proportion de 50 % s'applique à la valeur ajoutée, le maintien de l'exonération sur "
+              "délibération depuis que la CVAE n'est plus une recette locale et la trajectoire de suppression "
+              "(sources secondaires) restent à confirmer."]
+    return Exoneration("cvae", applicable, text, refs, annees=years, motifs_a_confirmer=motifs,
+                       extra={"nulle_du_fait_du_chiffre_affaires": nulle,
+                              "deliberation_exoneration_cfe": deliberation})

@@ -1,0 +1,235 @@
+"""The situation of a company, parsed and validated.
+
+Every key is optional except `date_creation`; a missing key or a `null` means «je ne sais pas». Bad input
+raises `SituationError`, whose message is one French sentence naming the field and what is expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from ..communes import Commune, load_reference
+
+ACTIVITES = ("industrielle", "commerciale", "artisanale", "liberale", "agricole", "civile")
+ORIGINES = ("creation_pure", "reprise", "transfert", "concentration", "restructuration", "extension")
+
+# The public labels of each key, in French, used in error messages and by the adapters.
+LIBELLES: dict[str, str] = {
+    "date_creation": "date de création (début d'activité)",
+    "commune_insee": "commune d'implantation (code INSEE)",
+    "activite": "nature de l'activité",
+    "origine": "origine de l'entreprise",
+    "effectif": "effectif salarié",
+    "chiffre_affaires": "chiffre d'affaires annuel (€)",
+    "total_bilan": "total du bilan (€)",
+    "capital_detenu_par_societes_pct": "part du capital détenue par d'autres sociétés (%)",
+    "siege_et_moyens_dans_zone": "siège, activité et moyens d'exploitation dans le bassin",
+    "non_sedentaire": "activité non sédentaire",
+    "ca_hors_zone_pct": "part du chiffre d'affaires réalisée hors du bassin (%)",
+    "salaries_eligibles": "salariés en CDI ou CDD d'au moins 12 mois",
+    "salaries_eligibles_residents_bud": "dont salariés résidant dans un BUD",
+    "embauches_eligibles": "salariés embauchés depuis la création (CDI ou CDD d'au moins 12 mois)",
+    "embauches_eligibles_residents_bud": "dont embauchés résidant dans un BUD",
+    "date_creation_etablissement": "date de création de l'établissement",
+    "deliberation_exoneration_cfe": "délibération de la commune ou de l'EPCI exonérant l'autre moitié de CFE (art. 1466 B)",
+    "deliberation_exoneration_tfpb": "délibération de la commune ou de l'EPCI exonérant l'autre moitié de TFPB (art. 1383 F II)",
+    "proprietaire_immeuble": "entreprise propriétaire de l'immeuble",
+}
+
+_DATE_MIN = dt.date(1900, 1, 1)
+_DATE_MAX = dt.date(2100, 12, 31)
+_TRUE = {"true", "oui", "vrai", "1", "o", "yes"}
+_FALSE = {"false", "non", "faux", "0", "n", "no"}
+_UNKNOWN = {"", "je ne sais pas", "inconnu", "inconnue", "nsp", "null", "none"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class SituationError(ValueError):
+    """Bad input: `champ` is the key at fault, `message` the French sentence for the user."""
+
+    def __init__(self, champ: str, message: str):
+        super().__init__(f"{champ} : {message}")
+        self.champ = champ
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"champ": self.champ, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    date_creation: dt.date
+    commune_insee: str | None = None
+    activite: str | None = None
+    origine: str | None = None
+    effectif: float | None = None
+    chiffre_affaires: float | None = None
+    total_bilan: float | None = None
+    capital_detenu_par_societes_pct: float | None = None
+    siege_et_moyens_dans_zone: bool | None = None
+    non_sedentaire: bool | None = None
+    ca_hors_zone_pct: float | None = None
+    salaries_eligibles: int | None = None
+    salaries_eligibles_residents_bud: int | None = None
+    embauches_eligibles: int | None = None
+    embauches_eligibles_residents_bud: int | None = None
+    date_creation_etablissement: dt.date | None = None
+    deliberation_exoneration_cfe: bool | None = None
+    deliberation_exoneration_tfpb: bool | None = None
+    proprietaire_immeuble: bool | None = None
+    # Resolved, not input: the current commune and whether a former code of a merged commune was given.
+    commune: Commune | None = None
+    commune_code_ancien: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The situation as JSON-ready input (the inverse of `parse_situation`)."""
+        out: dict[str, Any] = {}
+        for name in KEYS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            out[name] = value.isoformat() if isinstance(value, dt.date) else value
+        return out
+
+
+KEYS: tuple[str, ...] = tuple(f.name for f in fields(Situation) if f.name not in {"commune", "commune_code_ancien"})
+assert set(KEYS) == set(LIBELLES)
+
+
+def _is_unknown(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in _UNKNOWN)
+
+
+def _date(key: str, value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        text = str(value).strip()
+        if not _ISO_DATE.match(text):
+            raise SituationError(key, f"« {text[:40]} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
+        try:
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            raise SituationError(key, f"« {text} » n'est pas une date qui existe au calendrier ; "
+                                      "vérifiez le jour et le mois (format AAAA-MM-JJ).") from None
+    if not _DATE_MIN <= value <= _DATE_MAX:
+        raise SituationError(key, f"la date {value.isoformat()} est hors des bornes admises "
+                                  f"({_DATE_MIN.isoformat()} à {_DATE_MAX.isoformat()}).")
+    return value
+
+
+def _number(key: str, value: Any, *, integer: bool = False, maximum: float | None = None) -> float | int:
+    kind = "un nombre entier" if integer else "un nombre"
+    if isinstance(value, bool):
+        raise SituationError(key, f"attendu {kind} positif ou nul, pas une valeur oui/non.")
+    if isinstance(value, str):
+        text = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+        try:
+            value = float(text) if text else math.nan
+        except ValueError:
+            raise SituationError(key, f"« {value.strip()[:40]} » n'est pas {kind} ; attendu {kind} positif ou nul.") from None
+    if not isinstance(value, (int, float)) or isinstance(value, complex):
+        raise SituationError(key, f"attendu {kind} positif ou nul.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SituationError(key, f"attendu {kind} fini, positif ou nul.")
+    if value < 0:
+        raise SituationError(key, f"la valeur {value:g} est négative ; attendu {kind} positif ou nul.")
+    if maximum is not None and value > maximum:
+        raise SituationError(key, f"la valeur {value:g} dépasse {maximum:g} ; attendu un pourcentage entre 0 et 100.")
+    if value > 1e15:
+        raise SituationError(key, f"la valeur {value:g} est trop grande pour être plausible.")
+    if integer:
+        if isinstance(value, float) and not value.is_integer():
+            raise SituationError(key, f"la valeur {value:g} n'est pas un nombre entier de salariés.")
+        return int(value)
+    return value
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise SituationError(key, f"« {str(value)[:40]} » n'est pas une réponse admise ; attendu oui (true), non (false) "
+                              "ou « je ne sais pas » (null).")
+
+
+def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text not in choices:
+        raise SituationError(key, f"« {str(value)[:40]} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
+    return text
+
+
+def _commune(key: str, value: Any) -> tuple[str, Commune, bool]:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise SituationError(key, "attendu un code INSEE de commune à 5 caractères, par exemple 59178 pour Douai.")
+    code = str(value).strip().upper()
+    if isinstance(value, int) and len(code) == 4:
+        code = "0" + code  # a spreadsheet dropped the leading zero
+    if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
+        raise SituationError(key, f"« {code[:40]} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour Douai ; "
+                                  "ce n'est pas le code postal).")
+    reference = load_reference()
+    commune = reference.get(code)
+    if commune is None:
+        raise SituationError(key, f"le code INSEE {code} ne correspond à aucune commune française connue ; "
+                                  "vérifiez-le ou recherchez la commune par son nom.")
+    return code, commune, reference.is_former_code(code)
+
+
+_INTEGERS = {"salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
+             "embauches_eligibles_residents_bud"}
+_PERCENTAGES = {"capital_detenu_par_societes_pct", "ca_hors_zone_pct"}
+_NUMBERS = {"effectif", "chiffre_affaires", "total_bilan"}
+_BOOLEANS = {"siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoneration_cfe",
+             "deliberation_exoneration_tfpb", "proprietaire_immeuble"}
+_DATES = {"date_creation", "date_creation_etablissement"}
+
+
+def parse_situation(data: Any) -> Situation:
+    """Validate a JSON-like mapping and return the `Situation`; raise `SituationError` on bad input."""
+    if isinstance(data, Situation):
+        return data
+    if not isinstance(data, Mapping):
+        raise SituationError("situation", "attendu un objet JSON (clé : valeur), par exemple "
+                                          "{\"date_creation\": \"2019-05-14\", \"commune_insee\": \"59178\"}.")
+    for key in data:
+        if key not in LIBELLES:
+            raise SituationError(str(key)[:60], "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        if _is_unknown(raw):
+            continue
+        if key in _DATES:
+            values[key] = _date(key, raw)
+        elif key in _INTEGERS:
+            values[key] = _number(key, raw, integer=True)
+        elif key in _PERCENTAGES:
+            values[key] = _number(key, raw, maximum=100)
+        elif key in _NUMBERS:
+            values[key] = _number(key, raw)
+        elif key in _BOOLEANS:
+            values[key] = _boolean(key, raw)
+        elif key == "activite":
+            values[key] = _choice(key, raw, ACTIVITES)
+        elif key == "origine":
+            values[key] = _choice(key, raw, ORIGINES)
+        elif key == "commune_insee":
+            values[key], values["commune"], values["commune_code_ancien"] = _commune(key, raw)
+    if "date_creation" not in values:
+        raise SituationError("date_creation", "obligatoire ; indiquez la date de début d'activité au format AAAA-MM-JJ.")
+    for part, whole in (("salaries_eligibles_residents_bud", "salaries_eligibles"),
+                        ("embauches_eligibles_residents_bud", "embauches_eligibles")):
+        if part in values and whole in values and values[part] > values[whole]:
+            raise SituationError(part, f"{values[part]} résidents pour {values[whole]} salariés au total ({whole}) ; "
+                                       "le nombre de résidents ne peut pas dépasser le total.")
+    return Situation(**values)

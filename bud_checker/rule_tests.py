@@ -1,0 +1,159 @@
+"""Expert rule tests: YAML files under rules/tests/, readable and writable without Python.
+
+A file holds a `titre`, an optional `situation_de_base` (merged under each case's situation; a key set to
+`null` in a case removes it) and a list of `cas`; each case gives a `situation` and what is `attendu`:
+
+    statut: eligible | non_eligible | indetermine
+    version_loi: 2019-01-01                       # the article version applied
+    conditions: {periode_creation: remplie, ...}  # only the conditions named are checked
+    a_confirmer: {commune_zone: true, ...}        # the «à confirmer» flag of the conditions named
+    fin_exoneration_totale: 2021-04-30
+    impot_benefices: [{debut: ..., fin: ..., taux_exoneration: 100}, ...]  # the whole list, keys given only
+    cfe: [{annee: 2020, part_de_droit: 50, part_sur_deliberation: 0}]      # the years named
+    tfpb: [...]                                   # likewise
+    cvae: [...]                                   # likewise (cvae_supprimee, parts)
+    cvae_nulle_du_fait_du_chiffre_affaires: true
+    exonerations_applicables: {cfe: false, ...}
+    informations_manquantes: [capital_detenu_par_societes_pct, ...]  # fields that must be asked (subset)
+    erreur: {champ: date_creation}                # the situation must be refused, naming this field
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .engine.law import rules_dir
+from .engine.situation import SituationError
+from .engine.verdict import evaluate
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    fichier: str
+    titre: str
+    nom: str
+    situation: dict[str, Any]
+    attendu: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{Path(self.fichier).stem}: {self.nom}"
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates become ISO strings, so that expectations compare with the JSON verdict."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def default_paths() -> list[Path]:
+    return sorted((rules_dir() / "tests").glob("*.yaml"))
+
+
+def load_cases(paths: Iterable[Path | str] | None = None) -> list[RuleCase]:
+    files: list[Path] = []
+    for path in (paths or default_paths()):
+        path = Path(path)
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    cases = []
+    for path in files:
+        with path.open(encoding="utf-8") as handle:
+            document = yaml.safe_load(handle) or {}
+        base = document.get("situation_de_base") or {}
+        for raw in document.get("cas") or []:
+            situation = {**base, **(raw.get("situation") or {})}
+            situation = {k: v for k, v in situation.items() if v is not None}
+            # A YAML date stays a date for the engine, as a JSON string would be parsed.
+            situation = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in situation.items()}
+            cases.append(RuleCase(str(path), document.get("titre", path.stem), raw["nom"], situation,
+                                  _plain(raw.get("attendu") or {})))
+    return cases
+
+
+def _compare_years(label: str, expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> list[str]:
+    by_year = {row["annee"]: row for row in actual}
+    failures = []
+    for row in expected:
+        got = by_year.get(row["annee"])
+        if got is None:
+            failures.append(f"{label} : année {row['annee']} absente (années calculées : {sorted(by_year) or 'aucune'})")
+            continue
+        for key, value in row.items():
+            if got.get(key) != value:
+                failures.append(f"{label} {row['annee']} : {key} attendu {value!r}, obtenu {got.get(key)!r}")
+    return failures
+
+
+def run_case(case: RuleCase) -> list[str]:
+    """The list of differences between the expectation and the engine's verdict (empty when the case passes)."""
+    attendu = case.attendu
+    try:
+        verdict = evaluate(case.situation).to_dict()
+    except SituationError as error:
+        expected_error = attendu.get("erreur")
+        if expected_error is None:
+            return [f"situation refusée : {error}"]
+        if expected_error.get("champ") not in (None, error.champ):
+            return [f"erreur attendue sur {expected_error['champ']!r}, obtenue sur {error.champ!r} : {error.message}"]
+        return []
+    if "erreur" in attendu:
+        return [f"la situation devait être refusée (champ {attendu['erreur'].get('champ')!r}), verdict {verdict['statut']}"]
+    failures = []
+    for key in ("statut", "version_loi"):
+        if key in attendu and verdict[key] != attendu[key]:
+            failures.append(f"{key} attendu {attendu[key]!r}, obtenu {verdict[key]!r}")
+    conditions = {c["id"]: c for c in verdict["conditions"]}
+    for condition_id, statut in (attendu.get("conditions") or {}).items():
+        if condition_id not in conditions:
+            failures.append(f"condition inconnue {condition_id!r}")
+        elif conditions[condition_id]["statut"] != statut:
+            failures.append(f"condition {condition_id} attendue {statut!r}, obtenue {conditions[condition_id]['statut']!r} "
+                            f"({conditions[condition_id]['explication']})")
+    for condition_id, flag in (attendu.get("a_confirmer") or {}).items():
+        if condition_id in conditions and conditions[condition_id]["a_confirmer"] != flag:
+            failures.append(f"a_confirmer de {condition_id} attendu {flag!r}")
+    exonerations = verdict["exonerations"]
+    if "fin_exoneration_totale" in attendu:
+        got = exonerations["impot_benefices"].get("fin_exoneration_totale")
+        if got != attendu["fin_exoneration_totale"]:
+            failures.append(f"fin_exoneration_totale attendue {attendu['fin_exoneration_totale']!r}, obtenue {got!r}")
+    if "impot_benefices" in attendu:
+        periods = exonerations["impot_benefices"]["periodes"]
+        expected = attendu["impot_benefices"]
+        if len(periods) != len(expected):
+            failures.append(f"impot_benefices : {len(expected)} périodes attendues, {len(periods)} obtenues")
+        for index, (want, got) in enumerate(zip(expected, periods), start=1):
+            for key, value in want.items():
+                if got.get(key) != value:
+                    failures.append(f"impot_benefices période {index} : {key} attendu {value!r}, obtenu {got.get(key)!r}")
+    for tax in ("cfe", "tfpb", "cvae"):
+        if tax in attendu:
+            failures += _compare_years(tax, attendu[tax], exonerations[tax]["annees"])
+    for tax, flag in (attendu.get("exonerations_applicables") or {}).items():
+        if exonerations[tax]["applicable"] != flag:
+            failures.append(f"exonération {tax} : applicable attendu {flag!r}, obtenu {exonerations[tax]['applicable']!r}")
+    if "cvae_nulle_du_fait_du_chiffre_affaires" in attendu:
+        got = exonerations["cvae"].get("nulle_du_fait_du_chiffre_affaires")
+        if got != attendu["cvae_nulle_du_fait_du_chiffre_affaires"]:
+            failures.append(f"cvae_nulle_du_fait_du_chiffre_affaires attendu {attendu['cvae_nulle_du_fait_du_chiffre_affaires']!r}, obtenu {got!r}")
+    asked = {m["champ"] for m in verdict["informations_manquantes"]}
+    for champ in attendu.get("informations_manquantes") or []:
+        if champ not in asked:
+            failures.append(f"information manquante attendue : {champ} (demandées : {sorted(asked)})")
+    return failures
+
+
+def run(paths: Iterable[Path | str] | None = None) -> tuple[list[tuple[RuleCase, list[str]]], int, int]:
+    results = [(case, run_case(case)) for case in load_cases(paths)]
+    failed = sum(1 for _, failures in results if failures)
+    return results, len(results) - failed, failed
