@@ -90,7 +90,8 @@ def periode_creation(ctx: Context) -> ConditionResult:
                        extra_refs=refs, confirmer=confirmer)
     if d < debut_limitrophe.valeur and categorie is None:
         return _result(ctx, "periode_creation", Statut.INCONNUE,
-                       f"Une création le {date_fr(d)} est dans la période pour les communes classées en 2018, mais pas "
+                       f"Une création le {date_fr(d)} est dans la période pour les communes classées par "
+                       f"{rules.listes['arrete_2018'].acte}, mais pas "
                        f"pour les communes limitrophes, admises seulement à compter du {date_fr(debut_limitrophe.valeur)} : "
                        "la réponse dépend de la commune.",
                        extra_refs=refs,
@@ -107,7 +108,7 @@ def periode_creation(ctx: Context) -> ConditionResult:
                    extra_refs=refs)
 
 
-# --- CGI art. 44 sexdecies II and the arrêtés of 14 February 2018 and 11 April 2019: the commune ------------
+# --- CGI art. 44 sexdecies II and the classification arrêtés (rules/communes/listes.yaml): the commune ------
 
 def commune_zone(ctx: Context) -> ConditionResult:
     classement = ctx.classement
@@ -125,7 +126,7 @@ def commune_zone(ctx: Context) -> ConditionResult:
         if row.confiance.id == "non_sourcee":
             explication = (
                 f"{nom} est située dans le périmètre cartographique officiel du bassin urbain à dynamiser (ANCT, 159 communes), "
-                "mais sa présence dans l'annexe de l'arrêté du 14 février 2018 n'a pu être confirmée par aucune source lisible. "
+                f"mais sa présence dans l'annexe de {row.liste.acte} n'a pu être confirmée par aucune source lisible. "
                 "Elle est traitée comme classée, sous réserve : confirmez-le auprès de votre service des impôts des entreprises (SIE).")
             confirmer.append(
                 f"Classement de {commune.nom} non confirmé : commune {row.confiance.libelle}. {row.sources[0]}.")
@@ -149,8 +150,9 @@ def commune_zone(ctx: Context) -> ConditionResult:
                                              f"L'entreprise est-elle implantée sur le territoire de l'ancienne commune de "
                                              f"{former.nom} ? Si oui, indiquez son code INSEE {former.insee}.")])
     confirmer = []
+    actes = " et ".join(dict.fromkeys(liste.acte for liste in ctx.rules.listes.values()))
     explication = (f"{nom} ne figure pas sur la liste des communes classées en bassin urbain à dynamiser "
-                   "(arrêtés du 14 février 2018 et du 11 avril 2019) : le régime ne s'applique pas à une entreprise qui y est implantée.")
+                   f"({actes}) : le régime ne s'applique pas à une entreprise qui y est implantée.")
     if classement.epci_liste_incomplete:
         confirmer.append(
             f"La liste officielle des communes du Pas-de-Calais n'a pas pu être lue : {commune.nom} est hors du périmètre "

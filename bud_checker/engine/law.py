@@ -144,6 +144,7 @@ class ConditionRule:
 class CommuneList:
     id: str
     libelle: str
+    acte: str
     categorie: str
     classee_depuis: dt.date
     citations: tuple[Citation, ...]
@@ -259,7 +260,7 @@ def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, P
 def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[str, CommuneList], dict[str, BudCommune]]:
     raw = _read_yaml(directory / "communes" / "listes.yaml")
     listes = {
-        key: CommuneList(key, item["libelle"], item["categorie"], _as_date(item["classee_depuis"], key),
+        key: CommuneList(key, item["libelle"], item["acte"], item["categorie"], _as_date(item["classee_depuis"], key),
                          _citations(item.get("references"), sources, f"listes.yaml: {key}"))
         for key, item in raw["listes"].items()
     }
@@ -282,7 +283,7 @@ def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[st
                 insee=row["insee_code"], nom=row["name"], departement=row["insee_code"][:2],
                 liste=listes["candidat_non_source"], confiance=confidences["non_sourcee"],
                 sources=(f"Part de la commune dans le contour ANCT du BUD : {row['share_of_commune_inside_anct_bud_polygon']} ; "
-                         f"EPCI 2026 : {row['epci_2026']}",),
+                         f"intercommunalité actuelle : {row['epci_2026']}",),
             )
     return listes, communes
 

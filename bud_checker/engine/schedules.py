@@ -1,7 +1,7 @@
 """Exemption schedules: profit tax (art. 44 sexdecies I), CFE (1463 A / 1466 B), TFPB (1383 F), CVAE.
 
 Date arithmetic is strict and done with python-dateutil: «jusqu'au terme du vingt-troisième mois suivant
-celui de leur création» ends on the last day of the month m0 + 23, and each following period lasts
+celui de leur création» ends on the last day of the month m0 + n (n from rules/), and each following period lasts
 exactly twelve months.
 """
 
@@ -95,7 +95,7 @@ def _month_end_after(start: dt.date, months: int) -> dt.date:
 
 
 def profit_tax_periods(date_creation: dt.date, rules: Rules, part_hors_zone_pct: float | None) -> list[Periode]:
-    """Full exemption to the end of the 23rd month after the creation month, then 75 / 50 / 25 % periods."""
+    """Full exemption to the end of the n-th month after the creation month, then the degressive periods."""
     full_months = rules.value("duree_exoneration_totale_mois", date_creation).valeur
     step = rules.value("duree_periode_degressive_mois", date_creation).valeur
     rates = rules.value("taux_exoneration_degressive", date_creation).valeur
@@ -123,9 +123,10 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     seuil = rules.value("seuil_ca_hors_zone_non_sedentaire_pct", date_creation).valeur
     hors_zone = ca_hors_zone_pct if (non_sedentaire and ca_hors_zone_pct is not None and ca_hors_zone_pct > seuil) else None
     periods = profit_tax_periods(date_creation, rules, hors_zone)
+    full_months = rules.value("duree_exoneration_totale_mois", date_creation).valeur
     full, *degressive = periods
     text = (f"Bénéfices exonérés d'impôt sur le revenu ou d'impôt sur les sociétés du {date_fr(full.debut)} au "
-            f"{date_fr(full.fin)} (terme du 23e mois suivant celui de la création), puis imposés sur "
+            f"{date_fr(full.fin)} (terme du {full_months}e mois suivant celui de la création), puis imposés sur "
             + ", ".join(f"{pct(100 - p.taux_exoneration)} de leur montant du {date_fr(p.debut)} au {date_fr(p.fin)}"
                         for p in degressive)
             + ". Les plus-values de réévaluation d'éléments d'actif ne sont pas exonérées.")

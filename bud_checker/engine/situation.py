@@ -100,6 +100,12 @@ KEYS: tuple[str, ...] = tuple(f.name for f in fields(Situation) if f.name not in
 assert set(KEYS) == set(LIBELLES)
 
 
+def _show(value: Any, limit: int = 40) -> str:
+    """User input echoed in a message: on one line, control characters removed, truncated."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _is_unknown(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in _UNKNOWN)
 
@@ -110,7 +116,7 @@ def _date(key: str, value: Any) -> dt.date:
     if not isinstance(value, dt.date):
         text = str(value).strip()
         if not _ISO_DATE.match(text):
-            raise SituationError(key, f"« {text[:40]} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
+            raise SituationError(key, f"« {_show(text)} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
         try:
             value = dt.date.fromisoformat(text)
         except ValueError:
@@ -131,7 +137,7 @@ def _number(key: str, value: Any, *, integer: bool = False, maximum: float | Non
         try:
             value = float(text) if text else math.nan
         except ValueError:
-            raise SituationError(key, f"« {value.strip()[:40]} » n'est pas {kind} ; attendu {kind} positif ou nul.") from None
+            raise SituationError(key, f"« {_show(value.strip())} » n'est pas {kind} ; attendu {kind} positif ou nul.") from None
     if not isinstance(value, (int, float)) or isinstance(value, complex):
         raise SituationError(key, f"attendu {kind} positif ou nul.")
     if isinstance(value, float) and not math.isfinite(value):
@@ -158,14 +164,14 @@ def _boolean(key: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise SituationError(key, f"« {str(value)[:40]} » n'est pas une réponse admise ; attendu oui (true), non (false) "
+    raise SituationError(key, f"« {_show(str(value))} » n'est pas une réponse admise ; attendu oui (true), non (false) "
                               "ou « je ne sais pas » (null).")
 
 
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     text = str(value).strip().lower() if isinstance(value, str) else None
     if text not in choices:
-        raise SituationError(key, f"« {str(value)[:40]} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
+        raise SituationError(key, f"« {_show(str(value))} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
     return text
 
 
@@ -176,7 +182,7 @@ def _commune(key: str, value: Any) -> tuple[str, Commune, bool]:
     if isinstance(value, int) and len(code) == 4:
         code = "0" + code  # a spreadsheet dropped the leading zero
     if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
-        raise SituationError(key, f"« {code[:40]} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour Douai ; "
+        raise SituationError(key, f"« {_show(code)} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour Douai ; "
                                   "ce n'est pas le code postal).")
     reference = load_reference()
     commune = reference.get(code)
@@ -204,7 +210,7 @@ def parse_situation(data: Any) -> Situation:
                                           "{\"date_creation\": \"2019-05-14\", \"commune_insee\": \"59178\"}.")
     for key in data:
         if key not in LIBELLES:
-            raise SituationError(str(key)[:60], "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
+            raise SituationError(_show(key, 60), "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
     values: dict[str, Any] = {}
     for key, raw in data.items():
         if _is_unknown(raw):

@@ -1,0 +1,99 @@
+"""Property-based tests: no input makes the engine crash, and verdicts keep their invariants."""
+
+import datetime as dt
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bud_checker import SituationError, evaluate
+from bud_checker.engine.situation import ACTIVITES, KEYS, ORIGINES
+
+CODES = ["59178", "59350", "59051", "62498", "62510", "62014", "62861", "62041", "75056", "2A004", "59630"]
+junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                 st.text(max_size=12), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+dates = st.dates(min_value=dt.date(2016, 1, 1), max_value=dt.date(2029, 12, 31))
+maybe = lambda strategy: st.one_of(st.none(), strategy)  # noqa: E731
+
+valid_situations = st.fixed_dictionaries(
+    {"date_creation": dates.map(dt.date.isoformat)},
+    optional={
+        "commune_insee": st.sampled_from(CODES),
+        "activite": maybe(st.sampled_from(ACTIVITES)),
+        "origine": maybe(st.sampled_from(ORIGINES)),
+        "effectif": maybe(st.integers(0, 400)),
+        "chiffre_affaires": maybe(st.floats(0, 1e8)),
+        "total_bilan": maybe(st.floats(0, 1e8)),
+        "capital_detenu_par_societes_pct": maybe(st.floats(0, 100)),
+        "siege_et_moyens_dans_zone": maybe(st.booleans()),
+        "non_sedentaire": maybe(st.booleans()),
+        "ca_hors_zone_pct": maybe(st.floats(0, 100)),
+        "salaries_eligibles": maybe(st.integers(0, 50)),
+        "embauches_eligibles": maybe(st.integers(0, 50)),
+        "date_creation_etablissement": maybe(dates.map(dt.date.isoformat)),
+        "deliberation_exoneration_cfe": maybe(st.booleans()),
+        "deliberation_exoneration_tfpb": maybe(st.booleans()),
+        "proprietaire_immeuble": maybe(st.booleans()),
+    },
+)
+
+
+@st.composite
+def consistent(draw):
+    situation = draw(valid_situations)
+    for part, whole in (("salaries_eligibles_residents_bud", "salaries_eligibles"),
+                        ("embauches_eligibles_residents_bud", "embauches_eligibles")):
+        if situation.get(whole) is not None:
+            situation[part] = draw(maybe(st.integers(0, situation[whole])))
+    return situation
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(list(KEYS) + ["autre"]), junk, max_size=8))
+def test_no_input_crashes_the_engine(data):
+    try:
+        verdict = evaluate(data)
+    except SituationError as error:
+        assert error.champ and error.message
+        assert "\n" not in error.message
+    else:
+        json.dumps(verdict.to_dict())
+
+
+@settings(max_examples=50, deadline=None)
+@given(junk)
+def test_non_mapping_input_is_refused(data):
+    try:
+        evaluate(data)
+    except SituationError as error:
+        assert error.champ == ("situation" if not isinstance(data, dict) else error.champ)
+    else:
+        assert isinstance(data, dict), "a non-mapping situation must be refused"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(consistent())
+def test_verdict_invariants(situation):
+    verdict = evaluate(situation).to_dict()
+    statuts = [c["statut"] for c in verdict["conditions"]]
+    if "non_remplie" in statuts:
+        assert verdict["statut"] == "non_eligible"
+        assert verdict["exonerations"]["impot_benefices"]["periodes"] == []
+    elif "inconnue" in statuts:
+        assert verdict["statut"] == "indetermine"
+        assert any(m["conditions"] for m in verdict["informations_manquantes"])
+    else:
+        assert verdict["statut"] == "eligible"
+    periods = verdict["exonerations"]["impot_benefices"]["periodes"]
+    if periods:
+        assert periods[0]["debut"] == situation["date_creation"]
+        assert [p["taux_exoneration"] for p in periods] == [100, 75, 50, 25]
+        for before, after in zip(periods, periods[1:]):
+            end = dt.date.fromisoformat(before["fin"])
+            assert dt.date.fromisoformat(after["debut"]) == end + dt.timedelta(days=1)
+            # every period ends on the last day of a month
+            assert (end + dt.timedelta(days=1)).day == 1
+    for condition in verdict["conditions"]:
+        assert condition["explication"]
+        if condition["statut"] == "inconnue":
+            assert condition["informations_manquantes"], condition["id"]
