@@ -1,0 +1,453 @@
+"""National reference of French communes and its search.
+
+Pure Python (no Flask, no database). The reference is read once from
+``rules/communes/communes_france.json.gz`` (built by
+``scripts/build_communes_reference.py`` from the npm package
+``@etalab/decoupage-administratif``, Licence Ouverte) and indexed in memory:
+
+* ``get`` resolves a current INSEE code, the former code of a merged commune
+  (commune déléguée/associée or older code) or a municipal arrondissement code
+  (Paris, Lyon, Marseille) to the current commune;
+* ``search`` finds communes by name (accent-, case-, punctuation- and
+  "saint"/"st"-insensitive), postal code, INSEE code or postal code prefix.
+
+Indexes are built at load time with C-level string operations rather than
+Python loops over the ~35,000 communes. Names are kept, normalized, one per
+line in descending population order, each line ending with a tag that gives its
+rank: ``str.find`` walks such a text at C speed and its first hits are already
+the most populated communes, so a query never sorts a large candidate set. The
+same tagged lines, sorted, answer exact and prefix queries by bisection.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import gzip
+import json
+import os
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Commune", "CommuneReference", "load_reference", "normalize", "reference_path"]
+
+RULES_DIR_ENV = "BUD_RULES_DIR"
+REFERENCE_FILENAME = "communes_france.json.gz"
+SUPPORTED_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    insee: str
+    nom: str
+    departement: str
+    codes_postaux: tuple[str, ...]
+    epci: str | None
+    epci_nom: str | None
+    anciens_codes: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- #
+# Normalisation
+# --------------------------------------------------------------------------- #
+
+
+# Letters that NFKD does not decompose into an ASCII base letter.
+_LETTERS = {
+    "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ẞ": "ss", "ø": "o", "Ø": "o",
+    "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "þ": "th", "Þ": "th", "ı": "i",
+}  # fmt: skip
+# After NFKD, combining marks (accents) are dropped by the ASCII encoding; any
+# other non-ASCII character (dashes, typographic quotes, other scripts) becomes a space.
+_NON_ASCII_RE = re.compile("[^\x00-\x7f\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# ASCII: letters to lowercase, digits and line feeds kept, everything else to a space.
+_BYTE_TABLE = bytes(
+    c + 32 if 65 <= c <= 90 else c if (97 <= c <= 122 or 48 <= c <= 57 or c == 10) else 32 for c in range(256)
+)
+
+
+def _fold(text: str) -> str:
+    """Lowercase unaccented ASCII letters and digits; anything else to spaces
+    (line feeds are kept, for the bulk version). Works at C speed on long text."""
+    if not text.isascii():
+        for letter, replacement in _LETTERS.items():
+            if letter in text:
+                text = text.replace(letter, replacement)
+        text = _NON_ASCII_RE.sub(" ", unicodedata.normalize("NFKD", text))
+    return text.encode("ascii", "ignore").translate(_BYTE_TABLE).decode("ascii")
+
+
+def normalize(text: str) -> str:
+    """Lowercase, strip accents (œ -> oe, æ -> ae), turn punctuation into spaces
+    and collapse whitespace: ``"Rœulx"`` -> ``"roeulx"``,
+    ``"L'Abergement-Clémenciat"`` -> ``"l abergement clemenciat"``."""
+    return " ".join(_fold(text).split())
+
+
+def _normalize_lines(names: list[str]) -> list[str]:
+    """``normalize`` of many names at once (one pass over one long string)."""
+    if not names:
+        return []
+    text = _fold("\n".join(names))
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return text.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n")
+
+
+# Names are indexed as written ("saint ..."): the abbreviations are expanded in
+# the query instead.
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
+
+
+def _query_variants(query: str) -> list[str]:
+    """Normalized patterns for a name query: "st"/"ste" words become
+    "saint"/"sainte"; as the last word, which may be incomplete, "st"/"ste" are
+    kept as typed ("st" may start "strasbourg") and also looked up as "saint "/"sainte "."""
+    words = normalize(query).split()
+    if not words:
+        return []
+    head = "".join(_ABBREVIATIONS.get(word, word) + " " for word in words[:-1])
+    last = words[-1]
+    variants = [head + last]
+    if last in _ABBREVIATIONS:
+        variants.append(head + _ABBREVIATIONS[last] + " ")
+    return variants
+
+
+# --------------------------------------------------------------------------- #
+# Tagged texts
+# --------------------------------------------------------------------------- #
+
+# A line of an index text is "\n" + key + "\x01" + tag, where the tag is the
+# line number written with the letters A-J for the digits 0-9: a normalized query
+# (lowercase letters, digits, spaces) can never match inside a tag.
+_TAG_SEP = "\x01"
+_TO_TAG = str.maketrans("0123456789", "ABCDEFGHIJ")
+_FROM_TAG = str.maketrans("ABCDEFGHIJ", "0123456789")
+_MAX_CHAR = "\U0010ffff"
+_WORD_SUFFIX_RE = re.compile(r" (?=([^\n]*))")
+# Sorted candidates up to this many are ranked directly; a larger range means
+# the key is common, and scanning the rank-ordered text finds the best quickly.
+_SMALL_RANGE = 128
+
+
+@functools.cache
+def _tag_parts(count: int) -> tuple[str, ...]:
+    """``("\\x01A\\n", "\\x01B\\n", ..., "\\x01BA\\n", ...)``: the tail of lines 0 to count - 1."""
+    if not count:
+        return ()
+    tags = "\n".join(map(str, range(count))).translate(_TO_TAG)
+    return tuple((_TAG_SEP + tags.replace("\n", "\n" + _TAG_SEP) + "\n").splitlines(keepends=True))
+
+
+def _tagged_text(keys: list[str], head: str = "") -> str:
+    """``"\\n" + head + key + tag + "\\n" + head + key + tag ...``, built without a Python loop."""
+    parts: list[str] = [""] * (2 * len(keys))
+    parts[0::2] = keys
+    parts[1::2] = _tag_parts(len(keys))
+    text = "\n" + "".join(parts)
+    if head:
+        text = text.replace("\n", "\n" + head)[: -len(head)]
+    return text
+
+
+def _line_at(text: str, pos: int) -> tuple[int, int]:
+    """Line number of the line containing ``pos`` and the offset of its end."""
+    sep = text.index(_TAG_SEP, pos)
+    end = text.index("\n", sep)
+    return int(text[sep + 1 : end].translate(_FROM_TAG)), end
+
+
+def _entry_line(entry: str) -> int:
+    """Line number of a sorted entry (key or key suffix followed by its tag)."""
+    return int(entry[entry.rindex(_TAG_SEP) + 1 :].translate(_FROM_TAG))
+
+
+def _scan(text: str, pattern: str, targets: Sequence[int], skip: set[int], need: int) -> list[int]:
+    """Targets of the first lines of ``text`` (so the best ranked) that contain
+    ``pattern``, without repeats and ignoring ``skip``, at most ``need``."""
+    found: list[int] = []
+    seen: set[int] = set()
+    pos = text.find(pattern)
+    while pos >= 0 and len(found) < need:
+        line, end = _line_at(text, pos)
+        target = targets[line]
+        if target not in skip and target not in seen:
+            seen.add(target)
+            found.append(target)
+        pos = text.find(pattern, end)
+    return found
+
+
+class _NameIndex:
+    """Normalized names of one family; name ``line`` (in rank order, best first)
+    leads to the commune ``targets[line]``.
+
+    * ``text``: the tagged lines, for substring search in rank order;
+    * ``compact``: the same without spaces (so ignoring hyphens and apostrophes);
+    * ``sorted_keys``: the tagged lines sorted, for exact and prefix matches;
+    * ``word_keys``: sorted suffixes of each tagged line starting at its second,
+      third... word, for word-prefix matches.
+    """
+
+    __slots__ = ("targets", "text", "compact", "sorted_keys", "word_keys")
+
+    def __init__(self, keys: list[str], targets: Sequence[int]) -> None:
+        self.targets = targets
+        self.text = _tagged_text(keys)
+        self.compact = self.text.replace(" ", "")
+        self.sorted_keys = self.text.split("\n")[1:-1]
+        self.sorted_keys.sort()
+        self.word_keys = _WORD_SUFFIX_RE.findall(self.text)
+        self.word_keys.sort()
+
+    def _lines_to_targets(self, lines: Iterable[int], skip: set[int], need: int) -> list[int]:
+        found: list[int] = []
+        seen: set[int] = set()
+        for line in lines:
+            target = self.targets[line]
+            if target not in skip and target not in seen:
+                seen.add(target)
+                found.append(target)
+                if len(found) >= need:
+                    break
+        return found
+
+    def _ranged(self, entries: list[str], low: str, high: str, marker: str, skip: set[int], need: int) -> list[int]:
+        lo = bisect_left(entries, low)
+        hi = bisect_left(entries, high, lo)
+        if hi - lo <= _SMALL_RANGE or not marker:
+            return self._lines_to_targets(sorted(map(_entry_line, entries[lo:hi])), skip, need)
+        return _scan(self.text, marker + low, self.targets, skip, need)
+
+    def exact(self, key: str, skip: set[int], need: int) -> list[int]:
+        return self._ranged(self.sorted_keys, key + _TAG_SEP, key + "\x02", "", skip, need)
+
+    def prefix(self, prefix: str, skip: set[int], need: int) -> list[int]:
+        return self._ranged(self.sorted_keys, prefix, prefix + _MAX_CHAR, "\n", skip, need)
+
+    def word_prefix(self, prefix: str, skip: set[int], need: int) -> list[int]:
+        return self._ranged(self.word_keys, prefix, prefix + _MAX_CHAR, " ", skip, need)
+
+    def substring(self, pattern: str, skip: set[int], need: int) -> list[int]:
+        return _scan(self.text, pattern, self.targets, skip, need)
+
+    def compact_substring(self, pattern: str, skip: set[int], need: int) -> list[int]:
+        return _scan(self.compact, pattern, self.targets, skip, need)
+
+
+# --------------------------------------------------------------------------- #
+# Reference
+# --------------------------------------------------------------------------- #
+
+
+def reference_path() -> Path:
+    """Path of the reference file: ``$BUD_RULES_DIR/communes/...`` when the
+    variable is set, else the repository's ``rules/communes/...``."""
+    override = os.environ.get(RULES_DIR_ENV)
+    rules_dir = Path(override) if override else Path(__file__).resolve().parent.parent / "rules"
+    return rules_dir / "communes" / REFERENCE_FILENAME
+
+
+_INSEE_RE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
+_POSTAL_RE = re.compile(r"\d{5}")
+_POSTAL_PREFIX_RE = re.compile(r"\d{2,4}")
+
+
+class CommuneReference:
+    """In-memory national reference of current communes, with its indexes.
+
+    Use ``load_reference()`` for the shared, cached instance; the constructor
+    reads ``path`` (default: ``reference_path()``) and builds a new one."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else reference_path()
+        # Loading creates a few hundred thousand objects that all stay alive: the
+        # cyclic garbage collector would rescan them again and again for nothing
+        # (it roughly doubles the load time), so it is paused meanwhile.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _load(self) -> None:
+        with gzip.open(self.path, "rb") as handle:
+            data: dict[str, Any] = json.loads(handle.read())
+        if data.get("format_version") != SUPPORTED_FORMAT:
+            raise ValueError(f"{self.path}: format {data.get('format_version')!r} non pris en charge")
+        self.source: dict[str, Any] = dict(data.get("source", {}))
+        self.generated_on: str | None = data.get("generated_on")
+
+        columns: list[str] = data["commune_columns"]
+        col = {name: columns.index(name) for name in columns}
+        rows: list[list[Any]] = data["communes"]
+        count = len(rows)
+        self._rows = rows
+        self._col = col
+        self._communes: list[Commune | None] = [None] * count
+
+        # Codes: current, former (merged communes), municipal arrondissements.
+        self._current: dict[str, int] = dict(zip(map(itemgetter(col["insee"]), rows), range(count)))
+        self._former: dict[str, int] = {}
+        old_codes = list(map(itemgetter(col["anciens_codes"]), rows))
+        for i in compress(range(count), old_codes):
+            self._former.update(dict.fromkeys(old_codes[i], i))
+        self._arrondissements: dict[str, int] = {
+            a["insee"]: self._current[a["commune"]] for a in data.get("arrondissements_municipaux", [])
+        }
+
+        # Rows come in ranking order (population descending, then INSEE code):
+        # a commune's rank is its row number and every index below lists
+        # communes best first.
+        self._names = _NameIndex(_normalize_lines(list(map(itemgetter(col["nom"]), rows))), range(count))
+
+        # Other names that lead to a current commune: communes déléguées/associées
+        # and municipal arrondissements, ordered by the rank of that commune.
+        others = [(self._current[o["commune"]], o["nom"]) for o in data.get("communes_deleguees_associees", [])]
+        others += [(self._current[a["commune"]], a["nom"]) for a in data.get("arrondissements_municipaux", [])]
+        others.sort()
+        self._other_names = _NameIndex(_normalize_lines([name for _, name in others]), [i for i, _ in others])
+
+        # Postal codes: one tagged line per commune, each code preceded by a space
+        # ("\n 13001 13002\x01TAG\n").
+        self._postal_text = _tagged_text(list(map(" ".join, map(itemgetter(col["codes_postaux"]), rows))), " ")
+
+    # -- lookups ------------------------------------------------------------ #
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _commune(self, i: int) -> Commune:
+        commune = self._communes[i]
+        if commune is None:
+            row, col = self._rows[i], self._col
+            commune = Commune(
+                insee=row[col["insee"]],
+                nom=row[col["nom"]],
+                departement=row[col["departement"]],
+                codes_postaux=tuple(row[col["codes_postaux"]]),
+                epci=row[col["epci"]],
+                epci_nom=row[col["epci_nom"]],
+                anciens_codes=tuple(row[col["anciens_codes"]]),
+            )
+            self._communes[i] = commune
+        return commune
+
+    @staticmethod
+    def _clean_code(code: str) -> str:
+        code = str(code).strip().upper()
+        if len(code) == 4 and code.isdigit():  # leading zero lost by a spreadsheet
+            code = "0" + code
+        return code
+
+    def _index_of(self, code: str) -> int | None:
+        code = self._clean_code(code)
+        for table in (self._current, self._former, self._arrondissements):
+            i = table.get(code)
+            if i is not None:
+                return i
+        return None
+
+    def get(self, code: str) -> Commune | None:
+        """The current commune for a current INSEE code, a former code of a
+        merged commune or a municipal arrondissement code; None if unknown."""
+        i = self._index_of(code)
+        return None if i is None else self._commune(i)
+
+    def is_former_code(self, code: str) -> bool:
+        """True when ``code`` is not a current INSEE code but the former code of
+        a commune merged into a current one."""
+        code = self._clean_code(code)
+        return code not in self._current and code in self._former
+
+    def population(self, code: str) -> int | None:
+        """Population of the commune ``code`` resolves to (None if unknown)."""
+        i = self._index_of(code)
+        return None if i is None else self._rows[i][self._col["population"]]
+
+    # -- search ------------------------------------------------------------- #
+
+    def search(self, query: str, limit: int = 10) -> list[Commune]:
+        """Communes matching ``query``, best first, at most ``limit``.
+
+        * 5 digits: communes with that postal code (most populated first), then
+          the commune whose INSEE code (current or former) it is;
+        * an INSEE code of Corsica (2A/2B): that commune;
+        * 2 to 4 digits: communes with a postal code starting with them (other
+          digit-only queries match nothing);
+        * otherwise a name, accent-, case- and punctuation-insensitive, "st"
+          and "ste" standing for "saint" and "sainte": exact name, then name
+          prefix, then word prefix, then substring, then substring ignoring
+          spaces (so "labergement" finds "L'Abergement-Clémenciat"); within a
+          tier, most populated first. The names of communes déléguées/associées
+          and municipal arrondissements also lead to their current commune
+          ("Lomme" -> Lille): by exact name or prefix just after the name
+          prefix tier, by word prefix just after the word prefix tier.
+        """
+        if not isinstance(query, str) or limit <= 0:
+            return []
+        compact = "".join(query.split()).upper()
+        if not compact:
+            return []
+        if _POSTAL_RE.fullmatch(compact) or _INSEE_RE.fullmatch(compact):
+            found = self._search_postal(compact, len(self._rows)) if compact.isdigit() else []
+            i = self._index_of(compact)
+            if i is not None and i not in found:
+                found.append(i)
+            return [self._commune(i) for i in found[:limit]]
+        if compact.isdigit():
+            if not _POSTAL_PREFIX_RE.fullmatch(compact):
+                return []
+            return [self._commune(i) for i in self._search_postal(compact, limit)]
+        return [self._commune(i) for i in self._search_name(query, limit)]
+
+    def _search_postal(self, prefix: str, need: int) -> list[int]:
+        """Best ranked communes with a postal code starting with ``prefix``."""
+        return _scan(self._postal_text, " " + prefix, range(len(self._rows)), set(), need)
+
+    def _search_name(self, query: str, limit: int) -> list[int]:
+        variants = _query_variants(query)
+        if not variants:
+            return []
+        results: list[int] = []
+        taken: set[int] = set()
+        names, others = self._names, self._other_names
+        whole = list(dict.fromkeys(v.strip() for v in variants))
+        # Without spaces; variants ending with a complete word ("saint ") are left
+        # out, they would match any word starting the same way.
+        compact = list(dict.fromkeys(v.replace(" ", "") for v in variants if not v.endswith(" ")))
+        tiers: list[tuple[Callable[[str, set[int], int], list[int]], list[str]]] = [
+            (names.exact, whole),
+            (names.prefix, variants),
+            (others.exact, whole),
+            (others.prefix, variants),
+            (names.word_prefix, variants),
+            (others.word_prefix, variants),
+            (names.substring, variants),
+            (names.compact_substring, compact),
+        ]
+        for tier, patterns in tiers:
+            need = limit - len(results)
+            if need <= 0:
+                break
+            candidates = {i for pattern in patterns for i in tier(pattern, taken, need)}
+            for i in sorted(candidates)[:need]:  # row number = rank
+                results.append(i)
+                taken.add(i)
+        return results
+
+
+@functools.cache
+def load_reference() -> CommuneReference:
+    """The national reference, loaded once per process."""
+    return CommuneReference()
