@@ -9,6 +9,7 @@ facts that would decide it. The legal source of each rule is in `rules/condition
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from .fr import date_fr, euros, nombre_fr, pct
@@ -43,15 +44,18 @@ def _question(champ: str, question: str) -> InformationManquante:
     return InformationManquante(champ, question)
 
 
+@lru_cache(maxsize=1024)
+def _condition_references(rule: ConditionRule, version: str) -> tuple[Reference, ...]:
+    """The condition's own sources, pinned to the article version applied."""
+    return tuple(c.reference(version if c.source.url_version else None) for c in rule.citations)
+
+
 def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *,
             extra_refs: list[Reference] | None = None, confirmer: list[str] | None = None,
             manquantes: list[InformationManquante] | None = None) -> ConditionResult:
     rule: ConditionRule = ctx.rules.conditions[condition_id]
     version = ctx.version.en_vigueur.isoformat()
-    references = [c.reference(version if c.source.url_version else None) for c in rule.citations]
-    for ref in extra_refs or []:
-        if ref not in references:
-            references.append(ref)
+    references = list(dict.fromkeys([*_condition_references(rule, version), *(extra_refs or ())]))
     motifs = list(confirmer or [])
     if rule.confiance != "V" and CONFIRMER_SOURCE_SECONDAIRE not in motifs and condition_id != "commune_zone":
         motifs.insert(0, CONFIRMER_SOURCE_SECONDAIRE)

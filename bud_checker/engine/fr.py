@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
         "novembre", "décembre")
@@ -14,6 +15,7 @@ def date_fr(date: dt.date) -> str:
     return f"{day} {MOIS[date.month - 1]} {date.year}"
 
 
+@lru_cache(maxsize=4096)
 def nombre_fr(value: float) -> str:
     """12500000 -> «12 500 000»; 37.5 -> «37,5»."""
     if float(value).is_integer():

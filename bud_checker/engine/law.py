@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ class RulesError(Exception):
     """`rules/` is malformed: raised at load time, never while evaluating a situation."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Reference:
     """One legal source, as cited next to a result: what, which version, where."""
 
@@ -57,7 +57,7 @@ class Reference:
         return {"texte": self.texte, "version": self.version, "url": self.url}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Source:
     """An entry of rules/references.yaml."""
 
@@ -68,12 +68,18 @@ class Source:
     url_version: str | None = None
 
     def cite(self, precision: str | None = None, version: str | None = None) -> Reference:
-        texte = f"{self.texte}, {precision}" if precision else self.texte
-        url = self.url_version.format(date=version) if (self.url_version and version) else self.url
-        return Reference(texte=texte, version=version, url=url, confiance=self.confiance)
+        return _cite(self, precision, version)
 
 
-@dataclass(frozen=True, slots=True)
+@lru_cache(maxsize=8192)
+def _cite(source: Source, precision: str | None, version: str | None) -> Reference:
+    """References are immutable and cited again and again: build each one once."""
+    texte = f"{source.texte}, {precision}" if precision else source.texte
+    url = source.url_version.format(date=version) if (source.url_version and version) else source.url
+    return Reference(texte=texte, version=version, url=url, confiance=source.confiance)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Citation:
     """A pointer from a rule to a source, with the paragraph and the version it cites."""
 
@@ -86,18 +92,19 @@ class Citation:
         return self.source.cite(self.precision, self.version or version)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ParameterValue:
     depuis: dt.date
     valeur: Any
     confiance: str
     citations: tuple[Citation, ...]
+    refs: tuple[Reference, ...] = ()
 
     def references(self) -> list[Reference]:
-        return [c.reference() for c in self.citations]
+        return list(self.refs)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Parameter:
     """A dated legal value: the value in force on a date is the last one whose `depuis` is not after it."""
 
@@ -122,7 +129,7 @@ class Parameter:
         return self.valeurs[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LawVersion:
     en_vigueur: dt.date
     modification: str
@@ -130,7 +137,7 @@ class LawVersion:
     texte_modificateur: Source | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ConditionRule:
     id: str
     libelle: str
@@ -140,7 +147,7 @@ class ConditionRule:
     citations: tuple[Citation, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CommuneList:
     id: str
     libelle: str
@@ -150,14 +157,14 @@ class CommuneList:
     citations: tuple[Citation, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Confidence:
     id: str
     libelle: str
     a_confirmer: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class BudCommune:
     """A commune of a BUD list, with the evidence that puts it there."""
 
@@ -169,7 +176,7 @@ class BudCommune:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rules:
     """Everything `rules/` says, loaded once."""
 
@@ -182,14 +189,26 @@ class Rules:
     listes: dict[str, CommuneList]
     communes_bud: dict[str, BudCommune]
     empreinte: str
+    # Every date on which some parameter changes: between two of them, all values stand still, so the
+    # values in force are looked up once per period («epoch») and kept.
+    _breakpoints: tuple[dt.date, ...] = field(default=(), repr=False)
+    _epochs: dict[int, dict[str, ParameterValue]] = field(default_factory=dict, repr=False)
 
     def param(self, parameter_id: str) -> Parameter:
         return self.parametres[parameter_id]
 
+    def values_at(self, date: dt.date) -> dict[str, ParameterValue]:
+        """Every parameter's value in force on `date` (before its first value, its first one)."""
+        epoch = bisect.bisect_right(self._breakpoints, date)
+        values = self._epochs.get(epoch)
+        if values is None:
+            values = {pid: p.at(date) or p.first() for pid, p in self.parametres.items()}
+            self._epochs[epoch] = values
+        return values
+
     def value(self, parameter_id: str, date: dt.date) -> ParameterValue:
         """The value in force on `date`; before the first value, the first one (the regime did not exist)."""
-        parameter = self.parametres[parameter_id]
-        return parameter.at(date) or parameter.first()
+        return self.values_at(date)[parameter_id]
 
     def version_at(self, date: dt.date) -> LawVersion:
         """The article version in force on `date` (the first one for earlier dates)."""
@@ -243,7 +262,7 @@ def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, P
                 if not citations:
                     raise RulesError(f"{where}: chaque valeur doit citer au moins une référence")
                 values.append(ParameterValue(_as_date(raw.get("depuis"), where), raw.get("valeur"),
-                                             raw["confiance"], citations))
+                                             raw["confiance"], citations, tuple(c.reference() for c in citations)))
             if not values:
                 raise RulesError(f"{where}: aucune valeur")
             values.sort(key=lambda v: v.depuis)
@@ -320,8 +339,9 @@ def load_rules(directory: Path | None = None) -> Rules:
             if parameter_id not in parameters:
                 raise RulesError(f"conditions.yaml: {condition.id}: paramètre inconnu {parameter_id}")
     listes, communes = _load_communes(directory, sources)
+    breakpoints = tuple(sorted({v.depuis for p in parameters.values() for v in p.valeurs}))
     return Rules(directory, sources, parameters, versions, article, conditions, listes, communes,
-                 _fingerprint(directory))
+                 _fingerprint(directory), breakpoints)
 
 
 @cache

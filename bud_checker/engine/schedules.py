@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
 from .fr import date_fr, euros, pct
-from .law import Reference, Rules
+from .law import ParameterValue, Reference, Rules
 
 # A schedule is computed for a situation that is eligible, or that could be (statut indéterminé).
 SOUS_RESERVE = "Sous réserve que les conditions encore inconnues soient remplies : "
 
 
 def _unique(references: list[Reference]) -> list[Reference]:
-    out: list[Reference] = []
-    for ref in references:
-        if ref not in out:
-            out.append(ref)
-    return out
+    return list(dict.fromkeys(references))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +65,8 @@ class Exoneration:
     applicable: bool | None
     explication: str
     references: list[Reference]
-    periodes: list[Periode] = field(default_factory=list)
-    annees: list[AnneeLocale] = field(default_factory=list)
+    periodes: list[Periode] | tuple[Periode, ...] = field(default_factory=list)
+    annees: list[AnneeLocale] | tuple[AnneeLocale, ...] = field(default_factory=list)
     motifs_a_confirmer: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -91,7 +88,13 @@ class Exoneration:
 
 def _month_end_after(start: dt.date, months: int) -> dt.date:
     """Last day of the month `months` after the month of `start` (month of start + months)."""
-    return start.replace(day=1) + relativedelta(months=months + 1, days=-1)
+    return _month_end(start.year, start.month, months)
+
+
+@lru_cache(maxsize=16384)
+def _month_end(year: int, month: int, months: int) -> dt.date:
+    # Only the month matters, so the (small) set of results is kept.
+    return dt.date(year, month, 1) + relativedelta(months=months + 1, days=-1)
 
 
 def profit_tax_periods(date_creation: dt.date, rules: Rules, part_hors_zone_pct: float | None) -> list[Periode]:
@@ -147,11 +150,23 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
                        extra={"fin_exoneration_totale": full.fin.isoformat()})
 
 
-def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> list[AnneeLocale]:
-    years = rules.value("duree_exoneration_locale_ans", creation).valeur
-    de_droit = rules.value("part_base_exoneree_de_droit_pct", creation).valeur
-    sur_deliberation = rules.value("part_base_exoneree_sur_deliberation_pct", creation).valeur
-    abattements = rules.value("abattement_degressif_local_pct", creation).valeur
+def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> tuple[AnneeLocale, ...]:
+    return _build_local_years(
+        creation.year, deliberation,
+        rules.value("duree_exoneration_locale_ans", creation),
+        rules.value("part_base_exoneree_de_droit_pct", creation),
+        rules.value("part_base_exoneree_sur_deliberation_pct", creation),
+        rules.value("abattement_degressif_local_pct", creation),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _build_local_years(creation_year: int, deliberation: bool | None, years_value: ParameterValue,
+                       de_droit_value: ParameterValue, sur_deliberation_value: ParameterValue,
+                       abattements_value: ParameterValue) -> tuple[AnneeLocale, ...]:
+    """The yearly timeline from the values in force (kept: few distinct years and values exist)."""
+    years, de_droit = years_value.valeur, de_droit_value.valeur
+    sur_deliberation, abattements = sur_deliberation_value.valeur, abattements_value.valeur
     out = []
 
     def deliberated(rate: float) -> float | None:
@@ -159,13 +174,13 @@ def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> 
             return None
         return rate if deliberation else 0
 
-    first = creation.year + 1
+    first = creation_year + 1
     for offset in range(years):
         out.append(AnneeLocale(first + offset, de_droit, deliberated(sur_deliberation), "exoneration"))
     for offset, abattement in enumerate(abattements):
         out.append(AnneeLocale(first + years + offset, de_droit * abattement / 100,
                                deliberated(sur_deliberation * abattement / 100), "abattement"))
-    return out
+    return tuple(out)
 
 
 def establishment_window(rules: Rules, creation_etablissement: dt.date, categorie: str | None) -> tuple[dt.date, dt.date, list[Reference], str]:
@@ -277,17 +292,28 @@ def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_
     return LocalTaxes(cfe, tfpb, cvae, echeances)
 
 
-def _cvae(rules: Rules, cfe_years: list[AnneeLocale], applicable: bool | None, prefix: str,
+def _cvae_years(rules: Rules, cfe_years: tuple[AnneeLocale, ...]) -> tuple[AnneeLocale, ...]:
+    flags = tuple(rules.value("cvae_supprimee", dt.date(year.annee, 1, 1)) for year in cfe_years)
+    return _build_cvae_years(cfe_years, flags)
+
+
+@lru_cache(maxsize=4096)
+def _build_cvae_years(cfe_years: tuple[AnneeLocale, ...], flags: tuple[ParameterValue, ...]) -> tuple[AnneeLocale, ...]:
+    out = []
+    for year, flag in zip(cfe_years, flags):
+        supprimee = bool(flag.valeur)
+        out.append(AnneeLocale(year.annee, None if supprimee else year.part_de_droit,
+                               None if supprimee else year.part_sur_deliberation, year.phase, cvae_supprimee=supprimee))
+    return tuple(out)
+
+
+def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, prefix: str,
           creation: dt.date, chiffre_affaires: float | None, deliberation: bool | None) -> Exoneration:
     seuil_assujetti = rules.value("cvae_seuil_assujettissement_ca", creation)
     seuil_nul = rules.value("cvae_seuil_taux_nul_ca", creation)
     refs = _unique(seuil_assujetti.references() + seuil_nul.references()
                    + rules.value("cvae_supprimee", dt.date(cfe_years[-1].annee, 1, 1)).references())
-    years = []
-    for year in cfe_years:
-        supprimee = bool(rules.value("cvae_supprimee", dt.date(year.annee, 1, 1)).valeur)
-        years.append(AnneeLocale(year.annee, None if supprimee else year.part_de_droit,
-                                 None if supprimee else year.part_sur_deliberation, year.phase, cvae_supprimee=supprimee))
+    years = _cvae_years(rules, cfe_years)
     abolished = [y.annee for y in years if y.cvae_supprimee]
     if chiffre_affaires is None:
         nulle = None
