@@ -185,4 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    # Run the imported module's main, so that adapters register with the same `_EXTENSIONS` list.
+    from bud_checker.cli import main as _main
+
+    raise SystemExit(_main())
