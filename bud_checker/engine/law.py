@@ -197,6 +197,16 @@ class Rules:
     def param(self, parameter_id: str) -> Parameter:
         return self.parametres[parameter_id]
 
+    def epoch(self, date: dt.date) -> int:
+        """The index of the period, between two parameter changes, that contains `date`."""
+        return bisect.bisect_right(self._breakpoints, date)
+
+    def canonical_date(self, date: dt.date) -> dt.date:
+        """The earliest day of `date`'s year on which exactly the same values are in force as on `date`."""
+        epoch = self.epoch(date)
+        start = dt.date(date.year, 1, 1)
+        return max(start, self._breakpoints[epoch - 1]) if epoch else start
+
     def values_at(self, date: dt.date) -> dict[str, ParameterValue]:
         """Every parameter's value in force on `date` (before its first value, its first one)."""
         epoch = bisect.bisect_right(self._breakpoints, date)

@@ -57,17 +57,20 @@ class AnneeLocale:
         return out
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Exoneration:
-    """One tax: whether it applies (None = depends on unknown conditions), why, and the timeline."""
+    """One tax: whether it applies (None = depends on unknown conditions), why, and the timeline.
+
+    Immutable: the same object may be shared by several verdicts (local-tax schedules are built once per
+    year of creation). `extra` is read-only by convention."""
 
     impot: str
     applicable: bool | None
     explication: str
-    references: list[Reference]
-    periodes: list[Periode] | tuple[Periode, ...] = field(default_factory=list)
-    annees: list[AnneeLocale] | tuple[AnneeLocale, ...] = field(default_factory=list)
-    motifs_a_confirmer: list[str] = field(default_factory=list)
+    references: tuple[Reference, ...]
+    periodes: tuple[Periode, ...] = ()
+    annees: tuple[AnneeLocale, ...] = ()
+    motifs_a_confirmer: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,7 +125,7 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     refs = _unique(rules.value("duree_exoneration_totale_mois", date_creation).references()
                    + rules.value("taux_exoneration_degressive", date_creation).references())
     if applicable is False:
-        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}", refs)
+        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}", tuple(refs))
     seuil = rules.value("seuil_ca_hors_zone_non_sedentaire_pct", date_creation).valeur
     hors_zone = ca_hors_zone_pct if (non_sedentaire and ca_hors_zone_pct is not None and ca_hors_zone_pct > seuil) else None
     periods = profit_tax_periods(date_creation, rules, hors_zone)
@@ -141,12 +144,12 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
                  "au cours d'un exercice, la part correspondante du bénéfice est imposée.")
     if applicable is None:
         text = SOUS_RESERVE + text[0].lower() + text[1:]
-    motifs = [
+    motifs = (
         "La répartition du bénéfice d'un exercice à cheval sur deux périodes (prorata temporis ?) n'a pas été vérifiée.",
         "Le plafonnement européen des aides d'État (règlement (UE) n° 651/2014) applicable au montant exonéré "
         "n'a pas été vérifié dans le texte.",
-    ]
-    return Exoneration("impot_benefices", applicable, text, refs, periodes=periods, motifs_a_confirmer=motifs,
+    )
+    return Exoneration("impot_benefices", applicable, text, tuple(refs), periodes=tuple(periods), motifs_a_confirmer=motifs,
                        extra={"fin_exoneration_totale": full.fin.isoformat()})
 
 
@@ -201,7 +204,7 @@ def jour_ferie(day: dt.date) -> bool:
     return day in {paques + dt.timedelta(days=1), paques + dt.timedelta(days=39), paques + dt.timedelta(days=50)}
 
 
-def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.date, list[Reference]]:
+def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.date, tuple[Reference, ...]]:
     """The deadline `parameter` for reference `year`: a fixed day, or the n-th working day after it."""
     value = rules.value(parameter, on)
     spec = value.valeur
@@ -211,63 +214,107 @@ def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.
         day += dt.timedelta(days=1)
         if day.weekday() < 5 and not jour_ferie(day):
             remaining -= 1
-    return day, value.references()
+    return day, value.refs
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LocalTaxes:
     cfe: Exoneration
     tfpb: Exoneration
     cvae: Exoneration
-    echeances: dict[str, tuple[dt.date, list[Reference]]]
+    echeances: dict[str, tuple[dt.date, tuple[Reference, ...]]]
+
+
+def _ca_bucket(rules: Rules, creation: dt.date, chiffre_affaires: float | None) -> str | None:
+    """Where turnover stands with respect to the CVAE thresholds: all the CVAE text depends on."""
+    if chiffre_affaires is None:
+        return None
+    if chiffre_affaires < rules.value("cvae_seuil_assujettissement_ca", creation).valeur:
+        return "non_assujetti"
+    if chiffre_affaires < rules.value("cvae_seuil_taux_nul_ca", creation).valeur:
+        return "taux_nul"
+    return "due"
 
 
 def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_etablissement: dt.date,
                 categorie: str | None, deliberation_cfe: bool | None, deliberation_tfpb: bool | None,
                 proprietaire: bool | None, chiffre_affaires: float | None) -> LocalTaxes:
-    cfe_refs = _unique(rules.value("duree_exoneration_locale_ans", creation_etablissement).references()
-                       + rules.value("abattement_degressif_local_pct", creation_etablissement).references())
-    echeances: dict[str, tuple[dt.date, list[Reference]]] = {}
+    """CFE (1463 A / 1466 B), TFPB (1383 F) and CVAE (1586 ter / 1586 nonies) for one establishment."""
+    creation = creation_etablissement
     if applicable is not False:
-        debut, fin, window_refs, confiance = establishment_window(rules, creation_etablissement, categorie)
-        cfe_refs = _unique(cfe_refs + window_refs)
-        if not debut <= creation_etablissement <= fin:
+        debut, fin, _, _ = establishment_window(rules, creation, categorie)
+        if not debut <= creation <= fin:
             applicable = False
-            reason = (f"l'établissement, créé le {date_fr(creation_etablissement)}, ne l'a pas été pendant la période "
+            reason = (f"l'établissement, créé le {date_fr(creation)}, ne l'a pas été pendant la période "
                       f"prévue pour ces exonérations (du {date_fr(debut)} au {date_fr(fin)}).")
     if applicable is False:
-        none = f"Aucune exonération : {reason}"
-        return LocalTaxes(Exoneration("cfe", False, none, cfe_refs), Exoneration("tfpb", False, none, cfe_refs),
-                          Exoneration("cvae", False, none, _unique(rules.value("cvae_seuil_taux_nul_ca", creation_etablissement).references())),
-                          echeances)
+        return _no_local_taxes(rules, creation, categorie, reason)
+    # Only the year and the values in force matter below: key the cache on the earliest equivalent day.
+    return _local_taxes(rules, rules.canonical_date(creation), categorie, applicable, deliberation_cfe,
+                        deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires))
+
+
+def _no_local_taxes(rules: Rules, creation: dt.date, categorie: str | None, reason: str) -> LocalTaxes:
+    refs = _local_references(rules, creation, categorie)
+    none = f"Aucune exonération : {reason}"
+    cvae_refs = tuple(rules.value("cvae_seuil_taux_nul_ca", creation).references())
+    return LocalTaxes(Exoneration("cfe", False, none, refs), Exoneration("tfpb", False, none, refs),
+                      Exoneration("cvae", False, none, cvae_refs), {})
+
+
+def _local_references(rules: Rules, creation: dt.date, categorie: str | None) -> tuple[Reference, ...]:
+    _, _, window_refs, _ = establishment_window(rules, creation, categorie)
+    return tuple(_unique(rules.value("duree_exoneration_locale_ans", creation).references()
+                         + rules.value("abattement_degressif_local_pct", creation).references() + window_refs))
+
+
+@lru_cache(maxsize=4096)
+def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applicable: bool | None,
+                 deliberation_cfe: bool | None, deliberation_tfpb: bool | None, proprietaire: bool | None,
+                 ca_bucket: str | None) -> LocalTaxes:
+    """Everything below depends on the year of creation and the values in force, not on the exact day
+    (`creation` is the canonical day of that year and legal epoch): built once per combination, and
+    immutable, so shared safely between verdicts."""
+    year = creation.year
+    values = rules.values_at(creation)
+
+    def lookup(parameter_id: str) -> ParameterValue:
+        return values[parameter_id]
+    _, fin, _, confiance = establishment_window(rules, creation, categorie)
+    refs = list(_local_references(rules, creation, categorie))
     prefix = SOUS_RESERVE if applicable is None else ""
-    window_motif = ([] if confiance == "V" else
-                    [f"La date limite de création de l'établissement ({date_fr(fin)}) pour les art. 1463 A et 1383 F "
-                     "repose sur des sources secondaires ou n'a pas été vérifiée pour cette version."])
-    cfe_years = _local_years(rules, creation_etablissement, deliberation_cfe)
-    first, last_full = cfe_years[0].annee, cfe_years[0].annee + rules.value("duree_exoneration_locale_ans", creation_etablissement).valeur - 1
-    echeances["cfe"] = _echeance(rules, "echeance_demande_cfe", creation_etablissement.year, creation_etablissement)
-    echeances["cfe_annuelle"] = _echeance(rules, "echeance_declaration_cfe_annuelle", creation_etablissement.year, creation_etablissement)
-    echeances["tfpb"] = _echeance(rules, "echeance_declaration_tfpb", first, creation_etablissement)
+    window_motif = (() if confiance == "V" else
+                    (f"La date limite de création de l'établissement ({date_fr(fin)}) pour les art. 1463 A et 1383 F "
+                     "repose sur des sources secondaires ou n'a pas été vérifiée pour cette version.",))
+    years = lookup("duree_exoneration_locale_ans").valeur
+    de_droit = pct(lookup("part_base_exoneree_de_droit_pct").valeur)
+    abattements = lookup("abattement_degressif_local_pct").valeur
+    degressive = ", ".join(pct(a) for a in abattements[:-1]) + f" et {pct(abattements[-1])}"
+    cfe_years = _local_years(rules, creation, deliberation_cfe)
+    first, last_full = year + 1, year + years
+    echeances = {
+        "cfe": _echeance(rules, "echeance_demande_cfe", year, creation),
+        "cfe_annuelle": _echeance(rules, "echeance_declaration_cfe_annuelle", year, creation),
+        "tfpb": _echeance(rules, "echeance_declaration_tfpb", first, creation),
+    }
     deliberation_text = {
-        True: "La commune ou l'EPCI a délibéré pour exonérer l'autre moitié (art. 1466 B) : la base est exonérée en totalité.",
-        False: "Sans délibération de la commune ou de l'EPCI (art. 1466 B), l'autre moitié de la base reste imposable.",
-        None: "L'autre moitié peut être exonérée si la commune ou l'EPCI a délibéré en ce sens (art. 1466 B) : "
+        True: "La commune ou l'EPCI a délibéré pour exonérer l'autre part (art. 1466 B) : la base est exonérée en totalité.",
+        False: "Sans délibération de la commune ou de l'EPCI (art. 1466 B), l'autre part de la base reste imposable.",
+        None: "L'autre part peut être exonérée si la commune ou l'EPCI a délibéré en ce sens (art. 1466 B) : "
               "renseignez-vous auprès de votre mairie ou de votre intercommunalité.",
     }[deliberation_cfe]
     cfe = Exoneration(
         "cfe", applicable,
-        prefix + (f"Cotisation foncière des entreprises : la moitié de la base nette est exonérée de plein droit "
-                  f"(art. 1463 A) de {first} à {last_full}, puis un abattement dégressif de 75 %, 50 % et 25 % de cette "
-                  f"moitié s'applique de {last_full + 1} à {last_full + 3}. {deliberation_text} L'exonération doit "
-                  f"être demandée au plus tard le {date_fr(echeances['cfe'][0])} (déclaration provisoire de "
-                  "l'établissement, art. 1477), sinon elle est perdue pour l'année concernée."),
-        _unique(cfe_refs + echeances["cfe"][1]
-                + rules.value("part_base_exoneree_sur_deliberation_pct", creation_etablissement).references()),
+        prefix + (f"Cotisation foncière des entreprises : {de_droit} de la base nette est exonéré de plein droit "
+                  f"(art. 1463 A) de {first} à {last_full}, puis un abattement dégressif de {degressive} de cette "
+                  f"part s'applique de {last_full + 1} à {last_full + len(abattements)}. {deliberation_text} "
+                  f"L'exonération doit être demandée au plus tard le {date_fr(echeances['cfe'][0])} (déclaration "
+                  "provisoire de l'établissement, art. 1477), sinon elle est perdue pour l'année concernée."),
+        tuple(_unique(refs + list(echeances["cfe"][1]) + lookup("part_base_exoneree_sur_deliberation_pct").references())),
         annees=cfe_years, motifs_a_confirmer=window_motif,
         extra={"premiere_annee": first},
     )
-    tfpb_years = _local_years(rules, creation_etablissement, deliberation_tfpb)
+    tfpb_years = _local_years(rules, creation, deliberation_tfpb)
     owner = {
         True: "L'entreprise, propriétaire de l'immeuble, est redevable de la taxe foncière et bénéficie de l'exonération.",
         False: "L'entreprise n'étant pas propriétaire, c'est le propriétaire, redevable de la taxe foncière, qui peut "
@@ -280,15 +327,15 @@ def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_
         prefix + (f"Taxe foncière sur les propriétés bâties : les immeubles rattachés à l'établissement sont exonérés "
                   f"dans les mêmes proportions et pour la même durée que la CFE (art. 1383 F), à compter du 1er janvier "
                   f"de l'année qui suit leur rattachement ({first} pour un rattachement à la création de l'établissement). "
-                  f"La moitié est exonérée de plein droit ; l'autre moitié seulement si la commune ou l'EPCI a délibéré "
+                  f"{de_droit} est exonéré de plein droit ; l'autre part seulement si la commune ou l'EPCI a délibéré "
                   f"(art. 1383 F II). {owner} Déclaration au service des impôts du lieu de situation de l'immeuble au plus "
                   f"tard le {date_fr(echeances['tfpb'][0])}, sinon pas d'exonération pour l'année concernée."),
-        _unique(cfe_refs + echeances["tfpb"][1]),
+        tuple(_unique(refs + list(echeances["tfpb"][1]))),
         annees=tfpb_years, motifs_a_confirmer=window_motif + (
-            ["Délibération de la commune pour la TFPB (art. 1383 F II) non renseignée."] if deliberation_tfpb is None else []),
+            ("Délibération de la commune pour la TFPB (art. 1383 F II) non renseignée.",) if deliberation_tfpb is None else ()),
         extra={"premiere_annee": first, "proprietaire_immeuble": proprietaire},
     )
-    cvae = _cvae(rules, cfe_years, applicable, prefix, creation_etablissement, chiffre_affaires, deliberation_cfe)
+    cvae = _cvae(rules, cfe_years, applicable, prefix, creation, ca_bucket, deliberation_cfe)
     return LocalTaxes(cfe, tfpb, cvae, echeances)
 
 
@@ -308,35 +355,39 @@ def _build_cvae_years(cfe_years: tuple[AnneeLocale, ...], flags: tuple[Parameter
 
 
 def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, prefix: str,
-          creation: dt.date, chiffre_affaires: float | None, deliberation: bool | None) -> Exoneration:
+          creation: dt.date, ca_bucket: str | None, deliberation: bool | None) -> Exoneration:
     seuil_assujetti = rules.value("cvae_seuil_assujettissement_ca", creation)
     seuil_nul = rules.value("cvae_seuil_taux_nul_ca", creation)
     refs = _unique(seuil_assujetti.references() + seuil_nul.references()
                    + rules.value("cvae_supprimee", dt.date(cfe_years[-1].annee, 1, 1)).references())
     years = _cvae_years(rules, cfe_years)
     abolished = [y.annee for y in years if y.cvae_supprimee]
-    if chiffre_affaires is None:
+    if ca_bucket is None:
         nulle = None
         montant = (f"La CVAE n'est due qu'au-delà de {euros(seuil_assujetti.valeur)} de chiffre d'affaires, et son taux est nul "
                    f"en dessous de {euros(seuil_nul.valeur)} : pour la plupart des créations, elle est nulle de toute façon.")
-    elif chiffre_affaires < seuil_nul.valeur:
+    elif ca_bucket == "non_assujetti":
         nulle = True
-        montant = (f"Avec un chiffre d'affaires de {euros(chiffre_affaires)}, inférieur à {euros(seuil_nul.valeur)}, "
-                   "la CVAE est nulle de toute façon : l'exonération n'a pas d'effet"
-                   + (f" (et aucune déclaration de CVAE n'est due sous {euros(seuil_assujetti.valeur)})."
-                      if chiffre_affaires < seuil_assujetti.valeur else "."))
+        montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_assujetti.valeur)}, l'entreprise n'est pas "
+                   "assujettie à la CVAE : elle est nulle de toute façon et l'exonération n'a pas d'effet.")
+    elif ca_bucket == "taux_nul":
+        nulle = True
+        montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_nul.valeur)}, le taux de CVAE est nul : "
+                   "elle est nulle de toute façon et l'exonération n'a pas d'effet (une déclaration reste due au-delà de "
+                   f"{euros(seuil_assujetti.valeur)}).")
     else:
         nulle = False
-        montant = f"Avec un chiffre d'affaires de {euros(chiffre_affaires)}, la CVAE est due en principe : l'exonération a un effet."
+        montant = (f"Avec un chiffre d'affaires d'au moins {euros(seuil_nul.valeur)}, la CVAE est due en principe : "
+                   "l'exonération a un effet.")
     text = (prefix + "Cotisation sur la valeur ajoutée des entreprises : la valeur ajoutée afférente à l'activité exonérée "
             "de CFE en application de l'art. 1463 A est exclue de plein droit de la CVAE (art. 1586 ter, II, 1), pour les "
             "mêmes années ; la part exonérée de CFE sur délibération ouvre droit à une exonération de CVAE sur demande "
             "(art. 1586 nonies, I). " + montant)
     if abolished:
         text += f" La CVAE est supprimée à compter de {abolished[0]} selon la trajectoire actuelle."
-    motifs = ["La façon dont la proportion de 50 % s'applique à la valeur ajoutée, le maintien de l'exonération sur "
+    motifs = ("La façon dont la part exonérée de CFE s'applique à la valeur ajoutée, le maintien de l'exonération sur "
               "délibération depuis que la CVAE n'est plus une recette locale et la trajectoire de suppression "
-              "(sources secondaires) restent à confirmer."]
-    return Exoneration("cvae", applicable, text, refs, annees=years, motifs_a_confirmer=motifs,
+              "(sources secondaires) restent à confirmer.",)
+    return Exoneration("cvae", applicable, text, tuple(refs), annees=years, motifs_a_confirmer=motifs,
                        extra={"nulle_du_fait_du_chiffre_affaires": nulle,
                               "deliberation_exoneration_cfe": deliberation})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping
 
 from .conditions import CONDITIONS, Context
@@ -48,7 +49,7 @@ class Verdict:
     regles_version: str
     conditions: list[ConditionResult]
     exonerations: dict[str, Exoneration]
-    demarches: list[Demarche] = field(default_factory=list)
+    demarches: tuple[Demarche, ...] = ()
     informations_manquantes: list[dict[str, Any]] = field(default_factory=list)
     commune: dict[str, Any] | None = None
 
@@ -136,9 +137,15 @@ def _summary(statut: str, conditions: list[ConditionResult], situation: Situatio
     return text + "."
 
 
-def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> list[Demarche]:
+def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> tuple[Demarche, ...]:
     if statut == NON_ELIGIBLE:
-        return []
+        return ()
+    return _demarches_for(rules, taxes, situation.deliberation_exoneration_cfe is None)
+
+
+@lru_cache(maxsize=4096)
+def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tuple[Demarche, ...]:
+    """What to file and when (built once per local-tax schedule, which is itself shared)."""
     article = rules.sources["cgi_44_sexdecies"].cite()
     out = [
         Demarche("Déclarer le bénéfice exonéré",
@@ -166,7 +173,7 @@ def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> l
                             "Le redevable de la taxe foncière (le propriétaire) déclare l'immeuble au service des impôts du "
                             "lieu de sa situation, sur le formulaire établi par l'administration, avant le 1er janvier de "
                             "la première année d'exonération (art. 1383 F IV).", date, refs))
-        if situation.deliberation_exoneration_cfe is None:
+        if deliberation_unknown:
             out.append(Demarche("Se renseigner sur la délibération de la commune",
                                 "Demandez à la mairie ou à l'intercommunalité si elle a délibéré pour exonérer l'autre "
                                 "moitié de CFE (art. 1466 B) et de taxe foncière (art. 1383 F II).",
@@ -177,7 +184,7 @@ def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> l
                         "nouvelles art. 44 sexies, JEI, ZFU-TE, ZRR, etc.) ; si vous pouvez en bénéficier, une option est "
                         "nécessaire. Le délai et les modalités de cette option n'ont pas été vérifiés : interrogez votre SIE.",
                         None, [rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°")], a_confirmer=True))
-    return out
+    return tuple(out)
 
 
 def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) -> Verdict:
