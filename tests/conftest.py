@@ -37,3 +37,123 @@ def douai_commerce() -> dict:
         "deliberation_exoneration_cfe": False,
         "proprietaire_immeuble": False,
     }
+
+
+# --- The web application (bud_checker.web) --------------------------------------------------------------------
+
+import html as _html  # noqa: E402
+import re as _re  # noqa: E402
+import threading  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def web_database_url(tmp_path_factory) -> str:
+    """An SQLite database for this test session (one per xdist worker), migrated with Alembic like `serve`."""
+    from bud_checker.web.commands import upgrade_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'bud_checker.sqlite3'}"
+    upgrade_database({"DATABASE_URL": url, "BUD_ENV": "test", "SECRET_KEY": "tests"})
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(web_database_url):
+    from bud_checker.web import create_app
+
+    return create_app({"DATABASE_URL": web_database_url, "BUD_ENV": "test", "SECRET_KEY": "tests"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class _Inputs(HTMLParser):
+    """Collects the forms of a page: their inputs and submit buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attributes.get("action"), "inputs": [], "buttons": []})
+        elif tag == "input" and self.forms:
+            self.forms[-1]["inputs"].append(attributes)
+        elif tag == "button" and self.forms:
+            self.forms[-1]["buttons"].append(attributes)
+
+
+def page_forms(text: str) -> list[dict]:
+    parser = _Inputs()
+    parser.feed(text)
+    return parser.forms
+
+
+def page_text(text: str) -> str:
+    """The visible text of a page, tags removed and spaces collapsed (for assertions)."""
+    text = _re.sub(r"<(script|style|title)[^>]*>.*?</\1>", " ", text, flags=_re.S)
+    return " ".join(_html.unescape(_re.sub(r"<[^>]+>", " ", text)).split())
+
+
+class FormFlow:
+    """Drives the public form step by step through the Flask test client, as a browser without JavaScript."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.response = client.get("/")
+        assert self.response.status_code == 200
+
+    @property
+    def html(self) -> str:
+        return self.response.get_data(as_text=True)
+
+    def _main_form(self) -> dict:
+        forms = [f for f in page_forms(self.html) if f["action"] == "/verifier"]
+        assert forms, "no step form on the page"
+        return forms[0]
+
+    def hidden(self) -> dict[str, str]:
+        return {i["name"]: i.get("value", "") for i in self._main_form()["inputs"]
+                if i.get("type") == "hidden" and i.get("name")}
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k in self.hidden().get("cles", "").split(",") if k]
+
+    @property
+    def group(self) -> str | None:
+        return self.hidden().get("groupe")
+
+    def submit(self, answers: dict | None = None, action: str = "suivant", **kwargs):
+        data = {**self.hidden(), **(answers or {}), "action": action}
+        self.response = self.client.post("/verifier", data=data, **kwargs)
+        return self.response
+
+    def result(self):
+        """Ask for the result; follows the 303 to the saved verdict page."""
+        self.response = self.client.post("/verifier", data={**self.hidden(), "action": "resultat"})
+        assert self.response.status_code == 303, self.response.status_code
+        location = self.response.headers["Location"]
+        self.response = self.client.get(location)
+        return location
+
+
+@pytest.fixture
+def flow(client) -> FormFlow:
+    return FormFlow(client)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The application on a real HTTP port (threaded werkzeug server), for the browser tests."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

@@ -1,0 +1,90 @@
+"""The web application: public checker pages and the JSON API, over the engine.
+
+    from bud_checker.web import create_app
+    app = create_app()                                   # configuration from the environment
+    app = create_app({"DATABASE_URL": "sqlite://..."})   # tests: overrides on top of it
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import config as cfg
+from .extensions import csrf, db, migrate
+
+log = logging.getLogger(__name__)
+
+# Content-Security-Policy: no inline script or style anywhere, so the strict policy holds as is.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                           "object-src 'none'")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(cfg.TEMPLATES_DIR),
+        static_folder="static",
+        instance_path=str(cfg.INSTANCE_DIR),
+        instance_relative_config=False,
+    )
+    app.config.from_mapping(cfg.from_environment())
+    overrides = dict(config or {})
+    if "DATABASE_URL" in overrides:
+        overrides["SQLALCHEMY_DATABASE_URI"] = overrides.pop("DATABASE_URL")
+    if "SQLALCHEMY_DATABASE_URI" in overrides:
+        overrides["SQLALCHEMY_DATABASE_URI"] = cfg.normalize_database_url(overrides["SQLALCHEMY_DATABASE_URI"])
+    app.config.update(overrides)
+    if app.config["BUD_ENV"] == "test":
+        app.config.setdefault("TESTING", True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = cfg.instance_secret_key()
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        from pathlib import Path
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True} if uri.startswith("postgresql") else {})
+
+    app.json.sort_keys = False  # keep the order of the JSON contract
+    app.json.ensure_ascii = False  # French text as UTF-8, not \u escapes
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(cfg.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+
+    from . import models  # noqa: F401 - registers the tables on the metadata
+    from .api import bp as api_bp
+    from .public import bp as public_bp
+    from .errors import register_error_handlers
+    from .templating import register_template_helpers
+
+    csrf.exempt(api_bp)  # a token-free JSON API: no cookie authenticates it, so there is nothing to forge
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    @app.after_request
+    def security_headers(response):  # noqa: ANN001, ANN202 - Flask hook
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # The address of a saved check is its only key: never send it to the legal sites it links to.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    if app.config.get("BUD_WARMUP"):
+        warm_up()
+    return app
+
+
+def warm_up() -> None:
+    """Load the rules and the national commune reference now rather than on the first request."""
+    from ..communes import load_reference
+    from ..engine.law import current_rules
+
+    current_rules()
+    load_reference()

@@ -1,0 +1,353 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/v1/openapi.json.
+
+The situation schema is generated from the engine (keys, French labels, enumerations); the verdict schema
+describes `Verdict.to_dict()` (README, «The JSON contract»). tests/test_api.py validates every expert rule
+test's response against it, and tests/test_openapi_schemathesis.py fuzzes the API with it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ...engine.conditions import CONDITION_IDS
+from ...engine.situation import ACTIVITES, KEYS, LIBELLES, ORIGINES
+from ...engine.verdict import LIBELLES_STATUT
+from ..models import ID_PATTERN
+
+API_VERSION = "1.0.0"
+
+_DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_INTEGERS = ("salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
+             "embauches_eligibles_residents_bud")
+_PERCENTAGES = ("capital_detenu_par_societes_pct", "ca_hors_zone_pct")
+_NUMBERS = ("effectif", "chiffre_affaires", "total_bilan")
+_BOOLEANS = ("siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoneration_cfe",
+             "deliberation_exoneration_tfpb", "proprietaire_immeuble")
+_MAX = 1e15  # the engine refuses larger amounts as implausible
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
+    label = LIBELLES[key]
+    if key in ("date_creation", "date_creation_etablissement"):
+        schema: dict[str, Any] = {"type": "string", "format": "date", "pattern": _DATE_PATTERN,
+                                  "example": "2019-05-14"}
+    elif key == "commune_insee":
+        schema = {"type": "string", "pattern": r"^[0-9][0-9AB][0-9]{3}$", "example": "59178",
+                  "description": f"{label} ; un ancien code de commune fusionnée est admis ; ce n'est pas le code postal"}
+    elif key == "activite":
+        schema = {"type": "string", "enum": list(ACTIVITES)}
+    elif key == "origine":
+        schema = {"type": "string", "enum": list(ORIGINES)}
+    elif key in _INTEGERS:
+        schema = {"type": "integer", "minimum": 0, "maximum": _MAX}
+    elif key in _PERCENTAGES:
+        schema = {"type": "number", "minimum": 0, "maximum": 100}
+    elif key in _NUMBERS:
+        schema = {"type": "number", "minimum": 0, "maximum": _MAX}
+    elif key in _BOOLEANS:
+        schema = {"type": "boolean"}
+    else:  # pragma: no cover - every key is classified above
+        raise KeyError(key)
+    schema.setdefault("description", label)
+    if output or key == "date_creation":
+        return schema
+    return _nullable(schema)
+
+
+def _situation_schema(*, output: bool) -> dict[str, Any]:
+    description = ("Situation normalisée, telle que le moteur l'a comprise (les réponses « je ne sais pas » en sont absentes)."
+                   if output else
+                   "Situation de l'entreprise. Seule `date_creation` est obligatoire ; une clé absente ou `null` "
+                   "signifie « je ne sais pas ». Une clé inconnue est refusée (422). Le moteur tolère aussi quelques "
+                   "formes textuelles (« oui »/« non », nombres écrits en texte) : elles donnent le même résultat que "
+                   "la commande `bud-checker check`.")
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {key: _situation_property(key, output=output) for key in KEYS},
+        "required": ["date_creation"],
+        "additionalProperties": False,
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_STRING = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+_NULL_STRING = {"type": ["string", "null"]}
+_STRINGS = {"type": "array", "items": _STRING}
+
+_EXONERATION_COMMON = {
+    "applicable": {"type": ["boolean", "null"],
+                   "description": "true, false, ou null quand cela dépend de conditions encore inconnues"},
+    "explication": _STRING,
+    "references": {"type": "array", "items": _ref("Reference")},
+    "a_confirmer": {"type": "boolean"},
+    "motifs_a_confirmer": _STRINGS,
+}
+_COMMON_REQUIRED = ["applicable", "explication", "references", "a_confirmer", "motifs_a_confirmer"]
+
+
+def _local_exoneration(extra: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {**_EXONERATION_COMMON, "annees": {"type": "array", "items": _ref("AnneeLocale")}, **extra},
+        "required": [*_COMMON_REQUIRED, "annees"],
+        "additionalProperties": False,
+    }
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Erreur")}}}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Situation": _situation_schema(output=False),
+        "SituationNormalisee": _situation_schema(output=True),
+        "Reference": {
+            "type": "object",
+            "description": "Texte juridique cité, dans la version appliquée quand elle est connue",
+            "properties": {"texte": _STRING, "version": {"type": ["string", "null"], "format": "date"},
+                           "url": {"type": "string", "format": "uri"}},
+            "required": ["texte", "version", "url"],
+            "additionalProperties": False,
+        },
+        "Condition": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "enum": list(CONDITION_IDS)},
+                "libelle": _STRING,
+                "statut": {"type": "string", "enum": ["remplie", "non_remplie", "inconnue"]},
+                "explication": _STRING,
+                "references": {"type": "array", "items": _ref("Reference")},
+                "a_confirmer": {"type": "boolean"},
+                "motifs_a_confirmer": _STRINGS,
+                "informations_manquantes": {"type": "array", "items": {
+                    "type": "object", "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING},
+                    "required": ["champ", "question"], "additionalProperties": False}},
+            },
+            "required": ["id", "libelle", "statut", "explication", "references", "a_confirmer", "motifs_a_confirmer",
+                         "informations_manquantes"],
+            "additionalProperties": False,
+        },
+        "Periode": {
+            "type": "object",
+            "properties": {"debut": _DATE, "fin": _DATE,
+                           "taux_exoneration": {"type": "number", "minimum": 0, "maximum": 100},
+                           "taux_exoneration_effectif": {"type": "number", "minimum": 0, "maximum": 100,
+                                                         "description": "activité non sédentaire réalisant plus de "
+                                                                        "15 % de son chiffre d'affaires hors du bassin"}},
+            "required": ["debut", "fin", "taux_exoneration"],
+            "additionalProperties": False,
+        },
+        "AnneeLocale": {
+            "type": "object",
+            "description": "Une année d'imposition ; les parts sont des pourcentages de la base",
+            "properties": {"annee": {"type": "integer"},
+                           "part_de_droit": {"type": ["number", "null"]},
+                           "part_sur_deliberation": {"type": ["number", "null"],
+                                                     "description": "null quand la délibération n'est pas connue"},
+                           "phase": {"type": "string", "enum": ["exoneration", "abattement"]},
+                           "cvae_supprimee": {"type": "boolean"}},
+            "required": ["annee", "part_de_droit", "part_sur_deliberation", "phase"],
+            "additionalProperties": False,
+        },
+        "ImpotBenefices": {
+            "type": "object",
+            "properties": {**_EXONERATION_COMMON, "periodes": {"type": "array", "items": _ref("Periode")},
+                           "fin_exoneration_totale": _DATE},
+            "required": [*_COMMON_REQUIRED, "periodes"],
+            "additionalProperties": False,
+        },
+        "Cfe": _local_exoneration({"premiere_annee": {"type": "integer"}}, "CFE (art. 1463 A et 1466 B)"),
+        "Tfpb": _local_exoneration({"premiere_annee": {"type": "integer"},
+                                    "proprietaire_immeuble": {"type": ["boolean", "null"]}}, "TFPB (art. 1383 F)"),
+        "Cvae": _local_exoneration({"nulle_du_fait_du_chiffre_affaires": {"type": ["boolean", "null"]},
+                                    "deliberation_exoneration_cfe": {"type": ["boolean", "null"]}},
+                                   "CVAE (art. 1586 ter et 1586 nonies)"),
+        "Demarche": {
+            "type": "object",
+            "properties": {"titre": _STRING, "description": _STRING,
+                           "echeance": {"type": ["string", "null"], "format": "date"},
+                           "references": {"type": "array", "items": _ref("Reference")},
+                           "a_confirmer": {"type": "boolean"}},
+            "required": ["titre", "description", "echeance", "references", "a_confirmer"],
+            "additionalProperties": False,
+        },
+        "Verdict": {
+            "type": "object",
+            "description": "Le verdict du moteur (README, « The JSON contract ») : identique à la sortie de "
+                           "`bud-checker check`.",
+            "properties": {
+                "statut": {"type": "string", "enum": list(LIBELLES_STATUT)},
+                "libelle_statut": {"type": "string", "enum": list(LIBELLES_STATUT.values())},
+                "resume": _STRING,
+                "version_loi": _DATE,
+                "version": {
+                    "type": "object",
+                    "properties": {"en_vigueur": _DATE, "article": _STRING, "modification": _STRING,
+                                   "texte_modificateur": _NULL_STRING,
+                                   "confiance": {"type": "string", "enum": ["V", "S", "U"]},
+                                   "url": {"type": "string", "format": "uri"}},
+                    "required": ["en_vigueur", "article", "modification", "texte_modificateur", "confiance", "url"],
+                    "additionalProperties": False,
+                },
+                "regles_version": _STRING,
+                "situation": _ref("SituationNormalisee"),
+                "commune": {"anyOf": [{"type": "null"}, {
+                    "type": "object",
+                    "properties": {"insee": _STRING, "nom": _STRING, "departement": _STRING, "epci": _NULL_STRING,
+                                   "code_saisi_ancien": {"type": "boolean"}, "bud": {"type": "boolean"},
+                                   "liste": _NULL_STRING, "classee_depuis": {"type": ["string", "null"], "format": "date"},
+                                   "confiance_liste": _NULL_STRING},
+                    "required": ["insee", "nom", "departement", "epci", "code_saisi_ancien", "bud", "liste",
+                                 "classee_depuis", "confiance_liste"],
+                    "additionalProperties": False}]},
+                "conditions": {"type": "array", "items": _ref("Condition"), "minItems": len(CONDITION_IDS),
+                               "maxItems": len(CONDITION_IDS)},
+                "exonerations": {
+                    "type": "object",
+                    "properties": {"impot_benefices": _ref("ImpotBenefices"), "cfe": _ref("Cfe"), "tfpb": _ref("Tfpb"),
+                                   "cvae": _ref("Cvae")},
+                    "required": ["impot_benefices", "cfe", "tfpb", "cvae"],
+                    "additionalProperties": False,
+                },
+                "demarches": {"type": "array", "items": _ref("Demarche")},
+                "informations_manquantes": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING,
+                                   "conditions": {"type": "array", "items": {"type": "string", "enum": list(CONDITION_IDS)}}},
+                    "required": ["champ", "question", "conditions"], "additionalProperties": False}},
+                "points_a_confirmer": {"type": "array", "items": {
+                    "type": "object", "properties": {"objet": _STRING, "motif": _STRING},
+                    "required": ["objet", "motif"], "additionalProperties": False}},
+                "avertissement": _STRING,
+            },
+            "required": ["statut", "libelle_statut", "resume", "version_loi", "version", "regles_version", "situation",
+                         "commune", "conditions", "exonerations", "demarches", "informations_manquantes",
+                         "points_a_confirmer", "avertissement"],
+            "additionalProperties": False,
+        },
+        "Verification": {
+            "type": "object",
+            "description": "Une vérification enregistrée : la situation reçue et le verdict tel que calculé alors.",
+            "properties": {
+                "id": {"type": "string", "pattern": f"^{ID_PATTERN}$"},
+                "url": {"type": "string", "format": "uri", "description": "adresse de cette ressource dans l'API"},
+                "page": {"type": "string", "format": "uri", "description": "page web du résultat, à partager"},
+                "cree_le": {"type": "string", "format": "date-time"},
+                "regles_version": _STRING,
+                "situation": {"type": "object", "description": "la situation telle que reçue"},
+                "verdict": _ref("Verdict"),
+            },
+            "required": ["id", "url", "page", "cree_le", "regles_version", "situation", "verdict"],
+            "additionalProperties": False,
+        },
+        "Commune": {
+            "type": "object",
+            "properties": {"insee": _STRING, "nom": _STRING, "libelle": _STRING, "departement": _STRING,
+                           "codes_postaux": _STRINGS, "epci": _NULL_STRING, "epci_nom": _NULL_STRING,
+                           "bud": {"type": "boolean", "description": "classée (ou réputée classée) en BUD"},
+                           "liste": _NULL_STRING, "classee_depuis": {"type": ["string", "null"], "format": "date"},
+                           "a_confirmer": {"type": "boolean"}, "classement": _STRING},
+            "required": ["insee", "nom", "libelle", "departement", "codes_postaux", "epci", "epci_nom", "bud", "liste",
+                         "classee_depuis", "a_confirmer", "classement"],
+            "additionalProperties": False,
+        },
+        "Erreur": {
+            "type": "object",
+            "properties": {"erreur": {
+                "type": "object",
+                "properties": {"champ": {"type": ["string", "null"],
+                                         "description": "la clé ou le paramètre en cause, null si aucun"},
+                               "message": {"type": "string", "description": "une phrase en français"}},
+                "required": ["champ", "message"], "additionalProperties": False}},
+            "required": ["erreur"],
+            "additionalProperties": False,
+        },
+    }
+    verification_response = {"application/json": {"schema": _ref("Verification")}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "BUD Checker — API",
+            "version": API_VERSION,
+            "description": (
+                "Vérification de l'éligibilité au régime des bassins urbains à dynamiser (CGI art. 44 sexdecies). "
+                "Chaque vérification est enregistrée sous un identifiant non devinable et peut être relue telle "
+                "qu'elle a été calculée. Les erreurs sont en JSON : {\"erreur\": {\"champ\": …, \"message\": …}}. "
+                "Le résultat est indicatif."),
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/verifications": {"post": {
+                "operationId": "creerVerification",
+                "summary": "Évaluer une situation et enregistrer la vérification",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref("Situation"),
+                    "example": {"date_creation": "2019-05-14", "commune_insee": "59178", "activite": "commerciale",
+                                "origine": "creation_pure", "effectif": 3, "chiffre_affaires": 180000,
+                                "capital_detenu_par_societes_pct": 0, "siege_et_moyens_dans_zone": True,
+                                "salaries_eligibles": 2, "salaries_eligibles_residents_bud": 2}}}},
+                "responses": {
+                    "201": {"description": "Vérification enregistrée", "content": verification_response,
+                            "headers": {"Location": {"description": "adresse de la vérification dans l'API",
+                                                     "schema": {"type": "string", "format": "uri"}}}},
+                    "400": _error_response("Corps illisible (JSON invalide ou mal encodé)"),
+                    "413": _error_response("Corps trop volumineux"),
+                    "415": _error_response("Le corps n'est pas déclaré en application/json"),
+                    "422": _error_response("Situation invalide : `champ` nomme la clé en cause"),
+                },
+            }},
+            "/verifications/{id}": {"get": {
+                "operationId": "lireVerification",
+                "summary": "Relire une vérification enregistrée, telle qu'elle a été calculée",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 64}}],
+                "responses": {
+                    "200": {"description": "La vérification", "content": verification_response},
+                    "404": _error_response("Aucune vérification sous cet identifiant"),
+                },
+            }},
+            "/communes": {"get": {
+                "operationId": "chercherCommunes",
+                "summary": "Chercher une commune par nom, code postal ou code INSEE, avec son classement en BUD",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 100}, "example": "douai"},
+                    {"name": "limite", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+                ],
+                "responses": {
+                    "200": {"description": "Les communes trouvées, la plus probable d'abord", "content": {
+                        "application/json": {"schema": {
+                            "type": "object", "properties": {"communes": {"type": "array", "items": _ref("Commune")}},
+                            "required": ["communes"], "additionalProperties": False}}}},
+                    "400": _error_response("Paramètre manquant ou invalide"),
+                },
+            }},
+            "/openapi.json": {"get": {
+                "operationId": "documentOpenapi",
+                "summary": "Ce document",
+                "responses": {"200": {"description": "Document OpenAPI 3.1",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
+        },
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,82 @@
+"""Configuration from the environment.
+
+    SECRET_KEY     signs sessions and CSRF tokens. When unset, a random key is generated once and kept in
+                   `instance/secret_key` (mode 0600), so that every gunicorn worker and every restart share it.
+    DATABASE_URL   SQLAlchemy URL; default `sqlite:///<repo>/instance/bud_checker.sqlite3`. `postgres://` and
+                   `postgresql://` URLs are rewritten to use psycopg 3 (`postgresql+psycopg://`).
+    BUD_ENV        `production` (default), `development` or `test`.
+
+`create_app(config)` applies these first, then the `config` mapping it is given (tests pass their own
+database URL there, as `DATABASE_URL` or `SQLALCHEMY_DATABASE_URI`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INSTANCE_DIR = REPO_ROOT / "instance"
+TEMPLATES_DIR = REPO_ROOT / "templates"
+MIGRATIONS_DIR = REPO_ROOT / "migrations"
+ENVIRONMENTS = ("production", "development", "test")
+MAX_CONTENT_LENGTH = 64 * 1024  # a situation is well under 2 KB; 64 KB leaves room and refuses abuse (413)
+
+
+def default_database_url(instance_dir: Path = INSTANCE_DIR) -> str:
+    return f"sqlite:///{instance_dir / 'bud_checker.sqlite3'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs that name no driver (psycopg2 is not installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """The key kept in instance/secret_key, created on first use (atomically, readable by the owner only)."""
+    path = instance_dir / "secret_key"
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    try:
+        os.link(tmp, path)  # fails if another process created it meanwhile: then theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings read from the environment (secret key excepted: see `resolve_secret_key`)."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("BUD_ENV", "production").strip().lower() or "production"
+    if env not in ENVIRONMENTS:
+        raise RuntimeError(f"BUD_ENV : « {env} » n'est pas admis ; valeurs admises : {', '.join(ENVIRONMENTS)}.")
+    settings: dict[str, Any] = {
+        "BUD_ENV": env,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(environ.get("DATABASE_URL") or default_database_url()),
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session cookie (the browser session)
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": environ.get("BUD_COOKIE_SECURE", "0") == "1",
+        "BUD_WARMUP": env != "test",
+    }
+    if environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = environ["SECRET_KEY"]
+    return settings

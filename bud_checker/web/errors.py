@@ -1,0 +1,77 @@
+"""Error responses: JSON with the field and a French message under /api/, a French page elsewhere. Never a
+bare 500: an unexpected exception is logged and answered with a clean 500 in the same format."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "Requête invalide.",
+    404: "Cette page n'existe pas.",
+    405: "Méthode HTTP non admise pour cette adresse.",
+    413: "Requête trop volumineuse.",
+    415: "Type de contenu non admis.",
+    422: "Données invalides.",
+    500: "Erreur interne : la requête n'a pas pu aboutir.",
+}
+
+
+def api_error(status: int, message: str, champ: str | None = None, headers: dict[str, str] | None = None):
+    """The JSON error body of the API: {"erreur": {"champ": ..., "message": ...}}."""
+    response = jsonify({"erreur": {"champ": champ, "message": message}})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # noqa: ANN202
+        message = ("Le formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page puis "
+                   "renvoyez-le.")
+        if wants_json():
+            return api_error(400, message, "csrf_token")
+        return render_template("errors/error.html", status=400, title="Formulaire expiré", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # noqa: ANN202
+        status = error.code or 500
+        message = MESSAGES.get(status, error.description or "Erreur.")
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = f"Requête trop volumineuse : au plus {limit // 1024} Kio."
+        if status == 405 and wants_json():
+            allowed = ", ".join(sorted(error.valid_methods or [])) if hasattr(error, "valid_methods") else ""
+            message = f"Méthode {request.method} non admise pour cette adresse" + (f" ; admises : {allowed}." if allowed else ".")
+        if wants_json():
+            headers = dict(error.get_headers())
+            headers.pop("Content-Type", None)
+            return api_error(status, message, headers={k: v for k, v in headers.items() if k.lower() == "allow"})
+        title = {404: "Page introuvable", 405: "Méthode non admise", 413: "Requête trop volumineuse"}.get(
+            status, "Erreur")
+        response = render_template("errors/error.html", status=status, title=title, message=message)
+        return response, status, {k: v for k, v in error.get_headers() if k.lower() == "allow"}
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):  # noqa: ANN202
+        if isinstance(error, HTTPException):  # pragma: no cover - handled above
+            return http_error(error)
+        log.exception("Unhandled exception on %s %s", request.method, request.path)
+        if wants_json():
+            return api_error(500, MESSAGES[500])
+        return render_template("errors/error.html", status=500, title="Erreur interne",
+                               message=MESSAGES[500]), 500
+
+    # Keep Flask's own 500 path consistent too (e.g. errors raised while handling another error).
+    app.register_error_handler(InternalServerError, http_error)

@@ -1,0 +1,299 @@
+"""Turn a stored verdict (the JSON contract) into what the verdict page shows: labels, tables, a timeline.
+
+Everything is read from the verdict dictionary as it was saved; nothing is evaluated again, so a saved check
+renders the same after the rules change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..engine.fr import date_fr, nombre_fr
+
+CONDITION_STATUS = {
+    "remplie": {"label": "Remplie", "icon": "✓", "class": "ok"},
+    "non_remplie": {"label": "Non remplie", "icon": "✗", "class": "ko"},
+    "inconnue": {"label": "À vérifier", "icon": "?", "class": "unknown"},
+}
+# A condition still unknown when another one already fails: it cannot change the verdict, so it is not asked.
+NOT_EXAMINED = {"label": "Non examinée", "icon": "–", "class": "skipped"}
+VERDICT_CLASS = {"eligible": "ok", "non_eligible": "ko", "indetermine": "unknown"}
+TAX_LABELS = {
+    "impot_benefices": "Impôt sur les bénéfices",
+    "cfe": "Cotisation foncière des entreprises (CFE)",
+    "tfpb": "Taxe foncière sur les propriétés bâties (TFPB)",
+    "cvae": "Cotisation sur la valeur ajoutée des entreprises (CVAE)",
+}
+TAX_SHORT = {"impot_benefices": "Impôt sur les bénéfices", "cfe": "CFE", "tfpb": "Taxe foncière", "cvae": "CVAE"}
+PHASES = {"exoneration": "exonération", "abattement": "abattement dégressif"}
+CONFIANCE_LABELS = {"V": "vérifiée dans un texte officiel", "S": "source secondaire", "U": "non vérifiée"}
+
+
+def iso_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def pct_text(value: float | None) -> str:
+    return "—" if value is None else f"{nombre_fr(value)}\u00a0%"
+
+
+# --- the timeline picture ---------------------------------------------------------------------------------
+
+@dataclass
+class Segment:
+    x: float
+    width: float
+    rate: float | None
+    label: str
+    title: str
+    fill: str
+    text_fill: str
+    show_label: bool
+    abolished: bool = False
+
+
+@dataclass
+class Row:
+    label: str
+    y: float
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    width: int
+    height: int
+    label_width: int
+    rows: list[Row]
+    ticks: list[dict[str, Any]]
+    marker: dict[str, Any] | None
+    legend: list[dict[str, Any]]
+    axis_y: float
+    row_height: int
+
+
+# A single hue from dark (fully exempt) to light (little exempt); text colour keeps a 4.5:1 contrast.
+_SHADES = ((100, "#0d5c46", "#ffffff"), (75, "#2b7a62", "#ffffff"), (50, "#6fb09a", "#0b1f19"),
+           (25, "#a9d3c4", "#0b1f19"), (0.001, "#d9ede6", "#0b1f19"))
+_ABOLISHED = ("#eeeeee", "#3d3d3d")
+
+
+def _shade(rate: float | None) -> tuple[str, str]:
+    if rate is None or rate <= 0:
+        return "#ffffff", "#3d3d3d"
+    for threshold, fill, text in _SHADES:
+        if rate >= threshold:
+            return fill, text
+    return _SHADES[-1][1], _SHADES[-1][2]
+
+
+def build_timeline(verdict: Mapping[str, Any]) -> Timeline | None:
+    exonerations = verdict.get("exonerations") or {}
+    spans: list[tuple[str, list[tuple[dt.date, dt.date, float | None, str, bool]]]] = []
+    profit = exonerations.get("impot_benefices") or {}
+    if profit.get("applicable") is not False and profit.get("periodes"):
+        items = []
+        for period in profit["periodes"]:
+            rate = period.get("taux_exoneration_effectif", period["taux_exoneration"])
+            start, end = iso_date(period["debut"]), iso_date(period["fin"])
+            items.append((start, end, rate, f"{TAX_SHORT['impot_benefices']} : {pct_text(rate)} exonéré du "
+                                            f"{date_fr(start)} au {date_fr(end)}", False))
+        spans.append((TAX_SHORT["impot_benefices"], items))
+    for tax in ("cfe", "tfpb", "cvae"):
+        data = exonerations.get(tax) or {}
+        if data.get("applicable") is False or not data.get("annees"):
+            continue
+        items = []
+        for year in data["annees"]:
+            abolished = bool(year.get("cvae_supprimee"))
+            de_droit = year.get("part_de_droit")
+            extra = year.get("part_sur_deliberation")
+            rate = None if abolished else (de_droit or 0) + (extra or 0)
+            if abolished:
+                title = f"{TAX_SHORT[tax]} {year['annee']} : impôt supprimé"
+            else:
+                title = f"{TAX_SHORT[tax]} {year['annee']} : {pct_text(rate)} de la base exonéré"
+                if extra is None:
+                    title += " (plus la part sur délibération, si la commune a délibéré)"
+            items.append((dt.date(year["annee"], 1, 1), dt.date(year["annee"], 12, 31), rate, title, abolished))
+        spans.append((TAX_SHORT[tax], items))
+    if not spans:
+        return None
+
+    start = min(item[0] for _, items in spans for item in items)
+    end = max(item[1] for _, items in spans for item in items)
+    first_year, last_year = start.year, end.year
+    origin, finish = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
+    width, label_width, row_height, top = 820, 200, 34, 10
+    plot = width - label_width - 10
+    total_days = (finish - origin).days + 1
+
+    def x_of(day: dt.date) -> float:
+        return round(label_width + plot * (day - origin).days / total_days, 1)
+
+    rows = []
+    for index, (label, items) in enumerate(spans):
+        row = Row(label, top + index * (row_height + 8))
+        for begin, stop, rate, title, abolished in items:
+            x0, x1 = x_of(begin), x_of(stop + dt.timedelta(days=1))
+            fill, text = _ABOLISHED if abolished else _shade(rate)
+            text_label = "supprimée" if abolished else pct_text(rate).replace("\u00a0", " ")
+            row.segments.append(Segment(x0, round(x1 - x0 - 1, 1), rate, text_label, title, fill, text,
+                                        show_label=(x1 - x0) >= (len(text_label) * 6.5 + 4), abolished=abolished))
+        rows.append(row)
+    axis_y = top + len(spans) * (row_height + 8)
+    years = list(range(first_year, last_year + 2))
+    step = 1 if len(years) <= 14 else 2
+    ticks = [{"x": x_of(dt.date(year, 1, 1)) if year <= last_year else float(label_width + plot), "label": str(year),
+              "show": (year - first_year) % step == 0 and year <= last_year} for year in years]
+    creation = iso_date((verdict.get("situation") or {}).get("date_creation"))
+    marker = None
+    if creation and origin <= creation <= finish:
+        marker = {"x": x_of(creation), "label": f"Création : {date_fr(creation)}"}
+    legend = [{"fill": fill, "label": f"{threshold:g} %" if threshold >= 1 else "moins de 25 %"}
+              for threshold, fill, _ in _SHADES]
+    return Timeline(width, axis_y + 48, label_width, rows, ticks, marker, legend, axis_y, row_height)
+
+
+# --- tables and lists -------------------------------------------------------------------------------------
+
+def _local_cell(year: Mapping[str, Any] | None) -> str:
+    if year is None:
+        return "—"
+    if year.get("cvae_supprimee"):
+        return "impôt supprimé"
+    text = pct_text(year.get("part_de_droit"))
+    extra = year.get("part_sur_deliberation")
+    if extra is None:
+        return text + " (+ ? sur délibération)"
+    if extra:
+        return text + f" + {pct_text(extra)} sur délibération"
+    return text
+
+
+LOCAL_TAXES = ("cfe", "tfpb", "cvae")
+
+
+def local_table(exonerations: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One row per year, one column per local tax that applies (CFE, TFPB, CVAE), as parts of the base."""
+    taxes = [key for key in LOCAL_TAXES
+             if (exonerations.get(key) or {}).get("applicable") is not False and (exonerations.get(key) or {}).get("annees")]
+    if not taxes:
+        return None
+    by_tax = {key: {y["annee"]: y for y in exonerations[key]["annees"]} for key in taxes}
+    years = sorted({year for rows in by_tax.values() for year in rows})
+    rows = []
+    for year in years:
+        phases = {by_tax[key][year]["phase"] for key in taxes if year in by_tax[key]}
+        rows.append({"annee": year, "phase": ", ".join(PHASES.get(p, p) for p in sorted(phases)),
+                     "cells": [_local_cell(by_tax[key].get(year)) for key in taxes]})
+    unknown = any(y.get("part_sur_deliberation") is None and not y.get("cvae_supprimee")
+                  for key in taxes for y in exonerations[key]["annees"])
+    return {"columns": [TAX_SHORT[key] for key in taxes], "rows": rows, "deliberation_inconnue": unknown}
+
+
+def profit_table(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for period in data.get("periodes") or []:
+        rate = period["taux_exoneration"]
+        effective = period.get("taux_exoneration_effectif")
+        rows.append({"debut": date_fr(iso_date(period["debut"])), "fin": date_fr(iso_date(period["fin"])),
+                     "exonere": pct_text(rate), "impose": pct_text(100 - rate),
+                     "effectif": None if effective is None else pct_text(effective)})
+    return rows
+
+
+def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the verdict page needs besides the verdict itself."""
+    checked_on = created_at.date() if created_at else None
+    labels = {c["id"]: c["libelle"] for c in verdict["conditions"]} | TAX_LABELS
+    points: dict[str, list[str]] = {}
+    for point in verdict.get("points_a_confirmer") or []:
+        points.setdefault(point["objet"], []).append(point["motif"])
+    demarches = []
+    for demarche in verdict.get("demarches") or []:
+        deadline = iso_date(demarche.get("echeance"))
+        demarches.append({**demarche, "echeance_fr": date_fr(deadline) if deadline else None,
+                          "passee": bool(deadline and checked_on and deadline < checked_on)})
+    exonerations = verdict.get("exonerations") or {}
+    taxes = []
+    for key in ("impot_benefices", "cfe", "tfpb", "cvae"):
+        data = exonerations.get(key)
+        if data is None:
+            continue
+        taxes.append({"id": key, "label": TAX_LABELS[key], "data": data,
+                      "rows": profit_table(data) if key == "impot_benefices" else [],
+                      "has_effective": any(p.get("taux_exoneration_effectif") is not None
+                                           for p in data.get("periodes") or [])})
+    decided_against = verdict["statut"] == "non_eligible"
+    conditions = []
+    for condition in verdict["conditions"]:
+        status = CONDITION_STATUS[condition["statut"]]
+        if decided_against and condition["statut"] == "inconnue":
+            status = NOT_EXAMINED
+        conditions.append({**condition, "status": status, "examined": status is not NOT_EXAMINED})
+    deciding = [m for m in verdict.get("informations_manquantes") or [] if m.get("conditions")]
+    refining = [m for m in verdict.get("informations_manquantes") or [] if not m.get("conditions")]
+    return {
+        "class": VERDICT_CLASS.get(verdict["statut"], "unknown"),
+        "conditions": conditions,
+        "points": [{"objet": labels.get(key, key), "motifs": motifs} for key, motifs in points.items()],
+        "demarches": demarches,
+        "taxes": taxes,
+        "any_applicable": any(t["data"].get("applicable") is not False for t in taxes),
+        "timeline": build_timeline(verdict),
+        "local_table": local_table(exonerations),
+        "essentiel": essentials(verdict, demarches),
+        "deciding": [{**m, "condition_labels": [labels.get(c, c) for c in m["conditions"]]} for m in deciding],
+        "refining": refining,
+        "checked_on": checked_on,
+        "version_date": iso_date(verdict.get("version_loi")),
+    }
+
+
+def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]]) -> list[str]:
+    """The verdict in a few lines, from the verdict's own figures: why not, or what is exempted until when."""
+    if verdict["statut"] == "non_eligible":
+        return [c["explication"] for c in verdict["conditions"] if c["statut"] == "non_remplie"]
+    out = []
+    exonerations = verdict.get("exonerations") or {}
+    profit = exonerations.get("impot_benefices") or {}
+    periods = profit.get("periodes") or []
+    if profit.get("applicable") is not False and periods:
+        first, last = periods[0], periods[-1]
+        rates = ", ".join(pct_text(p["taux_exoneration"]) for p in periods[1:])
+        text = (f"Impôt sur les bénéfices : exonération totale du {date_fr(iso_date(first['debut']))} au "
+                f"{date_fr(iso_date(first['fin']))}")
+        if len(periods) > 1:
+            text += f", puis partielle ({rates}) jusqu'au {date_fr(iso_date(last['fin']))}"
+        out.append(text + ".")
+    for key, what in (("cfe", "CFE"), ("tfpb", "Taxe foncière (pour le propriétaire des locaux)")):
+        data = exonerations.get(key) or {}
+        years = data.get("annees") or []
+        if data.get("applicable") is False or not years:
+            continue
+        full = [y for y in years if y["phase"] == "exoneration"]
+        if not full:
+            continue
+        share = full[0].get("part_de_droit")
+        extra = full[0].get("part_sur_deliberation")
+        text = f"{what} : {pct_text(share)} de la base exonérée de {full[0]['annee']} à {full[-1]['annee']}"
+        if extra:
+            text += f", plus {pct_text(extra)} sur délibération de la commune"
+        elif extra is None:
+            text += ", plus la part exonérée sur délibération si la commune a délibéré"
+        if years[-1]["annee"] > full[-1]["annee"]:
+            text += f", puis un abattement dégressif jusqu'en {years[-1]['annee']}"
+        out.append(text + ".")
+    for demarche in demarches:
+        if demarche.get("echeance_fr"):
+            out.append(f"À faire au plus tard le {demarche['echeance_fr']} : {demarche['titre'][:1].lower()}"
+                       f"{demarche['titre'][1:]}.")
+    return out

@@ -1,0 +1,79 @@
+"""Which question to ask next: the engine decides.
+
+After each step the answers so far are evaluated. While the verdict is «à confirmer» for want of facts the
+user has not been asked yet, the next step is the first group holding one of those facts (the engine names
+them in `informations_manquantes` with the conditions they decide). Once no such fact is left, the verdict is
+decided: a «non éligible» needs nothing more; otherwise the remaining questions only refine the schedules
+and are offered as an optional last step. Facts answered «je ne sais pas» are never asked again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ...engine.verdict import ELIGIBLE, INDETERMINE, NON_ELIGIBLE, evaluate
+from .forms import GROUPS, GROUPS_BY_ID, Group
+
+FIRST = GROUPS[0]
+
+
+@dataclass
+class Step:
+    """What to show next. `group` is None when nothing is left to ask (`verdict` is then final)."""
+
+    group: Group | None
+    keys: list[str] = field(default_factory=list)
+    verdict: dict[str, Any] | None = None
+
+    @property
+    def decided(self) -> bool:
+        """True when the answers still to give cannot change the verdict."""
+        return self.verdict is not None and (self.group is None or self.group.echeancier)
+
+    @property
+    def finished(self) -> bool:
+        return self.group is None
+
+
+def situation_of(etat: Mapping[str, Any]) -> dict[str, Any]:
+    """The situation for the engine: the known answers (null means «je ne sais pas», i.e. absent)."""
+    return {key: value for key, value in etat.items() if value is not None}
+
+
+def _relevant_schedule_keys(group: Group, etat: Mapping[str, Any]) -> list[str]:
+    keys = []
+    for key in group.keys:
+        if key in etat:
+            continue
+        if key == "ca_hors_zone_pct" and etat.get("non_sedentaire") is not True:
+            continue  # only asked of a non-sedentary activity
+        keys.append(key)
+    return keys
+
+
+def next_step(etat: Mapping[str, Any]) -> Step:
+    """The next step for the answers `etat` (raises `SituationError` if they are invalid)."""
+    if "date_creation" not in etat or etat.get("date_creation") is None:
+        return Step(FIRST, list(FIRST.keys))
+    verdict = evaluate(situation_of(etat)).to_dict()
+    if verdict["statut"] == INDETERMINE:
+        deciding = [m["champ"] for m in verdict["informations_manquantes"] if m["conditions"]]
+        pending = [key for key in deciding if key not in etat]
+        for group in GROUPS:
+            keys = [key for key in group.keys if key in pending]
+            if keys:
+                return Step(group, keys, verdict)
+    if verdict["statut"] == NON_ELIGIBLE:
+        return Step(None, [], verdict)
+    assert verdict["statut"] in (ELIGIBLE, INDETERMINE)
+    schedule = GROUPS_BY_ID["echeancier"]
+    keys = _relevant_schedule_keys(schedule, etat)
+    if keys:
+        return Step(schedule, keys, verdict)
+    return Step(None, [], verdict)
+
+
+def undecided_facts(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The facts that would decide a verdict still «à confirmer»."""
+    return [m for m in verdict.get("informations_manquantes", []) if m.get("conditions")]

@@ -1,0 +1,440 @@
+"""The questions of the public form, in French, grouped into short steps (WTForms / Flask-WTF).
+
+Labels come from the engine's `LIBELLES`; numbers quoted in the help texts (thresholds, shares, durations)
+are read from `rules/` for the date of creation, never written here. Every question can be answered
+«Je ne sais pas» (stored as null, which the engine treats as unknown), except the date of creation, the
+one fact the engine needs to choose the version of the law.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, HiddenField, RadioField, StringField
+from wtforms.widgets import DateInput
+
+from ...communes import Commune, load_reference, normalize
+from ...engine.fr import euros, nombre_fr, pct
+from ...engine.law import Rules, current_rules
+from ...engine.situation import ACTIVITES, LIBELLES, ORIGINES
+from ..services import commune_label
+
+NSP = "nsp"
+NSP_LABEL = "Je ne sais pas"
+
+ACTIVITE_LABELS = {
+    "industrielle": "Industrielle (fabrication, transformation)",
+    "commerciale": "Commerciale (achat-revente, hôtellerie, restauration, location de biens meubles…)",
+    "artisanale": "Artisanale",
+    "liberale": "Libérale (conseil, santé, professions intellectuelles : bénéfices non commerciaux)",
+    "agricole": "Agricole",
+    "civile": "Civile (par exemple la gestion d'un patrimoine immobilier)",
+}
+ORIGINE_LABELS = {
+    "creation_pure": "Création pure : rien n'est repris d'une entreprise existante",
+    "reprise": "Reprise d'une entreprise ou d'une activité existante",
+    "transfert": "Transfert d'une activité existante (déménagement dans le bassin)",
+    "concentration": "Concentration : regroupement d'activités existantes",
+    "restructuration": "Restructuration d'activités existantes",
+    "extension": "Extension d'une activité existante (nouvel établissement d'une entreprise existante)",
+}
+assert set(ACTIVITE_LABELS) == set(ACTIVITES) and set(ORIGINE_LABELS) == set(ORIGINES)
+BOOL_LABELS = {True: "Oui", False: "Non"}
+
+
+def _label(key: str) -> str:
+    text = LIBELLES[key]
+    return text[:1].upper() + text[1:]
+
+
+def _param(rules: Rules, parameter: str, on: dt.date) -> Any:
+    return rules.value(parameter, on).valeur
+
+
+# --- help texts: short explanations of legal notions, with the figures of the rules in force --------------
+
+def _help_activite(rules: Rules, on: dt.date) -> str:
+    return ("Le régime vise les activités industrielles, commerciales ou artisanales. Une activité est artisanale "
+            "quand elle consiste à fabriquer, transformer, réparer ou rendre un service avec un savoir-faire manuel "
+            "(boulangerie, coiffure, bâtiment, réparation…), le plus souvent avec une immatriculation au registre "
+            "des métiers.")
+
+
+def _help_origine(rules: Rules, on: dt.date) -> str:
+    return ("Il y a reprise dès que vous reprenez, même en partie, les moyens d'exploitation (local, matériel, "
+            "salariés) ou la clientèle d'une entreprise existante. S'installer dans le bassin sans rien reprendre "
+            "est une création pure, même si vous avez exercé ailleurs auparavant.")
+
+
+def _help_effectif(rules: Rules, on: dt.date) -> str:
+    return (f"Le régime est réservé aux PME : moins de {nombre_fr(_param(rules, 'effectif_maximum_exclu', on))} "
+            "personnes, en comptant les entreprises liées ou partenaires. Pour une création, donnez une estimation "
+            "de bonne foi.")
+
+
+def _help_chiffre_affaires(rules: Rules, on: dt.date) -> str:
+    return (f"Annuel, hors taxes ; prévisionnel pour une création. Une PME réalise au plus "
+            f"{euros(_param(rules, 'chiffre_affaires_maximum', on))}, ou a un total de bilan d'au plus "
+            f"{euros(_param(rules, 'total_bilan_maximum', on))}.")
+
+
+def _help_total_bilan(rules: Rules, on: dt.date) -> str:
+    return (f"Utile seulement si le chiffre d'affaires dépasse {euros(_param(rules, 'chiffre_affaires_maximum', on))} "
+            "ou n'est pas connu ; prévisionnel pour une création.")
+
+
+def _help_capital(rules: Rules, on: dt.date) -> str:
+    return (f"Le capital ne doit pas être détenu pour plus de "
+            f"{pct(_param(rules, 'capital_detenu_par_societes_maximum_pct', on))} par d'autres sociétés, directement "
+            "ou indirectement. Indiquez 0 si seules des personnes physiques sont associées.")
+
+
+def _help_siege(rules: Rules, on: dt.date) -> str:
+    return ("Le siège social, l'ensemble de l'activité et les moyens d'exploitation (local, matériel) doivent se "
+            "trouver dans une commune classée en bassin urbain à dynamiser.")
+
+
+def _help_non_sedentaire(rules: Rules, on: dt.date) -> str:
+    return ("Une activité est non sédentaire quand elle s'exerce surtout hors d'un local fixe : marchés, commerce "
+            "ambulant, chantiers, services à domicile. Au-delà de "
+            f"{pct(_param(rules, 'seuil_ca_hors_zone_non_sedentaire_pct', on))} du chiffre d'affaires réalisé hors "
+            "du bassin, la part correspondante du bénéfice est imposée.")
+
+
+def _help_clause(rules: Rules, on: dt.date) -> str:
+    part = pct(_param(rules, "part_minimale_residents_bud_pct", on))
+    mois = _param(rules, "duree_minimale_cdd_mois", on)
+    return (f"Clause d'emploi ou d'embauche : à la clôture de chaque exercice, au moins {part} de vos salariés en CDI "
+            f"ou en CDD d'au moins {mois} mois doivent habiter une commune classée en bassin urbain à dynamiser, ou au "
+            f"moins {part} de ceux que vous avez embauchés depuis la création. Comptez les salariés à la date de "
+            "clôture.")
+
+
+def _help_embauches(rules: Rules, on: dt.date) -> str:
+    return ("Si la clause d'emploi n'est pas respectée ou pas connue, la clause d'embauche peut suffire : elle ne "
+            "compte que les salariés embauchés depuis la création (CDI ou CDD d'au moins "
+            f"{_param(rules, 'duree_minimale_cdd_mois', on)} mois).")
+
+
+def _help_date_creation(rules: Rules, on: dt.date | None) -> str:
+    return ("La date de début d'activité (ou la date prévue), qui est la date de création au sens du régime ; "
+            "elle figure sur l'extrait d'immatriculation.")
+
+
+def _help_commune(rules: Rules, on: dt.date | None) -> str:
+    return "Tapez le nom de la commune ou son code postal, puis choisissez-la dans la liste."
+
+
+def _help_deliberation(rules: Rules, on: dt.date) -> str:
+    return ("La moitié de la base est exonérée de plein droit ; l'autre moitié seulement si la commune ou "
+            "l'intercommunalité l'a décidé. La mairie peut vous le dire.")
+
+
+def _help_etablissement(rules: Rules, on: dt.date) -> str:
+    return "Laissez « Je ne sais pas » si l'établissement a été créé le jour du début d'activité."
+
+
+def _help_proprietaire(rules: Rules, on: dt.date) -> str:
+    return ("La taxe foncière est due par le propriétaire des locaux : si vous êtes locataire, c'est votre bailleur "
+            "qui peut bénéficier de l'exonération.")
+
+
+# --- questions ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    kind: str  # date | commune | choice | bool | number | integer | percent
+    label: str
+    help: Callable[[Rules, Any], str] | None = None
+    choices: Mapping[str, str] = field(default_factory=dict)
+    unit: str | None = None
+
+    def help_text(self, on: dt.date | None) -> str | None:
+        if self.help is None:
+            return None
+        return self.help(current_rules(), on or dt.date.today())
+
+
+QUESTIONS: dict[str, Question] = {q.key: q for q in (
+    Question("date_creation", "date", "Date de création (début d'activité)", _help_date_creation),
+    Question("commune_insee", "commune", "Commune d'implantation de l'entreprise", _help_commune),
+    Question("activite", "choice", _label("activite"), _help_activite, ACTIVITE_LABELS),
+    Question("origine", "choice", _label("origine"), _help_origine, ORIGINE_LABELS),
+    Question("siege_et_moyens_dans_zone", "bool",
+             "Le siège social, l'activité et les moyens d'exploitation sont-ils tous dans le bassin ?", _help_siege),
+    Question("effectif", "number", _label("effectif"), _help_effectif, unit="personnes"),
+    Question("chiffre_affaires", "number", _label("chiffre_affaires"), _help_chiffre_affaires, unit="€"),
+    Question("total_bilan", "number", _label("total_bilan"), _help_total_bilan, unit="€"),
+    Question("capital_detenu_par_societes_pct", "percent", _label("capital_detenu_par_societes_pct"), _help_capital,
+             unit="%"),
+    Question("salaries_eligibles", "integer", _label("salaries_eligibles"), _help_clause, unit="salariés"),
+    Question("salaries_eligibles_residents_bud", "integer", _label("salaries_eligibles_residents_bud"), unit="salariés"),
+    Question("embauches_eligibles", "integer", _label("embauches_eligibles"), _help_embauches, unit="salariés"),
+    Question("embauches_eligibles_residents_bud", "integer", _label("embauches_eligibles_residents_bud"),
+             unit="salariés"),
+    Question("non_sedentaire", "bool", "L'activité est-elle non sédentaire ?", _help_non_sedentaire),
+    Question("ca_hors_zone_pct", "percent", _label("ca_hors_zone_pct"), unit="%"),
+    Question("date_creation_etablissement", "date", _label("date_creation_etablissement"), _help_etablissement),
+    Question("deliberation_exoneration_cfe", "bool",
+             "La commune ou l'intercommunalité a-t-elle délibéré pour exonérer l'autre moitié de la CFE ?",
+             _help_deliberation),
+    Question("deliberation_exoneration_tfpb", "bool",
+             "La commune ou l'intercommunalité a-t-elle délibéré pour exonérer l'autre moitié de la taxe foncière ?"),
+    Question("proprietaire_immeuble", "bool", "L'entreprise est-elle propriétaire de ses locaux ?", _help_proprietaire),
+)}
+assert set(QUESTIONS) == set(LIBELLES)
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    titre: str
+    keys: tuple[str, ...]
+    echeancier: bool = False  # only refines the schedules; never changes the verdict
+
+
+GROUPS: tuple[Group, ...] = (
+    Group("entreprise", "Votre entreprise", ("date_creation", "commune_insee")),
+    Group("activite", "Votre activité", ("activite", "origine", "siege_et_moyens_dans_zone")),
+    Group("taille", "Taille et capital", ("effectif", "chiffre_affaires", "capital_detenu_par_societes_pct")),
+    Group("bilan", "Total du bilan", ("total_bilan",)),
+    Group("salaries", "Vos salariés", ("salaries_eligibles", "salaries_eligibles_residents_bud")),
+    Group("embauches", "Vos embauches", ("embauches_eligibles", "embauches_eligibles_residents_bud")),
+    Group("echeancier", "Pour préciser l'échéancier", (
+        "non_sedentaire", "ca_hors_zone_pct", "date_creation_etablissement", "deliberation_exoneration_cfe",
+        "deliberation_exoneration_tfpb", "proprietaire_immeuble"), echeancier=True),
+)
+GROUPS_BY_ID = {g.id: g for g in GROUPS}
+assert sorted(k for g in GROUPS for k in g.keys) == sorted(LIBELLES)
+
+
+def group_of(key: str) -> Group:
+    return next(g for g in GROUPS if key in g.keys)
+
+
+# --- the WTForms form of one step --------------------------------------------------------------------------
+
+class StepForm(FlaskForm):
+    """Base of every step: the answers so far travel in `etat` (JSON), the step in `groupe`."""
+
+    etat = HiddenField()
+    groupe = HiddenField()
+
+
+def _fields_for(question: Question, on: dt.date | None) -> dict[str, Field]:
+    help_text = question.help_text(on)
+    kw: dict[str, Any] = {"description": help_text or ""}
+    key = question.key
+    if question.kind == "date":
+        return {key: StringField(question.label, widget=DateInput(), **kw)}
+    if question.kind == "commune":
+        return {
+            "commune": StringField(question.label, **kw),
+            "commune_insee": HiddenField(),
+            "commune_choix": RadioField("Précisez la commune", choices=[], validate_choice=False),
+            "commune_nsp": BooleanField("Je ne sais pas encore"),
+        }
+    if question.kind in ("choice", "bool"):
+        options = question.choices if question.kind == "choice" else {"oui": "Oui", "non": "Non"}
+        return {key: RadioField(question.label, choices=[*options.items(), (NSP, NSP_LABEL)], validate_choice=False,
+                                **kw)}
+    return {key: StringField(question.label, **kw), f"{key}_nsp": BooleanField(NSP_LABEL)}
+
+
+def build_form(keys: list[str], on: dt.date | None, formdata: Any = None, **data: Any) -> StepForm:
+    """A form class holding the questions `keys` (plus `etat` and `groupe`), instantiated."""
+    attributes: dict[str, Field] = {}
+    for key in keys:
+        attributes.update(_fields_for(QUESTIONS[key], on))
+    form_class = type("EtapeForm", (StepForm,), attributes)
+    return form_class(formdata=formdata, **data)
+
+
+def prefill(keys: list[str], etat: Mapping[str, Any]) -> dict[str, Any]:
+    """Form data showing the answers of `etat` for `keys` (when a step is shown again to change it)."""
+    data: dict[str, Any] = {}
+    for key in keys:
+        if key not in etat:
+            continue
+        value, kind = etat[key], QUESTIONS[key].kind
+        if kind == "commune":
+            if value is None:
+                data["commune_nsp"] = True
+            else:
+                commune = load_reference().get(value)
+                data["commune"] = commune_label(commune) if commune else value
+                data["commune_insee"] = value
+        elif kind in ("choice", "bool"):
+            data[key] = NSP if value is None else ({True: "oui", False: "non"}.get(value, value)
+                                                    if kind == "bool" else value)
+        elif value is None:
+            data[f"{key}_nsp"] = True
+        else:
+            data[key] = value if kind == "date" else nombre_fr(value).replace("\u202f", " ")
+    return data
+
+
+# --- reading the answers -----------------------------------------------------------------------------------
+
+_DATE_FR = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+def _parse_date(text: str) -> str | None:
+    """ISO (what a date input sends) or JJ/MM/AAAA (typed where the browser has no date picker) -> ISO text.
+
+    Returns None for text that looks like neither; the calendar check is the engine's."""
+    text = (text or "").strip()
+    match = _DATE_FR.match(text)
+    if match:
+        day, month, year = match.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    return None
+
+
+def _parse_number(text: str, integer: bool) -> float | int | None:
+    cleaned = (text or "").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+    cleaned = cleaned.removesuffix("€").removesuffix("%")
+    if not re.fullmatch(r"-?\d+(\.\d+)?", cleaned):
+        return None
+    value = float(cleaned)
+    if value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass
+class CommuneResolution:
+    insee: str | None = None
+    candidates: list[Commune] = field(default_factory=list)
+    error: str | None = None
+
+
+def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> CommuneResolution:
+    """The commune meant by the form: a choice among listed candidates, the suggestion picked (hidden INSEE
+    code set by the script), or the text typed (name, postal code or INSEE code)."""
+    reference = load_reference()
+    if chosen and reference.get(chosen):
+        return CommuneResolution(insee=reference.get(chosen).insee)
+    text = (text or "").strip()
+    if hidden:
+        commune = reference.get(hidden)
+        if commune is not None and (not text or text == commune_label(commune)):
+            return CommuneResolution(insee=commune.insee)
+    if not text:
+        return CommuneResolution(error="Indiquez la commune (nom ou code postal), ou cochez « Je ne sais pas encore ».")
+    found = reference.search(text, limit=10)
+    compact = "".join(text.split())
+    if compact.isdigit() and len(compact) == 5:
+        by_postal = [c for c in found if compact in c.codes_postaux]
+        if len(by_postal) == 1:
+            return CommuneResolution(insee=by_postal[0].insee)
+        if by_postal:
+            found = by_postal
+    if len(found) == 1:
+        return CommuneResolution(insee=found[0].insee)
+    wanted = normalize(re.sub(r"\(.*?\)", "", text))
+    exact = [c for c in found if normalize(c.nom) == wanted]
+    if len(exact) == 1:
+        return CommuneResolution(insee=exact[0].insee)
+    if not found:
+        return CommuneResolution(error=f"Aucune commune ne correspond à « {text[:60]} » : vérifiez l'orthographe ou "
+                                       "tapez le code postal.")
+    return CommuneResolution(candidates=exact or found,
+                             error=f"Plusieurs communes correspondent à « {text[:60]} » : choisissez la vôtre.")
+
+
+def read_answers(form: StepForm, keys: list[str]) -> tuple[dict[str, Any], dict[str, str], list[Commune]]:
+    """The answers of the step, as situation values (None = «je ne sais pas»), and the errors by field name.
+
+    Also returns the candidate communes when the commune typed is ambiguous."""
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    candidates: list[Commune] = []
+    for key in keys:
+        question = QUESTIONS[key]
+        kind = question.kind
+        if kind == "commune":
+            if form.commune_nsp.data:
+                answers[key] = None
+                continue
+            resolution = resolve_commune(form.commune.data, form.commune_choix.data, form.commune_insee.data)
+            if resolution.insee:
+                answers[key] = resolution.insee
+            else:
+                errors["commune"] = resolution.error or "Commune introuvable."
+                candidates = resolution.candidates
+        elif kind == "date":
+            raw = (form[key].data or "").strip()
+            if not raw:
+                if key == "date_creation":
+                    errors[key] = "Indiquez la date de début d'activité, par exemple 14/05/2019."
+                else:
+                    answers[key] = None  # an optional date: empty means «je ne sais pas»
+                continue
+            iso = _parse_date(raw)
+            if iso is None:
+                errors[key] = f"« {raw[:30]} » n'est pas une date : indiquez-la au format JJ/MM/AAAA, par exemple 14/05/2019."
+            else:
+                answers[key] = iso
+        elif kind in ("choice", "bool"):
+            value = form[key].data
+            allowed = set(question.choices) if kind == "choice" else {"oui", "non"}
+            if value == NSP:
+                answers[key] = None
+            elif value in allowed:
+                answers[key] = value if kind == "choice" else value == "oui"
+            else:
+                errors[key] = "Choisissez une réponse (ou « Je ne sais pas »)."
+        else:
+            if form[f"{key}_nsp"].data:
+                answers[key] = None
+                continue
+            raw = (form[key].data or "").strip()
+            if not raw:
+                errors[key] = "Indiquez un nombre, ou cochez « Je ne sais pas »."
+                continue
+            value = _parse_number(raw, kind == "integer")
+            if value is None:
+                errors[key] = f"« {raw[:30]} » n'est pas un nombre : indiquez un nombre comme 12 ou 180000."
+            else:
+                answers[key] = value
+    return answers, errors, candidates
+
+
+def answer_text(key: str, value: Any) -> str:
+    """An answer as shown back to the user."""
+    if value is None:
+        return NSP_LABEL
+    question = QUESTIONS.get(key)
+    if question is None:
+        return str(value)
+    kind = question.kind
+    if kind == "commune":
+        commune = load_reference().get(str(value))
+        return commune_label(commune) if commune else str(value)
+    if kind == "date":
+        from ...engine.fr import date_fr
+        try:
+            return date_fr(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if kind == "bool":
+        return BOOL_LABELS.get(value, str(value)) if isinstance(value, bool) else str(value)
+    if kind == "choice":
+        label = question.choices.get(value, str(value))
+        return label.split(" (")[0].split(" :")[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = nombre_fr(value)
+        if question.unit == "%":
+            return f"{text}\u00a0%"
+        if question.unit == "€":
+            return f"{text}\u00a0€"
+        return text
+    return str(value)

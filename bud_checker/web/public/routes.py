@@ -1,0 +1,186 @@
+"""Public pages: the step-by-step form, the saved verdicts, the rules and the commune suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
+
+from ...engine.situation import LIBELLES, SituationError
+from ...engine.verdict import NON_ELIGIBLE
+from ..presentation import verdict_view
+from ..rules_catalogue import catalogue
+from ..services import find_verification, record_verification, search_communes
+from . import bp
+from .flow import Step, next_step, undecided_facts
+from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, prefill, read_answers
+
+SUGGESTION_LIMIT = 8
+
+
+def _load_etat(raw: str | None) -> tuple[dict[str, Any], str | None]:
+    """The answers carried from step to step, or an error message if they cannot be read back."""
+    if not raw:
+        return {}, None
+    try:
+        etat = json.loads(raw)
+    except ValueError:
+        return {}, "Vos réponses précédentes n'ont pas pu être relues : recommencez, s'il vous plaît."
+    if not isinstance(etat, dict) or any(key not in LIBELLES for key in etat):
+        return {}, "Vos réponses précédentes n'ont pas pu être relues : recommencez, s'il vous plaît."
+    if any(not isinstance(v, (str, int, float, bool, type(None))) for v in etat.values()):
+        return {}, "Vos réponses précédentes n'ont pas pu être relues : recommencez, s'il vous plaît."
+    return etat, None
+
+
+def _dump_etat(etat: dict[str, Any]) -> str:
+    order = {key: index for index, key in enumerate(LIBELLES)}
+    return json.dumps(dict(sorted(etat.items(), key=lambda item: order[item[0]])), ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def _creation_date(etat: dict[str, Any]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(etat.get("date_creation")))
+    except ValueError:
+        return None
+
+
+def _summary(etat: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers given so far, by step, for the «Vos réponses» box."""
+    groups = []
+    for group in GROUPS:
+        rows = [{"key": key, "label": QUESTIONS[key].label, "value": answer_text(key, etat[key])}
+                for key in group.keys if key in etat]
+        if rows:
+            groups.append({"group": group, "rows": rows})
+    return groups
+
+
+def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[str, str] | None = None,
+                 general_errors: list[str] | None = None, candidates=None, status: int = 200, editing: bool = False):
+    on = _creation_date(etat)
+    if form is None and step.group is not None:
+        form = build_form(step.keys, on, etat=_dump_etat(etat), groupe=step.group.id)
+    if form is not None:
+        form.etat.data = _dump_etat(etat)
+        if candidates:
+            form.commune_choix.choices = [(c.insee, f"{c.nom} ({c.departement}) – {', '.join(c.codes_postaux[:3])}")
+                                          for c in candidates]
+    errors = errors or {}
+    error_list = [{"field": name, "message": message} for name, message in errors.items()]
+    error_list += [{"field": None, "message": message} for message in general_errors or []]
+    conditions = step.verdict["conditions"] if step.verdict else []
+    return render_template(
+        "public/etape.html",
+        step=step, form=form, keys=step.keys, questions=QUESTIONS, errors=errors, error_list=error_list,
+        etat_json=_dump_etat(etat), summary=_summary(etat), conditions=conditions,
+        undecided=undecided_facts(step.verdict) if step.verdict else [], editing=editing,
+        non_eligible=bool(step.verdict and step.verdict["statut"] == NON_ELIGIBLE),
+        first_step=step.group is GROUPS[0] and not etat,
+    ), status
+
+
+@bp.get("/")
+def index():
+    step = next_step({})
+    return _render_step(step, {})
+
+
+@bp.get("/verifier")
+def verifier_get():
+    return redirect(url_for(".index"))
+
+
+@bp.post("/verifier")
+def verifier():
+    etat, problem = _load_etat(request.form.get("etat"))
+    if problem:
+        return _render_step(next_step({}), {}, general_errors=[problem], status=400)
+    action = request.form.get("action", "suivant")
+
+    if action == "resultat":
+        try:
+            verification = record_verification(etat, canal="formulaire")
+        except SituationError as error:
+            return _render_step(next_step({}), {}, general_errors=[f"{error.message}"], status=400)
+        return redirect(url_for(".verification", verification_id=verification.id), code=303)
+
+    if action.startswith("modifier:"):
+        group = GROUPS_BY_ID.get(action.split(":", 1)[1])
+        if group is None:
+            abort(400)
+        keys = [key for key in group.keys if key in etat] or list(group.keys)
+        if group is GROUPS[0]:
+            keys = list(group.keys)
+        try:
+            verdict = next_step(etat).verdict
+        except SituationError:
+            verdict = None
+        form = build_form(keys, _creation_date(etat), etat=_dump_etat(etat), groupe=group.id, **prefill(keys, etat))
+        return _render_step(Step(group, keys, verdict), etat, form=form, editing=True)
+
+    group = GROUPS_BY_ID.get(request.form.get("groupe", ""))
+    keys = [key for key in request.form.get("cles", "").split(",") if key]
+    if group is None or not keys or any(key not in group.keys for key in keys):
+        return _render_step(next_step({}), {}, general_errors=[
+            "Le formulaire envoyé est incomplet : recommencez, s'il vous plaît."], status=400)
+    on = _creation_date(etat)
+    form = build_form(keys, on, formdata=request.form)
+    answers, errors, candidates = read_answers(form, keys)
+    general: list[str] = []
+    merged = {**etat, **answers}
+    if not errors:
+        try:
+            step = next_step(merged)
+        except SituationError as error:
+            field = "commune" if error.champ == "commune_insee" else error.champ
+            if error.champ in keys:
+                errors[field] = error.message[:1].upper() + error.message[1:]
+            else:
+                general.append(f"{LIBELLES.get(error.champ, error.champ)} : {error.message}")
+        else:
+            if step.finished and step.verdict["statut"] != NON_ELIGIBLE:
+                # Nothing left to ask: save and show the verdict.
+                verification = record_verification(merged, canal="formulaire")
+                return redirect(url_for(".verification", verification_id=verification.id), code=303)
+            return _render_step(step, merged)
+    try:
+        previous = next_step(etat).verdict
+    except SituationError:
+        previous = None
+    return _render_step(Step(group, keys, previous), etat, form=form, errors=errors, general_errors=general,
+                        candidates=candidates, status=422)
+
+
+@bp.get("/verifications/<verification_id>")
+def verification(verification_id: str):
+    found = find_verification(verification_id)
+    if found is None:
+        abort(404)
+    view = verdict_view(found.verdict, found.created_at)
+    answers = [{"label": QUESTIONS[key].label, "value": answer_text(key, found.situation.get(key))}
+               for key in LIBELLES if key in found.situation]
+    return render_template("public/verification.html", verification=found, v=found.verdict, view=view,
+                           answers=answers, all_asked=len(answers) == len(LIBELLES), share_url=url_for(".verification", verification_id=found.id, _external=True))
+
+
+@bp.get("/regles")
+def regles():
+    return render_template("public/regles.html", cat=catalogue())
+
+
+@bp.get("/communes")
+def communes():
+    """Suggestions for the commune field (JSON, used by static/js/communes.js)."""
+    query = (request.args.get("q") or "").strip()[:100]
+    if len(query) < 2:
+        return jsonify({"communes": []})
+    return jsonify({"communes": search_communes(query, SUGGESTION_LIMIT)})
+
+
+@bp.get("/api")
+def api_doc():
+    return render_template("public/api.html")

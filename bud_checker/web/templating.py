@@ -1,0 +1,75 @@
+"""Jinja filters and globals for the French pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+
+from ..engine.fr import date_fr, euros, nombre_fr
+from .presentation import CONFIANCE_LABELS, iso_date
+
+PARIS = None
+try:  # the display time zone of the dates of saved checks
+    from zoneinfo import ZoneInfo
+
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # pragma: no cover - tzdata missing
+    PARIS = dt.timezone.utc
+
+
+def _date_fr(value: Any) -> str:
+    day = iso_date(value)
+    return date_fr(day) if day else ""
+
+
+def _datetime_fr(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return f"{date_fr(local.date())} à {local:%H:%M}"
+
+
+def _nombre(value: Any) -> str:
+    return nombre_fr(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def _plain(value: Any) -> str:
+    """A value of an expert test, as a tax expert reads it."""
+    if value is None:
+        return "je ne sais pas"
+    if value is True:
+        return "oui"
+    if value is False:
+        return "non"
+    if isinstance(value, (int, float)):
+        return nombre_fr(value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k} : {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " | ".join(_plain(v) for v in value)
+    return str(value)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(_date_fr, "date_fr")
+    app.add_template_filter(_datetime_fr, "datetime_fr")
+    app.add_template_filter(_nombre, "nombre")
+    app.add_template_filter(euros, "euros")
+    app.add_template_filter(_plain, "plain")
+    app.add_template_global(CONFIANCE_LABELS, "CONFIANCE_LABELS")
+    app.add_template_global(field_attrs, "field_attrs")
+
+
+def field_attrs(field: Any, errors: dict[str, str], **attrs: Any) -> dict[str, Any]:
+    """HTML attributes of an input: its help text and error message tied to it, `aria-invalid` on error."""
+    ids = []
+    if field.description:
+        ids.append(f"{field.id}-aide")
+    if errors.get(field.name):
+        ids.append(f"{field.id}-erreur")
+        attrs["aria-invalid"] = "true"
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    return {key: value for key, value in attrs.items() if value is not False and value is not None}

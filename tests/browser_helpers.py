@@ -1,0 +1,106 @@
+"""Playwright (sync API) helpers shared by tests/test_browser.py and scripts/screenshots.py.
+
+Chromium is Debian's (`which chromium`): browser downloads are impossible here, so Playwright is pointed at
+it with `executable_path`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def chromium_executable() -> str | None:
+    return shutil.which("chromium")
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
+
+
+def pick_commune(page, typed: str, choice: str) -> None:
+    """Type in the commune field like a person, then click the suggestion whose text starts with `choice`."""
+    field = page.locator("#commune")
+    field.click()
+    field.press_sequentially(typed, delay=40)
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(choice)))
+    option.first.wait_for(state="visible", timeout=5000)
+    option.first.click()
+
+
+def answer(page, answers: dict[str, str | None]) -> None:
+    """Answer the questions of the current step: radio values, numbers, or None for «Je ne sais pas»."""
+    for key, value in answers.items():
+        radios = page.locator(f'input[type="radio"][name="{key}"]')
+        if radios.count():
+            page.locator(f'input[type="radio"][name="{key}"][value="{value or "nsp"}"]').check()
+        elif value is None:
+            page.locator(f"#{key}_nsp").check()
+        else:
+            page.locator(f"#{key}").fill(value)
+
+
+def next_step(page) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continuer").click()
+
+
+def see_result(page, button: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(r"/verifications/[A-Za-z0-9_-]{22,}$"))
+
+
+def first_step(page, base_url: str, commune_typed: str, commune_choice: str, date: str = "2019-05-14") -> None:
+    page.goto(base_url + "/")
+    page.locator("#date_creation").fill(date)
+    pick_commune(page, commune_typed, commune_choice)
+    next_step(page)
+
+
+def douai_flow(page, base_url: str, *, hiring_unknown: bool = False) -> None:
+    """A commerce created on 2019-05-14 in Douai, from the home page to the saved verdict."""
+    first_step(page, base_url, "Doua", "Douai (59)")
+    answer(page, {"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    next_step(page)
+    answer(page, {"effectif": "3", "chiffre_affaires": "180000", "capital_detenu_par_societes_pct": "0"})
+    next_step(page)
+    if hiring_unknown:
+        answer(page, {"salaries_eligibles": None, "salaries_eligibles_residents_bud": None})
+        next_step(page)
+        answer(page, {"embauches_eligibles": None, "embauches_eligibles_residents_bud": None})
+    else:
+        answer(page, {"salaries_eligibles": "2", "salaries_eligibles_residents_bud": "2"})
+    next_step(page)
+    # The verdict is decided: the remaining questions only refine the schedule.
+    answer(page, {"non_sedentaire": "non", "deliberation_exoneration_cfe": "non",
+                  "deliberation_exoneration_tfpb": None, "proprietaire_immeuble": "non"})
+    next_step(page)
+    page.wait_for_url(re.compile(r"/verifications/"))
+
+
+def lille_flow(page, base_url: str) -> None:
+    """The same commerce in Lille: the commune alone decides."""
+    first_step(page, base_url, "Lill", "Lille (59)")
+    see_result(page, "Voir le résultat détaillé")
+
+
+def run_axe(page) -> list[dict]:
+    """Inject the vendored axe-core and return its violations (WCAG 2.x A and AA rules, best practices)."""
+    # Evaluated through the DevTools protocol rather than added as a <script>: the site's
+    # Content-Security-Policy forbids inline scripts, and stays on during the check.
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_PATH.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                           nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+        }""")
+    return result
