@@ -97,3 +97,35 @@ def test_verdict_invariants(situation):
         assert condition["explication"]
         if condition["statut"] == "inconnue":
             assert condition["informations_manquantes"], condition["id"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(consistent(), consistent())
+def test_each_condition_reads_only_the_fields_it_declares(first, second):
+    """Conditions are memoised on the fields they declare (`@reads`): a condition evaluated fresh on two
+    situations that agree on those fields must give the same result."""
+    from bud_checker.engine.conditions import CONDITIONS
+
+    for condition_id, function in CONDITIONS:
+        mixed = dict(second)
+        for name in function.reads:
+            mixed.pop(name, None)
+            if name in first:
+                mixed[name] = first[name]
+        mixed["date_creation"] = first["date_creation"] if "date_creation" in function.reads else second["date_creation"]
+        for part, whole in (("salaries_eligibles_residents_bud", "salaries_eligibles"),
+                            ("embauches_eligibles_residents_bud", "embauches_eligibles")):
+            if mixed.get(part) is not None and (mixed.get(whole) is None or mixed[part] > mixed[whole]):
+                mixed.pop(part)  # keep the mixed situation valid
+        if not all(mixed.get(name) == first.get(name) for name in function.reads):
+            continue
+        function.memo.clear()
+        a = next(c for c in evaluate(first).conditions if c.id == condition_id).to_dict()
+        function.memo.clear()
+        b = next(c for c in evaluate(mixed).conditions if c.id == condition_id).to_dict()
+        if "date_creation" not in function.reads and first["date_creation"] != mixed["date_creation"]:
+            # references are pinned to the article version, which depends on the date of creation
+            a.pop("references"), b.pop("references")
+            if condition_id in ("taille_pme", "capital", "implantation", "clause_embauche"):
+                continue  # thresholds are read at the date of creation (the epoch is part of the key)
+        assert a == b, condition_id

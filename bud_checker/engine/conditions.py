@@ -9,7 +9,8 @@ facts that would decide it. The legal source of each rule is in `rules/condition
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
+from operator import attrgetter
 from typing import Callable
 
 from .fr import date_fr, euros, nombre_fr, pct
@@ -30,6 +31,7 @@ class Context:
     rules: Rules
     version: LawVersion
     classement: Classement | None
+    epoch: int  # the period of stable parameter values containing the date of creation (Rules.epoch)
 
     @property
     def categorie(self) -> str | None:
@@ -59,11 +61,43 @@ def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *
     motifs = list(confirmer or [])
     if rule.confiance != "V" and CONFIRMER_SOURCE_SECONDAIRE not in motifs and condition_id != "commune_zone":
         motifs.insert(0, CONFIRMER_SOURCE_SECONDAIRE)
-    return ConditionResult(condition_id, rule.libelle, statut, explication, references, motifs, manquantes or [])
+    return ConditionResult(condition_id, rule.libelle, statut, explication, tuple(references), tuple(motifs),
+                           tuple(manquantes or ()))
+
+
+_MEMO_LIMIT = 16384
+
+
+def reads(*fields: str) -> Callable[[Callable[[Context], ConditionResult]], Callable[[Context], ConditionResult]]:
+    """Declare the situation fields a condition reads. Its result depends on nothing else (besides the
+    rules, the article version and the epoch of parameter values), so it is computed once per distinct
+    combination and shared (results are immutable)."""
+    getters = tuple(attrgetter(name) for name in fields)
+
+    def wrap(function: Callable[[Context], ConditionResult]) -> Callable[[Context], ConditionResult]:
+        memo: dict[tuple, ConditionResult] = {}
+
+        @wraps(function)
+        def run(ctx: Context) -> ConditionResult:
+            situation = ctx.situation
+            key = (ctx.rules, ctx.version, ctx.epoch, *(get(situation) for get in getters))
+            result = memo.get(key)
+            if result is None:
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                result = memo[key] = function(ctx)
+            return result
+
+        run.reads = fields  # type: ignore[attr-defined]
+        run.memo = memo  # type: ignore[attr-defined]
+        return run
+
+    return wrap
 
 
 # --- CGI art. 44 sexdecies I: the creation window ------------------------------------------------------------
 
+@reads("date_creation", "commune_insee")
 def periode_creation(ctx: Context) -> ConditionResult:
     rules, d = ctx.rules, ctx.situation.date_creation
     fin = rules.value("fin_periode_creation", d)
@@ -114,6 +148,7 @@ def periode_creation(ctx: Context) -> ConditionResult:
 
 # --- CGI art. 44 sexdecies II and the classification arrêtés (rules/communes/listes.yaml): the commune ------
 
+@reads("commune_insee")
 def commune_zone(ctx: Context) -> ConditionResult:
     classement = ctx.classement
     if classement is None:
@@ -178,6 +213,7 @@ _ACTIVITES_EXCLUES = {
 }
 
 
+@reads("activite")
 def activite(ctx: Context) -> ConditionResult:
     value = ctx.situation.activite
     if value is None:
@@ -207,6 +243,7 @@ _ORIGINES_EXCLUES = {
 }
 
 
+@reads("origine")
 def creation_nouvelle(ctx: Context) -> ConditionResult:
     value = ctx.situation.origine
     if value is None:
@@ -233,6 +270,7 @@ def creation_nouvelle(ctx: Context) -> ConditionResult:
 
 # --- Règlement (UE) n° 651/2014, annexe I: small or medium-sized enterprise -----------------------------------
 
+@reads("effectif", "chiffre_affaires", "total_bilan")
 def taille_pme(ctx: Context) -> ConditionResult:
     s, rules, d = ctx.situation, ctx.rules, ctx.situation.date_creation
     effectif_max = rules.value("effectif_maximum_exclu", d)
@@ -281,6 +319,7 @@ def taille_pme(ctx: Context) -> ConditionResult:
 
 # --- Capital not held for more than 50 % by other companies --------------------------------------------------
 
+@reads("capital_detenu_par_societes_pct")
 def capital(ctx: Context) -> ConditionResult:
     value = ctx.situation.capital_detenu_par_societes_pct
     maximum = ctx.rules.value("capital_detenu_par_societes_maximum_pct", ctx.situation.date_creation)
@@ -307,6 +346,7 @@ def capital(ctx: Context) -> ConditionResult:
 
 # --- Siège, activité et moyens d'exploitation in the zone; non-sedentary activities ----------------------------
 
+@reads("siege_et_moyens_dans_zone", "non_sedentaire", "ca_hors_zone_pct")
 def implantation(ctx: Context) -> ConditionResult:
     s = ctx.situation
     seuil = ctx.rules.value("seuil_ca_hors_zone_non_sedentaire_pct", s.date_creation)
@@ -347,6 +387,8 @@ def implantation(ctx: Context) -> ConditionResult:
 
 # --- Clause d'emploi ou d'embauche (BOI-BIC-CHAMP-80-10-90-20 § 1) ---------------------------------------------
 
+@reads("salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
+       "embauches_eligibles_residents_bud", "effectif")
 def clause_embauche(ctx: Context) -> ConditionResult:
     s = ctx.situation
     part = ctx.rules.value("part_minimale_residents_bud_pct", s.date_creation)

@@ -6,7 +6,7 @@ ask exactly the next useful question.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -30,15 +30,17 @@ class InformationManquante:
         return {"champ": self.champ, "question": self.question}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ConditionResult:
+    """Immutable: a result depends only on the facts its condition reads, so it may be shared."""
+
     id: str
     libelle: str
     statut: Statut
     explication: str
-    references: list[Reference]
-    motifs_a_confirmer: list[str] = field(default_factory=list)
-    informations_manquantes: list[InformationManquante] = field(default_factory=list)
+    references: tuple[Reference, ...]
+    motifs_a_confirmer: tuple[str, ...] = ()
+    informations_manquantes: tuple[InformationManquante, ...] = ()
 
     @property
     def a_confirmer(self) -> bool:

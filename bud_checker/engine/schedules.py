@@ -120,6 +120,7 @@ def profit_tax_periods(date_creation: dt.date, rules: Rules, part_hors_zone_pct:
     return periods
 
 
+@lru_cache(maxsize=16384)
 def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | None, reason: str,
                     non_sedentaire: bool | None, ca_hors_zone_pct: float | None) -> Exoneration:
     refs = _unique(rules.value("duree_exoneration_totale_mois", date_creation).references()
@@ -254,6 +255,7 @@ def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_
                         deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires))
 
 
+@lru_cache(maxsize=4096)
 def _no_local_taxes(rules: Rules, creation: dt.date, categorie: str | None, reason: str) -> LocalTaxes:
     refs = _local_references(rules, creation, categorie)
     none = f"Aucune exonération : {reason}"

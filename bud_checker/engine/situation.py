@@ -10,7 +10,8 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import Any, Callable, Mapping
 
 from ..communes import Commune, load_reference
 
@@ -176,6 +177,17 @@ def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
 
 
 def _commune(key: str, value: Any) -> tuple[str, Commune, bool]:
+    if value.__class__ is str:
+        return _commune_code(key, value)
+    return _commune_any(key, value)
+
+
+@lru_cache(maxsize=8192)
+def _commune_code(key: str, value: str) -> tuple[str, Commune, bool]:
+    return _commune_any(key, value)
+
+
+def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise SituationError(key, "attendu un code INSEE de commune à 5 caractères, par exemple 59178 pour Douai.")
     code = str(value).strip().upper()
@@ -201,6 +213,41 @@ _BOOLEANS = {"siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoner
 _DATES = {"date_creation", "date_creation_etablissement"}
 
 
+def _date_cached(key: str, value: Any) -> dt.date:
+    if value.__class__ is str:
+        return _iso_date(key, value)
+    return _date(key, value)
+
+
+@lru_cache(maxsize=8192)
+def _iso_date(key: str, value: str) -> dt.date:
+    return _date(key, value)
+
+
+def _fast_number(parse: Callable[..., float | int], **options: Any) -> Callable[[str, Any], float | int]:
+    integer, maximum = options.get("integer", False), options.get("maximum")
+
+    def run(key: str, value: Any) -> float | int:
+        # Plain in-range JSON numbers need no conversion; everything else goes through the full check.
+        cls = value.__class__
+        if (cls is int or (cls is float and not integer and value == value)) and 0 <= value <= (maximum or 1e15):
+            return value
+        return parse(key, value, **options)
+
+    return run
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    **{key: _date_cached for key in _DATES},
+    **{key: _fast_number(_number, integer=True) for key in _INTEGERS},
+    **{key: _fast_number(_number, maximum=100) for key in _PERCENTAGES},
+    **{key: _fast_number(_number) for key in _NUMBERS},
+    **{key: (lambda key, value: value if value.__class__ is bool else _boolean(key, value)) for key in _BOOLEANS},
+    "activite": lambda key, value: _choice(key, value, ACTIVITES),
+    "origine": lambda key, value: _choice(key, value, ORIGINES),
+}
+
+
 def parse_situation(data: Any) -> Situation:
     """Validate a JSON-like mapping and return the `Situation`; raise `SituationError` on bad input."""
     if isinstance(data, Situation):
@@ -213,24 +260,12 @@ def parse_situation(data: Any) -> Situation:
             raise SituationError(_show(key, 60), "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
     values: dict[str, Any] = {}
     for key, raw in data.items():
-        if _is_unknown(raw):
+        if raw is None or (raw.__class__ is str and _is_unknown(raw)):
             continue
-        if key in _DATES:
-            values[key] = _date(key, raw)
-        elif key in _INTEGERS:
-            values[key] = _number(key, raw, integer=True)
-        elif key in _PERCENTAGES:
-            values[key] = _number(key, raw, maximum=100)
-        elif key in _NUMBERS:
-            values[key] = _number(key, raw)
-        elif key in _BOOLEANS:
-            values[key] = _boolean(key, raw)
-        elif key == "activite":
-            values[key] = _choice(key, raw, ACTIVITES)
-        elif key == "origine":
-            values[key] = _choice(key, raw, ORIGINES)
-        elif key == "commune_insee":
+        if key == "commune_insee":
             values[key], values["commune"], values["commune_code_ancien"] = _commune(key, raw)
+        else:
+            values[key] = _PARSERS[key](key, raw)
     if "date_creation" not in values:
         raise SituationError("date_creation", "obligatoire ; indiquez la date de début d'activité au format AAAA-MM-JJ.")
     for part, whole in (("salaries_eligibles_residents_bud", "salaries_eligibles"),

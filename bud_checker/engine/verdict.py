@@ -119,7 +119,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _summary(statut: str, conditions: list[ConditionResult], situation: Situation, full_end: str | None) -> str:
+def _summary(statut: str, conditions: list[ConditionResult], full_end: str | None) -> str:
+    return _summary_of(statut, tuple(conditions), full_end)
+
+
+@lru_cache(maxsize=8192)
+def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: str | None) -> str:
+    """The verdict in one sentence (results are shared objects, so the same tuple recurs)."""
     failing = [c for c in conditions if c.statut is Statut.NON_REMPLIE]
     unknown = [c for c in conditions if c.statut is Statut.INCONNUE]
     to_confirm = any(c.a_confirmer for c in conditions)
@@ -196,7 +202,7 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
     situation = parse_situation(data)
     version = rules.version_at(situation.date_creation)
     classement = classify(situation.commune, situation.commune_insee, rules) if situation.commune else None
-    ctx = Context(situation, rules, version, classement)
+    ctx = Context(situation, rules, version, classement, rules.epoch(situation.date_creation))
     conditions = [function(ctx) for _, function in CONDITIONS]
     statuts = [c.statut for c in conditions]
     if Statut.NON_REMPLIE in statuts:
@@ -232,7 +238,7 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         }
     return Verdict(
         statut=statut,
-        resume=_summary(statut, conditions, situation, profit.extra.get("fin_exoneration_totale")),
+        resume=_summary(statut, conditions, profit.extra.get("fin_exoneration_totale")),
         situation=situation,
         version=version,
         version_url=rules.article.cite(version=version.en_vigueur.isoformat()).url,
