@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .engine.situation import ACTIVITES, KEYS, LIBELLES, ORIGINES, SituationErro
 from .engine.verdict import LIBELLES_STATUT, Verdict, evaluate
 
 MAX_LIGNES_WEB = 10_000
+_CHUNK = 2_000  # lines per task when a batch is spread over worker processes
 
 OUTPUT_COLUMNS = (
     ("ligne", "Ligne"),
@@ -81,8 +83,18 @@ class BatchLine:
     verdict: Verdict | None = None
     erreur_champ: str | None = None
     erreur: str | None = None
+    # Set instead of `verdict` when the line was evaluated in a worker process (run_batch(workers=N)).
+    precomputed: dict[str, Any] | None = None
+
+    @property
+    def statut(self) -> str:
+        if self.precomputed is not None:
+            return self.precomputed["statut"]
+        return self.verdict.statut if self.verdict is not None else "erreur"
 
     def output(self) -> dict[str, Any]:
+        if self.precomputed is not None:
+            return self.precomputed
         row: dict[str, Any] = {"ligne": self.ligne, **{f"[{k}]": v for k, v in self.extra.items()}}
         if self.verdict is None:
             row.update({"statut": "erreur", "libelle_statut": "erreur de saisie", "erreur_champ": self.erreur_champ,
@@ -116,7 +128,7 @@ class BatchResult:
     def summary(self) -> dict[str, Any]:
         counts = {"eligible": 0, "non_eligible": 0, "indetermine": 0, "erreur": 0}
         for line in self.lines:
-            counts[line.verdict.statut if line.verdict else "erreur"] += 1
+            counts[line.statut] += 1
         return {"lignes": len(self.lines), **counts, "encodage": self.encoding,
                 "separateur": self.delimiter, "colonnes_reconnues": self.columns,
                 "colonnes_reprises": self.ignored_columns}
@@ -155,9 +167,17 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+_NUMERIC_KEYS = {"effectif", "chiffre_affaires", "total_bilan", "capital_detenu_par_societes_pct", "ca_hors_zone_pct",
+                 "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
+                 "embauches_eligibles_residents_bud"}
+_PLAIN_INT = re.compile(r"^[0-9]{1,15}$")
+
+
 def _value(key: str, raw: str) -> Any:
     """Spreadsheet conventions -> what the engine accepts; the engine still validates everything."""
     value = raw.strip()
+    if key in _NUMERIC_KEYS and _PLAIN_INT.match(value):
+        return int(value)
     if key in ("date_creation", "date_creation_etablissement"):
         match = _FRENCH_DATE.match(value)
         if match:
@@ -182,9 +202,44 @@ def _commune_by_name(value: str) -> str:
     raise SituationError("commune_insee", f"aucune commune ne s'appelle « {value} » ; indiquez le code INSEE à 5 caractères.")
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    columns: dict[int, str]
+    ignored: dict[int, str]
+    width: int
+    delimiter: str
+
+
+def _evaluate_line(layout: _Layout, number: int, row: list[str]) -> BatchLine:
+    line = BatchLine(number, {layout.ignored[i]: row[i] for i in layout.ignored if i < len(row)})
+    try:
+        if len(row) > layout.width:
+            raise SituationError("ligne", f"{len(row)} valeurs pour {layout.width} colonnes ; vérifiez les séparateurs "
+                                          f"« {layout.delimiter} » et les guillemets de cette ligne.")
+        if "\ufffd" in "".join(row):
+            raise SituationError("ligne", "caractères illisibles : la ligne n'est ni en UTF-8 ni en Windows-1252.")
+        situation = {key: _value(key, row[i]) for i, key in layout.columns.items() if i < len(row) and row[i].strip()}
+        line.verdict = evaluate(situation)
+    except SituationError as error:
+        line.erreur_champ, line.erreur = error.champ, error.message
+    return line
+
+
+def _evaluate_chunk(layout: _Layout, chunk: list[tuple[int, list[str]]]) -> list[BatchLine]:
+    """Run in a worker process: returns lines with their output rows only (verdicts stay in the worker)."""
+    out = []
+    for number, row in chunk:
+        line = _evaluate_line(layout, number, row)
+        out.append(BatchLine(line.ligne, line.extra, None, line.erreur_champ, line.erreur, line.output()))
+    return out
+
+
 def run_batch(data: bytes, *, max_lines: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> BatchResult:
-    """Evaluate every line of a CSV file. Raises `BatchError` only when the file as a whole is unusable."""
+              progress: Callable[[int, int], None] | None = None, workers: int = 1) -> BatchResult:
+    """Evaluate every line of a CSV file. Raises `BatchError` only when the file as a whole is unusable.
+
+    With `workers` > 1 (the CLI, for large files), lines are evaluated in worker processes and come back
+    with their output rows (`BatchLine.precomputed`) instead of `Verdict` objects."""
     if not data.strip():
         raise BatchError("fichier : le fichier est vide ; attendu un CSV avec une ligne d'en-tête puis une situation par ligne.")
     text, encoding = decode(data)
@@ -214,24 +269,25 @@ def run_batch(data: bytes, *, max_lines: int | None = None,
     if max_lines is not None and len(records) > max_lines:
         raise BatchError(f"fichier : {len(records)} lignes de situations ; la limite est de {max_lines} par fichier. "
                          "Découpez le fichier.")
-    lines = []
+    layout = _Layout(columns, ignored, len(header), delimiter)
     total = len(records)
-    for done, (number, row) in enumerate(records, start=1):
-        extra = {ignored[i]: row[i] for i in ignored if i < len(row)}
-        line = BatchLine(number, extra)
-        try:
-            if len(row) > len(header):
-                raise SituationError("ligne", f"{len(row)} valeurs pour {len(header)} colonnes ; vérifiez les séparateurs "
-                                              f"« {delimiter} » et les guillemets de cette ligne.")
-            if "\ufffd" in "".join(row):
-                raise SituationError("ligne", "caractères illisibles : la ligne n'est ni en UTF-8 ni en Windows-1252.")
-            situation = {key: _value(key, row[i]) for i, key in columns.items() if i < len(row)}
-            line.verdict = evaluate(situation)
-        except SituationError as error:
-            line.erreur_champ, line.erreur = error.champ, error.message
-        lines.append(line)
-        if progress is not None:
-            progress(done, total)
+    lines: list[BatchLine] = []
+    if workers > 1 and total >= 4 * _CHUNK:
+        import concurrent.futures
+        import multiprocessing
+
+        chunks = [records[i:i + _CHUNK] for i in range(0, total, _CHUNK)]
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for part in pool.map(_evaluate_chunk, [layout] * len(chunks), chunks):
+                lines.extend(part)
+                if progress is not None:
+                    progress(len(lines), total)
+    else:
+        for done, (number, row) in enumerate(records, start=1):
+            lines.append(_evaluate_line(layout, number, row))
+            if progress is not None:
+                progress(done, total)
     return BatchResult(lines, encoding, delimiter, {header[i]: k for i, k in columns.items()},
                        list(ignored.values()))
 
@@ -289,6 +345,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("sortie", help="fichier CSV de résultats")
     parser.add_argument("--xlsx", help="écrire aussi les résultats au format Excel")
     parser.add_argument("--sans-progression", action="store_true", help="ne pas afficher la barre de progression")
+    parser.add_argument("--processus", type=int, default=os.cpu_count() or 1,
+                        help="nombre de processus pour les gros fichiers (par défaut : un par cœur)")
     parser.set_defaults(func=_cmd_batch)
 
 
@@ -315,7 +373,7 @@ def _cmd_batch(args: Any) -> int:
             bar.close()
 
     try:
-        result = run_batch(source.read_bytes(), progress=progress)
+        result = run_batch(source.read_bytes(), progress=progress, workers=args.processus)
     except BatchError as error:
         close()
         sys.stderr.write(f"Erreur : {error}\n")

@@ -129,3 +129,14 @@ def test_cli_batch(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "bud_checker.cli", "batch", str(tmp_path / "absent.csv"), str(target)],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "introuvable" in missing.stderr
+
+
+def test_worker_processes_give_the_same_rows():
+    data = _thousand()
+    header, body = data.split(b"\n", 1)
+    big = header + b"\n" + body * 9  # 9,000 lines: enough to be spread over worker processes
+    sequential = run_batch(big)
+    parallel = run_batch(big, workers=2)
+    assert [line.output() for line in parallel.lines] == [line.output() for line in sequential.lines]
+    assert parallel.summary() == sequential.summary()
+    assert all(line.verdict is None and line.precomputed for line in parallel.lines)
