@@ -150,8 +150,11 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
         "Le plafonnement européen des aides d'État (règlement (UE) n° 651/2014) applicable au montant exonéré "
         "n'a pas été vérifié dans le texte.",
     )
+    extra: dict[str, Any] = {"fin_exoneration_totale": full.fin.isoformat()}
+    if hors_zone is not None:
+        extra["part_bassin_pct"] = round(100 - hors_zone, 4)
     return Exoneration("impot_benefices", applicable, text, tuple(refs), periodes=tuple(periods), motifs_a_confirmer=motifs,
-                       extra={"fin_exoneration_totale": full.fin.isoformat()})
+                       extra=extra)
 
 
 def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> tuple[AnneeLocale, ...]:

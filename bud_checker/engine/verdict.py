@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from .conditions import CONDITIONS, Context
-from .fr import date_fr
+from .fr import date_fr, pct
 from .law import LawVersion, Reference, Rules, current_rules
 from .results import ConditionResult, InformationManquante, Statut
 from .schedules import Exoneration, impot_benefices, local_taxes
@@ -119,12 +119,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _summary(statut: str, conditions: list[ConditionResult], full_end: str | None) -> str:
-    return _summary_of(statut, tuple(conditions), full_end)
+def _summary(statut: str, conditions: list[ConditionResult], full_end: str | None, part_bassin: float | None) -> str:
+    return _summary_of(statut, tuple(conditions), full_end, part_bassin)
 
 
 @lru_cache(maxsize=8192)
-def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: str | None) -> str:
+def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: str | None,
+                part_bassin: float | None) -> str:
     """The verdict in one sentence (results are shared objects, so the same tuple recurs)."""
     failing = [c for c in conditions if c.statut is Statut.NON_REMPLIE]
     unknown = [c for c in conditions if c.statut is Statut.INCONNUE]
@@ -136,8 +137,11 @@ def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: 
         names = ", ".join(_lower_first(c.libelle) for c in unknown)
         return f"Éligibilité à confirmer : il manque des informations sur — {names}."
     text = "Éligible au régime des bassins urbains à dynamiser"
-    if full_end:
+    if full_end and part_bassin is None:
         text += f", avec une exonération totale d'impôt sur les bénéfices jusqu'au {date_fr(dt.date.fromisoformat(full_end))}"
+    elif full_end:
+        text += (f", avec une exonération d'impôt sur les bénéfices limitée à la part réalisée dans le bassin "
+                 f"({pct(part_bassin)} du chiffre d'affaires) jusqu'au {date_fr(dt.date.fromisoformat(full_end))}")
     if to_confirm:
         text += ", sous réserve des points à confirmer indiqués"
     return text + "."
@@ -238,7 +242,7 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         }
     return Verdict(
         statut=statut,
-        resume=_summary(statut, conditions, profit.extra.get("fin_exoneration_totale")),
+        resume=_summary(statut, conditions, profit.extra.get("fin_exoneration_totale"), profit.extra.get("part_bassin_pct")),
         situation=situation,
         version=version,
         version_url=rules.article.cite(version=version.en_vigueur.isoformat()).url,
