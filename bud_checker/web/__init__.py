@@ -64,6 +64,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)  # a token-free JSON API: no cookie authenticates it, so there is nothing to forge
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from .advisers import init_app as init_advisers
+
+    init_advisers(app)  # the advisers' workspace: /conseillers and /api/v1/conseillers
     register_error_handlers(app)
     register_template_helpers(app)
 

@@ -49,8 +49,8 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
-class Verification(db.Model):
-    __tablename__ = "verifications"
+class CheckRecord:
+    """What every saved check holds, public or in an adviser's case file (mixin; each has its own table)."""
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -59,6 +59,11 @@ class Verification(db.Model):
     verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
     statut: Mapped[str] = mapped_column(String(20), index=True)
     regles_version: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Verification(CheckRecord, db.Model):
+    __tablename__ = "verifications"
+
     # Which door created it: «formulaire» (public web form) or «api».
     canal: Mapped[str] = mapped_column(String(20), default="formulaire")
 

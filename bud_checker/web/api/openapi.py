@@ -29,11 +29,14 @@ _MAX = 1e15  # the engine refuses larger amounts as implausible
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     kind = schema.get("type")
+    out = dict(schema)
     if isinstance(kind, str):
-        return {**schema, "type": [kind, "null"]}
-    if "enum" in schema:
-        return {**schema, "enum": [*schema["enum"], None]}
-    return {"anyOf": [schema, {"type": "null"}]}
+        out["type"] = [kind, "null"]
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    if "type" not in out and "enum" not in out:
+        return {"anyOf": [schema, {"type": "null"}]}
+    return out
 
 
 def _situation_property(key: str, *, output: bool) -> dict[str, Any]:

@@ -23,6 +23,15 @@ from ...engine.law import Rules, current_rules
 from ...engine.situation import ACTIVITES, LIBELLES, ORIGINES
 from ..services import commune_label
 
+try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice
+
+    def choices(pairs: Any) -> list[Any]:
+        return [SelectChoice(value, label) for value, label in pairs]
+except ImportError:  # pragma: no cover - older WTForms
+    def choices(pairs: Any) -> list[Any]:
+        return list(pairs)
+
 NSP = "nsp"
 NSP_LABEL = "Je ne sais pas"
 
@@ -241,7 +250,7 @@ def _fields_for(question: Question, on: dt.date | None) -> dict[str, Field]:
         }
     if question.kind in ("choice", "bool"):
         options = question.choices if question.kind == "choice" else {"oui": "Oui", "non": "Non"}
-        return {key: RadioField(question.label, choices=[*options.items(), (NSP, NSP_LABEL)], validate_choice=False,
+        return {key: RadioField(question.label, choices=choices([*options.items(), (NSP, NSP_LABEL)]), validate_choice=False,
                                 **kw)}
     return {key: StringField(question.label, **kw), f"{key}_nsp": BooleanField(NSP_LABEL)}
 
@@ -346,7 +355,7 @@ def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> Commun
     if not found:
         return CommuneResolution(error=f"Aucune commune ne correspond à « {text[:60]} » : vérifiez l'orthographe ou "
                                        "tapez le code postal.")
-    return CommuneResolution(candidates=exact or found,
+    return CommuneResolution(candidates=found,
                              error=f"Plusieurs communes correspondent à « {text[:60]} » : choisissez la vôtre.")
 
 

@@ -15,7 +15,7 @@ from ..rules_catalogue import catalogue
 from ..services import find_verification, record_verification, search_communes
 from . import bp
 from .flow import Step, next_step, undecided_facts
-from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, prefill, read_answers
+from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, choices, prefill, read_answers
 
 SUGGESTION_LIMIT = 8
 
@@ -67,8 +67,8 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
     if form is not None:
         form.etat.data = _dump_etat(etat)
         if candidates:
-            form.commune_choix.choices = [(c.insee, f"{c.nom} ({c.departement}) – {', '.join(c.codes_postaux[:3])}")
-                                          for c in candidates]
+            form.commune_choix.choices = choices((c.insee, f"{c.nom} ({c.departement}) – {', '.join(c.codes_postaux[:3])}")
+                                                 for c in candidates)
     errors = errors or {}
     error_list = [{"field": name, "message": message} for name, message in errors.items()]
     error_list += [{"field": None, "message": message} for message in general_errors or []]

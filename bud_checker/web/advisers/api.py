@@ -1,0 +1,386 @@
+"""JSON API of the advisers' workspace, under /api/v1/conseillers.
+
+Authenticated by the session cookie of the workspace (sign in on /conseillers/connexion). Not exempt from
+CSRF protection: every POST/PATCH sends the token of `GET /session` in an `X-CSRFToken` header. Errors are
+the public API's `{"erreur": {"champ": ..., "message": ...}}`: 401 (not signed in), 404 (unknown, or another
+organisation's: the API never says which), 400/415/422 (bad input), 413 (too large).
+
+    GET   /session                                           who is signed in, the CSRF token, the rules version
+    GET   /dossiers?q=&page=                                 search and list case files
+    POST  /dossiers                                          {"nom", "siren"?, "notes"?} -> 201
+    GET   /dossiers/<id>                                     the case file and its history of checks
+    PATCH /dossiers/<id>                                     change nom, siren, notes
+    GET   /dossiers/<id>/verifications                       its checks, newest first
+    POST  /dossiers/<id>/verifications                       a situation (the public API's body) -> 201
+    GET   /dossiers/<id>/verifications/<vid>                 one check, with its verdict
+    POST  /dossiers/<id>/verifications/<vid>/relance         the same situation under today's rules -> 201 + changes
+    GET   /dossiers/<id>/verifications/<vid>/comparaison?avec=<vid2>   what differs between two checks
+    GET   /dossiers/<id>/verifications/<vid>/rapport.pdf     the printable report
+    GET   /lots                                              batches of the organisation
+    POST  /lots                                              a CSV (multipart field `fichier`, or a text/csv body) -> 201
+    GET   /lots/<id>                                         summary and the lines in error
+    GET   /lots/<id>/resultats.csv | resultats.xlsx          the result files
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import current_app, jsonify, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms.validators import ValidationError as WTFValidationError
+
+from ...batch import MAX_LIGNES_WEB, BatchError
+from ...engine.law import current_rules
+from ...engine.situation import SituationError
+from ..api.routes import _read_json_body
+from ..errors import api_error
+from ..extensions import db
+from . import api_bp
+from .diff import compare_verdicts
+from .models import Batch, Dossier, DossierVerification
+from .reports import render_report_pdf
+from .routes import XLSX_MIME
+from .services import (PAGE_SIZE, ValidationError, create_dossier, get_batch, get_dossier,
+                       get_verification, list_batches, previous_verification, record_dossier_verification, rerun,
+                       result_basename, run_and_store_batch, search_dossiers, unpack, update_dossier)
+
+NOT_FOUND = {
+    "dossier": "Aucun dossier de votre organisation n'a cet identifiant.",
+    "verification": "Aucune vérification de ce dossier n'a cet identifiant.",
+    "lot": "Aucun lot de votre organisation n'a cet identifiant.",
+}
+
+
+@api_bp.after_request
+def _private(response):  # noqa: ANN001, ANN202
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _time(value) -> str:  # noqa: ANN001
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _adviser(adviser) -> dict[str, Any]:  # noqa: ANN001
+    return {"id": adviser.id, "email": adviser.email, "nom": adviser.nom}
+
+
+def dossier_body(dossier: Dossier, *, nombre: int | None = None) -> dict[str, Any]:
+    return {
+        "id": dossier.id,
+        "url": url_for("conseillers_api.get_dossier_api", dossier_id=dossier.id, _external=True),
+        "page": url_for("conseillers.dossier", dossier_id=dossier.id, _external=True),
+        "nom": dossier.nom,
+        "siren": dossier.siren,
+        "notes": dossier.notes,
+        "cree_le": _time(dossier.created_at),
+        "cree_par": _adviser(dossier.created_by),
+        "modifie_le": _time(dossier.updated_at),
+        "modifie_par": _adviser(dossier.updated_by),
+        **({"nombre_verifications": nombre} if nombre is not None else {}),
+    }
+
+
+def verification_summary(v: DossierVerification) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "url": url_for("conseillers_api.get_verification_api", dossier_id=v.dossier_id, verification_id=v.id,
+                       _external=True),
+        "page": url_for("conseillers.verification", dossier_id=v.dossier_id, verification_id=v.id, _external=True),
+        "rapport_pdf": url_for("conseillers.rapport_pdf", dossier_id=v.dossier_id, verification_id=v.id,
+                               _external=True),
+        "cree_le": _time(v.created_at),
+        "par": _adviser(v.adviser),
+        "canal": v.canal,
+        "relance_de": v.relance_de_id,
+        "statut": v.statut,
+        "regles_version": v.regles_version,
+    }
+
+
+def verification_body(v: DossierVerification) -> dict[str, Any]:
+    return {**verification_summary(v), "situation": v.situation, "verdict": v.verdict}
+
+
+def batch_body(batch: Batch) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "url": url_for("conseillers_api.get_batch_api", batch_id=batch.id, _external=True),
+        "page": url_for("conseillers.lot", batch_id=batch.id, _external=True),
+        "nom_fichier": batch.nom_fichier,
+        "cree_le": _time(batch.created_at),
+        "par": _adviser(batch.adviser),
+        "regles_version": batch.regles_version,
+        "synthese": batch.synthese,
+        "resultats_csv": url_for("conseillers_api.batch_csv_api", batch_id=batch.id, _external=True),
+        "resultats_xlsx": url_for("conseillers_api.batch_xlsx_api", batch_id=batch.id, _external=True),
+    }
+
+
+def _org() -> int:
+    return current_user.organisation_id
+
+
+def _json_object():
+    """The JSON object of the body, or an error response."""
+    data, error = _read_json_body()
+    if error is not None:
+        return None, error
+    if not isinstance(data, dict):
+        return None, api_error(422, "Attendu un objet JSON (clé : valeur).", None)
+    return data, None
+
+
+@api_bp.get("/session")
+@login_required
+def session_api():
+    return jsonify({
+        "conseiller": _adviser(current_user),
+        "organisation": {"id": current_user.organisation.id, "nom": current_user.organisation.nom},
+        "csrf_token": generate_csrf(),
+        "regles_version": current_rules().empreinte,
+    })
+
+
+# --- case files -----------------------------------------------------------------------------------------------
+
+@api_bp.get("/dossiers")
+@login_required
+def list_dossiers_api():
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return api_error(400, "Paramètre page : attendu un nombre entier à partir de 1.", "page")
+    result = search_dossiers(_org(), request.args.get("q", ""), page)
+    return jsonify({
+        "dossiers": [{**dossier_body(row.dossier, nombre=row.nombre),
+                      "derniere_verification": verification_summary(row.derniere) if row.derniere else None}
+                     for row in result.rows],
+        "total": result.total, "page": result.page, "pages": result.pages, "par_page": PAGE_SIZE,
+    })
+
+
+@api_bp.post("/dossiers")
+@login_required
+def create_dossier_api():
+    data, error = _json_object()
+    if error is not None:
+        return error
+    unknown = sorted(set(data) - {"nom", "siren", "notes"})
+    if unknown:
+        return api_error(422, f"Clé inconnue : « {unknown[0]} » ; clés admises : nom, siren, notes.", unknown[0])
+    try:
+        dossier = create_dossier(current_user, data.get("nom"), data.get("siren"), data.get("notes"))
+    except ValidationError as problem:
+        db.session.rollback()
+        return api_error(422, problem.message[:1].upper() + problem.message[1:], problem.champ)
+    response = jsonify(dossier_body(dossier, nombre=0))
+    response.status_code = 201
+    response.headers["Location"] = url_for("conseillers_api.get_dossier_api", dossier_id=dossier.id, _external=True)
+    return response
+
+
+def _dossier(dossier_id: str):
+    found = get_dossier(_org(), dossier_id)
+    return found, (api_error(404, NOT_FOUND["dossier"], "id") if found is None else None)
+
+
+@api_bp.get("/dossiers/<dossier_id>")
+@login_required
+def get_dossier_api(dossier_id: str):
+    found, error = _dossier(dossier_id)
+    if error is not None:
+        return error
+    return jsonify({**dossier_body(found, nombre=len(found.verifications)),
+                    "verifications": [verification_summary(v) for v in found.verifications]})
+
+
+@api_bp.patch("/dossiers/<dossier_id>")
+@login_required
+def update_dossier_api(dossier_id: str):
+    found, error = _dossier(dossier_id)
+    if error is not None:
+        return error
+    data, error = _json_object()
+    if error is not None:
+        return error
+    unknown = sorted(set(data) - {"nom", "siren", "notes"})
+    if unknown:
+        return api_error(422, f"Clé inconnue : « {unknown[0]} » ; clés admises : nom, siren, notes.", unknown[0])
+    try:
+        update_dossier(current_user, found, data.get("nom", found.nom), data.get("siren", found.siren),
+                       data.get("notes", found.notes))
+    except ValidationError as problem:
+        db.session.rollback()
+        return api_error(422, problem.message[:1].upper() + problem.message[1:], problem.champ)
+    return jsonify(dossier_body(found, nombre=len(found.verifications)))
+
+
+# --- checks ---------------------------------------------------------------------------------------------------
+
+@api_bp.get("/dossiers/<dossier_id>/verifications")
+@login_required
+def list_verifications_api(dossier_id: str):
+    found, error = _dossier(dossier_id)
+    if error is not None:
+        return error
+    return jsonify({"verifications": [verification_summary(v) for v in found.verifications]})
+
+
+@api_bp.post("/dossiers/<dossier_id>/verifications")
+@login_required
+def create_verification_api(dossier_id: str):
+    found, error = _dossier(dossier_id)
+    if error is not None:
+        return error
+    data, error = _json_object()
+    if error is not None:
+        return error
+    try:
+        verification = record_dossier_verification(current_user, found, data, canal="api")
+    except SituationError as problem:
+        db.session.rollback()
+        return api_error(422, problem.message, problem.champ)
+    return _created(verification_body(verification))
+
+
+def _created(body: dict[str, Any]):
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["url"]
+    return response
+
+
+def _verification(dossier_id: str, verification_id: str):
+    found = get_verification(_org(), dossier_id, verification_id)
+    return found, (api_error(404, NOT_FOUND["verification"], "id") if found is None else None)
+
+
+@api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>")
+@login_required
+def get_verification_api(dossier_id: str, verification_id: str):
+    found, error = _verification(dossier_id, verification_id)
+    if error is not None:
+        return error
+    return jsonify(verification_body(found))
+
+
+@api_bp.post("/dossiers/<dossier_id>/verifications/<verification_id>/relance")
+@login_required
+def rerun_api(dossier_id: str, verification_id: str):
+    found, error = _verification(dossier_id, verification_id)
+    if error is not None:
+        return error
+    try:
+        fresh = rerun(current_user, found)
+    except SituationError as problem:
+        db.session.rollback()
+        return api_error(422, problem.message, problem.champ)
+    return _created({**verification_body(fresh), "changements": compare_verdicts(found.verdict, fresh.verdict).to_dict()})
+
+
+@api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>/comparaison")
+@login_required
+def compare_api(dossier_id: str, verification_id: str):
+    found, error = _verification(dossier_id, verification_id)
+    if error is not None:
+        return error
+    other_id = request.args.get("avec")
+    if other_id:
+        other, error = _verification(dossier_id, other_id)
+        if error is not None:
+            return error
+    else:
+        other = previous_verification(found)
+        if other is None:
+            return api_error(404, "Cette vérification est la première du dossier : rien à comparer.", "avec")
+    older, newer = sorted((other, found), key=lambda v: v.created_at)
+    return jsonify({"avant": verification_summary(older), "apres": verification_summary(newer),
+                    "changements": compare_verdicts(older.verdict, newer.verdict).to_dict()})
+
+
+@api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>/rapport.pdf")
+@login_required
+def report_api(dossier_id: str, verification_id: str):
+    found, error = _verification(dossier_id, verification_id)
+    if error is not None:
+        return error
+    return send_file(io.BytesIO(render_report_pdf(found)), mimetype="application/pdf",
+                     download_name=f"rapport-bud-{found.created_at:%Y-%m-%d}-{found.id[:8]}.pdf", max_age=0)
+
+
+# --- batches --------------------------------------------------------------------------------------------------
+
+@api_bp.get("/lots")
+@login_required
+def list_batches_api():
+    return jsonify({"lots": [batch_body(b) for b in list_batches(_org())]})
+
+
+@api_bp.post("/lots")
+@login_required
+def create_batch():
+    """A CSV as multipart (field `fichier`) or as the body (Content-Type: text/csv, name in ?nom_fichier=).
+    Exempt from the global CSRF check to raise the size limit first; the X-CSRFToken header is checked here."""
+    limit = current_app.config["ADVISER_BATCH_MAX_BYTES"]
+    request.max_content_length = limit
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token")
+                      or request.form.get("csrf_token"))
+    except WTFValidationError as problem:
+        raise CSRFError(str(problem)) from None
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("fichier")
+        if upload is None or not upload.filename:
+            return api_error(400, "Champ fichier manquant : envoyez le CSV dans le champ « fichier ».", "fichier")
+        data, name = upload.read(limit + 1), upload.filename
+    elif request.mimetype in ("text/csv", "text/plain", "application/csv"):
+        data, name = request.get_data(cache=False), request.args.get("nom_fichier") or "situations.csv"
+    else:
+        return api_error(415, f"Type de contenu « {request.mimetype or 'aucun'} » non admis : envoyez le fichier en "
+                              "multipart/form-data (champ « fichier ») ou en text/csv.", "Content-Type")
+    try:
+        batch = run_and_store_batch(current_user, data, name, MAX_LIGNES_WEB)
+    except BatchError as problem:
+        db.session.rollback()
+        message = str(problem)
+        return api_error(422, message[:1].upper() + message[1:], "fichier")
+    return _created(batch_body(batch))
+
+
+def _batch(batch_id: str):
+    found = get_batch(_org(), batch_id)
+    return found, (api_error(404, NOT_FOUND["lot"], "id") if found is None else None)
+
+
+@api_bp.get("/lots/<batch_id>")
+@login_required
+def get_batch_api(batch_id: str):
+    found, error = _batch(batch_id)
+    if error is not None:
+        return error
+    return jsonify(batch_body(found))
+
+
+@api_bp.get("/lots/<batch_id>/resultats.csv")
+@login_required
+def batch_csv_api(batch_id: str):
+    found, error = _batch(batch_id)
+    if error is not None:
+        return error
+    return send_file(io.BytesIO(unpack(found.resultats_csv)), mimetype="text/csv; charset=utf-8",
+                     as_attachment=True, download_name=f"{result_basename(found)}.csv", max_age=0)
+
+
+@api_bp.get("/lots/<batch_id>/resultats.xlsx")
+@login_required
+def batch_xlsx_api(batch_id: str):
+    found, error = _batch(batch_id)
+    if error is not None:
+        return error
+    return send_file(io.BytesIO(found.resultats_xlsx), mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=f"{result_basename(found)}.xlsx", max_age=0)
+

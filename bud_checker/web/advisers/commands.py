@@ -1,0 +1,182 @@
+"""`bud-checker admin ...`: create organisations and advisers (there is no open sign-up).
+
+    bud-checker admin create-organisation "CCI Artois"
+    bud-checker admin create-adviser --organisation "CCI Artois" --email a.martin@cci-artois.fr [--nom "Anne Martin"]
+    bud-checker admin set-password --email a.martin@cci-artois.fr
+    bud-checker admin deactivate-adviser --email a.martin@cci-artois.fr
+    bud-checker admin list
+
+Passwords are never taken from the command line (it ends up in the shell history and in `ps`): they are
+asked twice on the terminal, or read from the first line of standard input with --password-stdin. The
+database is migrated first (as `serve` does), so these commands work on a fresh clone. Errors: exit status 2
+and one French line on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any, Callable
+
+from ... import cli
+
+
+def _app():
+    from .. import create_app
+    from ..commands import upgrade_database
+
+    upgrade_database()
+    return create_app({"BUD_WARMUP": False})
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise ValueError("mot de passe : l'entrée standard est vide ; envoyez le mot de passe sur la première ligne.")
+        return password
+    if not sys.stdin.isatty():
+        raise ValueError("mot de passe : pas de terminal pour le demander ; utilisez --password-stdin.")
+    first = getpass.getpass("Mot de passe : ")
+    second = getpass.getpass("Mot de passe, une seconde fois : ")
+    if first != second:
+        raise ValueError("mot de passe : les deux saisies diffèrent.")
+    return first
+
+
+def _run(work: Callable[[], str]) -> int:
+    from .services import ValidationError
+
+    try:
+        message = work()
+    except ValidationError as problem:
+        sys.stderr.write(f"Erreur : {problem.champ} : {problem.message}\n")
+        return cli.EXIT_BAD_INPUT
+    except ValueError as problem:
+        sys.stderr.write(f"Erreur : {problem}\n")
+        return cli.EXIT_BAD_INPUT
+    print(message)
+    return cli.EXIT_OK
+
+
+def cmd_create_organisation(args: argparse.Namespace) -> int:
+    def work() -> str:
+        from .services import create_organisation
+
+        with _app().app_context():
+            organisation = create_organisation(args.nom)
+            return f"Organisation créée : {organisation.nom} (n° {organisation.id})."
+
+    return _run(work)
+
+
+def cmd_create_adviser(args: argparse.Namespace) -> int:
+    def work() -> str:
+        from .auth import check_password_rules
+        from .services import ValidationError, create_adviser, find_adviser, find_organisation
+
+        with _app().app_context():
+            organisation = find_organisation(args.organisation)
+            if organisation is None:
+                raise ValidationError("organisation", f"aucune organisation ne s'appelle « {args.organisation} » ; "
+                                                      "créez-la avec bud-checker admin create-organisation.")
+            if find_adviser(args.email) is not None:
+                raise ValidationError("email", f"un conseiller utilise déjà l'adresse {args.email.strip().lower()}.")
+            password = _read_password(args)
+            problem = check_password_rules(password, args.email)
+            if problem:
+                raise ValidationError("mot de passe", problem)
+            adviser = create_adviser(organisation, args.email, password, args.nom)
+            return f"Conseiller créé : {adviser.email} ({organisation.nom})."
+
+    return _run(work)
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    def work() -> str:
+        from .services import ValidationError, find_adviser, set_password
+
+        with _app().app_context():
+            adviser = find_adviser(args.email)
+            if adviser is None:
+                raise ValidationError("email", f"aucun conseiller n'a l'adresse {args.email.strip().lower()}.")
+            set_password(adviser, _read_password(args))
+            return f"Mot de passe changé pour {adviser.email} ; ses sessions ouvertes sont fermées."
+
+    return _run(work)
+
+
+def cmd_deactivate(args: argparse.Namespace) -> int:
+    def work() -> str:
+        from ..extensions import db
+        from .models import new_auth_id
+        from .services import ValidationError, find_adviser
+
+        with _app().app_context():
+            adviser = find_adviser(args.email)
+            if adviser is None:
+                raise ValidationError("email", f"aucun conseiller n'a l'adresse {args.email.strip().lower()}.")
+            adviser.actif = bool(args.reactiver)
+            adviser.auth_id = new_auth_id()
+            db.session.commit()
+            return f"Conseiller {adviser.email} {'réactivé' if args.reactiver else 'désactivé ; ses sessions sont fermées'}."
+
+    return _run(work)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    def work() -> str:
+        from sqlalchemy import select
+
+        from ..extensions import db
+        from .models import Organisation
+
+        with _app().app_context():
+            organisations = db.session.execute(select(Organisation).order_by(Organisation.nom)).scalars().all()
+            if not organisations:
+                return "Aucune organisation : créez-en une avec bud-checker admin create-organisation NOM."
+            lines = []
+            for organisation in organisations:
+                lines.append(f"{organisation.nom} (n° {organisation.id})")
+                for adviser in organisation.advisers:
+                    state = "" if adviser.actif else " [désactivé]"
+                    lines.append(f"    {adviser.email}{' — ' + adviser.nom if adviser.nom else ''}{state}")
+            return "\n".join(lines)
+
+    return _run(work)
+
+
+def register(subparsers: Any) -> None:
+    admin = subparsers.add_parser("admin", help="administrer l'espace conseillers (organisations, conseillers)")
+    sub = admin.add_subparsers(dest="admin_command", required=True, parser_class=type(admin))
+
+    org = sub.add_parser("create-organisation", help="créer une organisation (une CCI)")
+    org.add_argument("nom", help="nom de l'organisation, par exemple « CCI Artois »")
+    org.set_defaults(func=cmd_create_organisation)
+
+    adviser = sub.add_parser("create-adviser", help="créer le compte d'un conseiller")
+    adviser.add_argument("--organisation", required=True, help="nom de son organisation")
+    adviser.add_argument("--email", required=True, help="son adresse électronique (son identifiant)")
+    adviser.add_argument("--nom", help="son nom, affiché dans l'historique des dossiers")
+    adviser.add_argument("--password-stdin", action="store_true",
+                         help="lire le mot de passe sur l'entrée standard (sinon il est demandé deux fois)")
+    adviser.set_defaults(func=cmd_create_adviser)
+
+    password = sub.add_parser("set-password", help="changer le mot de passe d'un conseiller (ferme ses sessions)")
+    password.add_argument("--email", required=True)
+    password.add_argument("--password-stdin", action="store_true")
+    password.set_defaults(func=cmd_set_password)
+
+    deactivate = sub.add_parser("deactivate-adviser", help="désactiver un conseiller (ferme ses sessions)")
+    deactivate.add_argument("--email", required=True)
+    deactivate.add_argument("--reactiver", action="store_true", help="réactiver au lieu de désactiver")
+    deactivate.set_defaults(func=cmd_deactivate)
+
+    listing = sub.add_parser("list", help="lister les organisations et leurs conseillers")
+    listing.set_defaults(func=cmd_list)
+
+
+if register not in cli._EXTENSIONS:
+    cli._EXTENSIONS.append(register)

@@ -1,0 +1,268 @@
+"""What changed between two verdicts (the JSON contract): condition by condition, schedule by schedule, in French.
+
+Used when an old situation is run again under the rules of the day: the stored verdict is compared with the
+fresh one. Only the verdicts are compared, never re-evaluated here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping
+
+from ...engine.fr import date_fr
+from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
+
+STATUT_LABELS = {"eligible": "éligible", "non_eligible": "non éligible", "indetermine": "à confirmer"}
+APPLICABLE_LABELS = {True: "exonération", False: "pas d'exonération", None: "sous réserve des conditions à vérifier"}
+
+
+@dataclass
+class Change:
+    objet: str
+    nature: str  # «modifie», «ajoute» or «retire»
+    avant: str | None = None
+    apres: str | None = None
+
+
+@dataclass
+class Section:
+    id: str
+    titre: str
+    changes: list[Change] = field(default_factory=list)
+
+    def modified(self, objet: str, avant: Any, apres: Any) -> None:
+        self.changes.append(Change(objet, "modifie", _text(avant), _text(apres)))
+
+    def added(self, objet: str, value: Any = None) -> None:
+        self.changes.append(Change(objet, "ajoute", None, _text(value)))
+
+    def removed(self, objet: str, value: Any = None) -> None:
+        self.changes.append(Change(objet, "retire", _text(value), None))
+
+
+@dataclass
+class VerdictDiff:
+    sections: list[Section]
+    regles_avant: str | None
+    regles_apres: str | None
+
+    @property
+    def identical(self) -> bool:
+        return not any(section.changes for section in self.sections)
+
+    @property
+    def count(self) -> int:
+        return sum(len(section.changes) for section in self.sections)
+
+    @property
+    def same_rules(self) -> bool:
+        return self.regles_avant == self.regles_apres
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identique": self.identical,
+            "regles_avant": self.regles_avant,
+            "regles_apres": self.regles_apres,
+            "sections": [{"id": s.id, "titre": s.titre, "changements": [asdict(c) for c in s.changes]}
+                         for s in self.sections if s.changes],
+        }
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+def _date(value: Any) -> str:
+    day = iso_date(value)
+    return date_fr(day) if day else "—"
+
+
+def _ref_texts(refs: Iterable[Mapping[str, Any]] | None) -> list[str]:
+    out = []
+    for ref in refs or []:
+        text = ref.get("texte", "")
+        if ref.get("version"):
+            text += f" (version en vigueur le {_date(ref['version'])})"
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def _list_changes(section: Section, objet: str, before: Iterable[str], after: Iterable[str]) -> None:
+    before, after = list(before), list(after)
+    for item in after:
+        if item not in before:
+            section.added(objet, item)
+    for item in before:
+        if item not in after:
+            section.removed(objet, item)
+
+
+def _condition_status(value: str | None) -> str:
+    return CONDITION_STATUS[value]["label"].lower() if value in CONDITION_STATUS else "absente"
+
+
+def _conditions(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
+    section = Section("conditions", "Conditions")
+    before = {c["id"]: c for c in old.get("conditions") or []}
+    after = {c["id"]: c for c in new.get("conditions") or []}
+    for cid in [*after, *[c for c in before if c not in after]]:
+        a, b = before.get(cid), after.get(cid)
+        label = (b or a)["libelle"]
+        objet = f"« {label} »"
+        if a is None:
+            section.added(objet, f"nouvelle condition : {_condition_status(b['statut'])}")
+            continue
+        if b is None:
+            section.removed(objet, f"condition retirée (elle était {_condition_status(a['statut'])})")
+            continue
+        if a["statut"] != b["statut"]:
+            section.modified(f"{objet} : statut", _condition_status(a["statut"]), _condition_status(b["statut"]))
+        if a.get("explication") != b.get("explication"):
+            section.modified(f"{objet} : explication", a.get("explication"), b.get("explication"))
+        if bool(a.get("a_confirmer")) != bool(b.get("a_confirmer")):
+            section.modified(f"{objet} : à confirmer", "oui" if a.get("a_confirmer") else "non",
+                             "oui" if b.get("a_confirmer") else "non")
+        _list_changes(section, f"{objet} : motif à confirmer", a.get("motifs_a_confirmer") or [],
+                      b.get("motifs_a_confirmer") or [])
+        _list_changes(section, f"{objet} : texte de référence", _ref_texts(a.get("references")),
+                      _ref_texts(b.get("references")))
+    return section
+
+
+def _periods(data: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    out = {}
+    for period in data.get("periodes") or []:
+        rate = period.get("taux_exoneration")
+        text = f"{pct_text(rate)} exonéré"
+        effective = period.get("taux_exoneration_effectif")
+        if effective is not None:
+            text += f" ({pct_text(effective)} effectivement, activité hors du bassin)"
+        out[(period.get("debut"), period.get("fin"))] = text
+    return out
+
+
+def _year_text(year: Mapping[str, Any]) -> str:
+    if year.get("cvae_supprimee"):
+        return "impôt supprimé"
+    extra = year.get("part_sur_deliberation")
+    text = f"{pct_text(year.get('part_de_droit'))} de droit"
+    text += f", {pct_text(extra)} sur délibération" if extra is not None else ", délibération inconnue"
+    phase = year.get("phase")
+    if phase:
+        text += f" ({PHASES.get(phase, phase)})"
+    return text
+
+
+def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
+    section = Section("exonerations", "Exonérations et échéanciers")
+    before_all = old.get("exonerations") or {}
+    after_all = new.get("exonerations") or {}
+    for tax in ("impot_benefices", "cfe", "tfpb", "cvae"):
+        a, b = before_all.get(tax), after_all.get(tax)
+        label = TAX_LABELS[tax]
+        if a is None and b is None:
+            continue
+        if a is None or b is None:
+            (section.added if a is None else section.removed)(label, "exonération" if a is None else None)
+            continue
+        if a.get("applicable") != b.get("applicable"):
+            section.modified(label, APPLICABLE_LABELS.get(a.get("applicable")), APPLICABLE_LABELS.get(b.get("applicable")))
+        if tax == "impot_benefices":
+            if a.get("fin_exoneration_totale") != b.get("fin_exoneration_totale"):
+                section.modified(f"{label} : fin de l'exonération totale", _date(a.get("fin_exoneration_totale")),
+                                 _date(b.get("fin_exoneration_totale")))
+            pa, pb = _periods(a), _periods(b)
+            for key in [*pb, *[k for k in pa if k not in pb]]:
+                objet = f"{label} : du {_date(key[0])} au {_date(key[1])}"
+                if key not in pa:
+                    section.added(objet, pb[key])
+                elif key not in pb:
+                    section.removed(objet, pa[key])
+                elif pa[key] != pb[key]:
+                    section.modified(objet, pa[key], pb[key])
+        else:
+            if a.get("premiere_annee") != b.get("premiere_annee"):
+                section.modified(f"{label} : première année", a.get("premiere_annee") or "—",
+                                 b.get("premiere_annee") or "—")
+            ya = {y["annee"]: _year_text(y) for y in a.get("annees") or []}
+            yb = {y["annee"]: _year_text(y) for y in b.get("annees") or []}
+            for year in sorted(set(ya) | set(yb)):
+                objet = f"{label} : {year}"
+                if year not in ya:
+                    section.added(objet, yb[year])
+                elif year not in yb:
+                    section.removed(objet, ya[year])
+                elif ya[year] != yb[year]:
+                    section.modified(objet, ya[year], yb[year])
+            if tax == "cvae" and a.get("nulle_du_fait_du_chiffre_affaires") != b.get("nulle_du_fait_du_chiffre_affaires"):
+                section.modified(f"{label} : nulle du fait du chiffre d'affaires",
+                                 _yes_no(a.get("nulle_du_fait_du_chiffre_affaires")),
+                                 _yes_no(b.get("nulle_du_fait_du_chiffre_affaires")))
+        if a.get("explication") != b.get("explication"):
+            section.modified(f"{label} : explication", a.get("explication"), b.get("explication"))
+        _list_changes(section, f"{label} : texte de référence", _ref_texts(a.get("references")),
+                      _ref_texts(b.get("references")))
+    return section
+
+
+def _yes_no(value: Any) -> str:
+    return {True: "oui", False: "non"}.get(value, "inconnu")
+
+
+def _demarches(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
+    section = Section("demarches", "Démarches et échéances")
+    before = {d["titre"]: d for d in old.get("demarches") or []}
+    after = {d["titre"]: d for d in new.get("demarches") or []}
+    for title in [*after, *[t for t in before if t not in after]]:
+        a, b = before.get(title), after.get(title)
+        objet = f"« {title} »"
+        if a is None:
+            section.added(objet, f"échéance : {_date(b.get('echeance'))}" if b.get("echeance") else "nouvelle démarche")
+        elif b is None:
+            section.removed(objet, "démarche retirée")
+        elif a.get("echeance") != b.get("echeance"):
+            section.modified(f"{objet} : échéance", _date(a.get("echeance")), _date(b.get("echeance")))
+    return section
+
+
+def compare_verdicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> VerdictDiff:
+    """Everything that differs between two verdicts, in French, grouped by section."""
+    result = Section("resultat", "Résultat")
+    if old.get("statut") != new.get("statut"):
+        result.modified("Statut", STATUT_LABELS.get(old.get("statut"), old.get("statut")),
+                        STATUT_LABELS.get(new.get("statut"), new.get("statut")))
+    if old.get("resume") != new.get("resume"):
+        result.modified("Résumé", old.get("resume"), new.get("resume"))
+
+    texte = Section("texte", "Texte appliqué")
+    if old.get("version_loi") != new.get("version_loi"):
+        texte.modified("Version de l'art. 44 sexdecies appliquée", f"en vigueur le {_date(old.get('version_loi'))}",
+                       f"en vigueur le {_date(new.get('version_loi'))}")
+    commune_a, commune_b = old.get("commune") or {}, new.get("commune") or {}
+    if commune_a.get("bud") != commune_b.get("bud") or commune_a.get("liste") != commune_b.get("liste"):
+        texte.modified("Classement de la commune", _commune_text(commune_a), _commune_text(commune_b))
+
+    missing = Section("informations", "Informations qui décideraient du résultat")
+    _list_changes(missing, "Information manquante",
+                  [m["question"] for m in old.get("informations_manquantes") or [] if m.get("conditions")],
+                  [m["question"] for m in new.get("informations_manquantes") or [] if m.get("conditions")])
+
+    points = Section("points", "Points à confirmer")
+    _list_changes(points, "Point à confirmer",
+                  [p["motif"] for p in old.get("points_a_confirmer") or []],
+                  [p["motif"] for p in new.get("points_a_confirmer") or []])
+
+    sections = [result, texte, _conditions(old, new), _taxes(old, new), _demarches(old, new), missing, points]
+    return VerdictDiff(sections, old.get("regles_version"), new.get("regles_version"))
+
+
+def _commune_text(commune: Mapping[str, Any]) -> str:
+    if not commune:
+        return "commune non indiquée"
+    name = commune.get("nom", "?")
+    if commune.get("bud"):
+        return f"{name} : classée en BUD ({commune.get('liste')})"
+    return f"{name} : hors BUD"

@@ -1,0 +1,147 @@
+"""The advisers' workspace: organisations (CCI), advisers, case files, their checks and batch checks.
+
+Everything an adviser sees belongs to one organisation, and every row here carries (or reaches through its
+case file) that organisation: `services.py` never looks anything up without it.
+
+A check made in a case file (`DossierVerification`) lives in its own table, not in the public
+`verifications` table: the public pages and API cannot read it, whatever identifier they are given. Both
+share the columns of `CheckRecord` (situation, verdict as returned, rules version, date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models import CheckRecord, UTCDateTime, new_id, utcnow
+
+
+def new_auth_id() -> str:
+    """The identifier kept in the session cookie; changed with the password, which ends every other session."""
+    return secrets.token_urlsafe(24)
+
+
+class Organisation(db.Model):
+    """A CCI (or any adviser organisation): the unit of isolation."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nom: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    advisers: Mapped[list[Adviser]] = relationship(back_populates="organisation", order_by="Adviser.email")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.nom!r}>"
+
+
+class Adviser(UserMixin, db.Model):
+    """A person who signs in. Created by the `bud-checker admin` command only (no open sign-up)."""
+
+    __tablename__ = "conseillers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lowercased
+    nom: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    auth_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_auth_id)
+    actif: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship(back_populates="advisers", lazy="joined")
+
+    def get_id(self) -> str:  # Flask-Login: what the session remembers
+        return self.auth_id
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated adviser cannot sign in
+        return bool(self.actif)
+
+    @property
+    def display_name(self) -> str:
+        return self.nom or self.email
+
+    def __repr__(self) -> str:
+        return f"<Adviser {self.id} {self.email}>"
+
+
+class Dossier(db.Model):
+    """A client company's case file: its identity, notes and checks over time."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (UniqueConstraint("organisation_id", "siren", name="uq_dossiers_organisation_id_siren"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    nom: Mapped[str] = mapped_column(String(200))
+    nom_recherche: Mapped[str] = mapped_column(String(200), index=True)  # lowercase, no accents: for search
+    siren: Mapped[str | None] = mapped_column(String(9))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("conseillers.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("conseillers.id"))
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[Adviser] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[Adviser] = relationship(foreign_keys=[updated_by_id])
+    verifications: Mapped[list[DossierVerification]] = relationship(
+        back_populates="dossier", order_by="DossierVerification.created_at.desc()")
+
+    def __repr__(self) -> str:
+        return f"<Dossier {self.id} {self.nom!r}>"
+
+
+class DossierVerification(CheckRecord, db.Model):
+    """A check made in a case file: who ran it, when, under which rules (the audit trail of the case file)."""
+
+    __tablename__ = "dossier_verifications"
+
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("conseillers.id"))
+    # «formulaire» (the page), «api», or «relance» (an earlier situation run again under the rules of the day).
+    canal: Mapped[str] = mapped_column(String(20), default="formulaire")
+    relance_de_id: Mapped[str | None] = mapped_column(ForeignKey("dossier_verifications.id"))
+
+    dossier: Mapped[Dossier] = relationship(back_populates="verifications")
+    adviser: Mapped[Adviser] = relationship(lazy="joined")
+    relance_de: Mapped[DossierVerification | None] = relationship(remote_side="DossierVerification.id")
+
+    def __repr__(self) -> str:
+        return f"<DossierVerification {self.id} {self.statut} {self.created_at:%Y-%m-%d}>"
+
+
+class Batch(db.Model):
+    """A CSV of situations checked in one go, kept with its result files so it can be downloaded again."""
+
+    __tablename__ = "lots"
+    __table_args__ = (Index("ix_lots_organisation_id_created_at", "organisation_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("conseillers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    nom_fichier: Mapped[str] = mapped_column(String(255))
+    regles_version: Mapped[str] = mapped_column(String(64))
+    # batch.BatchResult.summary(), plus the first errors by line, as shown on the page.
+    synthese: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The file as uploaded, and the two result files, zlib-compressed (the XLSX is stored as written).
+    fichier_source: Mapped[bytes] = mapped_column(LargeBinary)
+    resultats_csv: Mapped[bytes] = mapped_column(LargeBinary)
+    resultats_xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+
+    adviser: Mapped[Adviser] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Batch {self.id} {self.nom_fichier!r}>"

@@ -1,0 +1,98 @@
+"""The printable report of a check in a case file: one HTML document (print stylesheet) and its PDF (WeasyPrint).
+
+The report is rendered from the stored verdict, like every page: it reads the same whenever it is printed.
+WeasyPrint fetches nothing from the network: only the application's own static files are served to it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+
+from ...engine.situation import LIBELLES
+from ..presentation import verdict_view
+from ..public.forms import QUESTIONS, answer_text
+from .models import DossierVerification
+from .services import format_siren
+
+
+def all_references(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every legal source the verdict cites (the version of the article, conditions, exemptions, filings), once
+    each, in the order they first appear."""
+    seen: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
+
+    def add(ref: Mapping[str, Any], where: str) -> None:
+        key = (ref.get("texte", ""), ref.get("version"), ref.get("url"))
+        entry = seen.setdefault(key, {"texte": key[0], "version": key[1], "url": key[2], "pour": []})
+        if where not in entry["pour"]:
+            entry["pour"].append(where)
+
+    version = verdict.get("version") or {}
+    if version.get("url"):
+        add({"texte": f"{version.get('article', 'CGI, art. 44 sexdecies')}", "version": version.get("en_vigueur"),
+             "url": version["url"]}, "texte appliqué")
+    for condition in verdict.get("conditions") or []:
+        for ref in condition.get("references") or []:
+            add(ref, condition["libelle"])
+    from ..presentation import TAX_LABELS
+    for key, data in (verdict.get("exonerations") or {}).items():
+        for ref in (data or {}).get("references") or []:
+            add(ref, TAX_LABELS.get(key, key))
+    for demarche in verdict.get("demarches") or []:
+        for ref in demarche.get("references") or []:
+            add(ref, demarche["titre"])
+    return list(seen.values())
+
+
+def report_context(verification: DossierVerification) -> dict[str, Any]:
+    dossier = verification.dossier
+    verdict = verification.verdict
+    answers = [{"label": QUESTIONS[key].label, "value": answer_text(key, verification.situation.get(key))}
+               for key in LIBELLES if key in verification.situation]
+    return {
+        "verification": verification,
+        "dossier": dossier,
+        "organisation": dossier.organisation,
+        "siren": format_siren(dossier.siren),
+        "v": verdict,
+        "view": verdict_view(verdict, verification.created_at),
+        "answers": answers,
+        "references": all_references(verdict),
+    }
+
+
+def render_report_html(verification: DossierVerification, *, for_pdf: bool = False) -> str:
+    return render_template("conseillers/rapport.html", for_pdf=for_pdf, **report_context(verification))
+
+
+def _static_fetcher():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    static_root = Path(current_app.static_folder).resolve()
+    static_prefix = (current_app.static_url_path or "/static").rstrip("/") + "/"
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves the application's static files; refuses everything else (no network access)."""
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            path = unquote(urlsplit(url).path)
+            if path.startswith(static_prefix):
+                target = (static_root / path[len(static_prefix):]).resolve()
+                if target.is_relative_to(static_root) and target.is_file():
+                    mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, target.read_bytes(), {"Content-Type": mime})
+            raise ValueError(f"ressource refusée dans un rapport : {url}")
+
+    return StaticOnlyFetcher()
+
+
+def render_report_pdf(verification: DossierVerification) -> bytes:
+    from weasyprint import HTML
+
+    html = render_report_html(verification, for_pdf=True)
+    document = HTML(string=html, base_url="http://rapport.invalid/", url_fetcher=_static_fetcher())
+    return document.write_pdf()

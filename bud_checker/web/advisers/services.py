@@ -1,0 +1,376 @@
+"""What the adviser pages and API do with the database: always within the adviser's organisation.
+
+Every lookup takes the organisation id and filters on it, so that a case file, check or batch of another
+organisation is simply not found (the doors answer 404, never 403: they do not confirm it exists).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import defer
+
+from ...batch import BatchError, BatchResult, run_batch, summary_text, write_csv, write_xlsx
+from ...communes import normalize
+from ...engine.law import current_rules
+from ...engine.verdict import evaluate
+from ..extensions import db
+from ..models import ID_PATTERN, utcnow
+from .auth import check_password_rules, hash_password, normalize_email
+from .models import new_auth_id
+from .models import Adviser, Batch, Dossier, DossierVerification, Organisation
+
+_ID_RE = re.compile(ID_PATTERN)
+PAGE_SIZE = 25
+MAX_NOM = 200
+MAX_NOTES = 10_000
+MAX_BATCH_ERRORS_SHOWN = 200
+
+
+class ValidationError(ValueError):
+    """A French message naming the field: shown next to it on the page, or as the API's error."""
+
+    def __init__(self, champ: str, message: str) -> None:
+        super().__init__(f"{champ} : {message}")
+        self.champ = champ
+        self.message = message
+
+
+# --- SIREN ----------------------------------------------------------------------------------------------------
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def clean_siren(raw: str | None) -> str | None:
+    """The SIREN as 9 digits, None when empty; raises ValidationError when it cannot be one."""
+    text = re.sub(r"[\s.\u00a0\u202f-]", "", raw or "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) != 9:
+        raise ValidationError("siren", f"« {(raw or '').strip()[:30]} » n'est pas un SIREN : attendu 9 chiffres, "
+                                       "par exemple 732 829 320.")
+    if not luhn_valid(text):
+        raise ValidationError("siren", f"le SIREN {format_siren(text)} n'est pas valide (sa clé de contrôle ne "
+                                       "correspond pas) : vérifiez les chiffres.")
+    return text
+
+
+def format_siren(siren: str | None) -> str:
+    return "" if not siren else f"{siren[:3]} {siren[3:6]} {siren[6:]}"
+
+
+# --- organisations and advisers (admin command) ---------------------------------------------------------------
+
+def create_organisation(nom: str) -> Organisation:
+    nom = " ".join((nom or "").split())
+    if not nom:
+        raise ValidationError("nom", "indiquez le nom de l'organisation.")
+    if len(nom) > MAX_NOM:
+        raise ValidationError("nom", f"au plus {MAX_NOM} caractères.")
+    if find_organisation(nom) is not None:
+        raise ValidationError("nom", f"l'organisation « {nom} » existe déjà.")
+    organisation = Organisation(nom=nom)
+    db.session.add(organisation)
+    db.session.commit()
+    return organisation
+
+
+def find_organisation(nom: str) -> Organisation | None:
+    wanted = " ".join((nom or "").split()).lower()
+    return db.session.execute(select(Organisation).where(func.lower(Organisation.nom) == wanted)).scalar_one_or_none()
+
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def create_adviser(organisation: Organisation, email: str, password: str, nom: str | None = None) -> Adviser:
+    email = normalize_email(email)
+    if not _EMAIL_RE.match(email) or len(email) > 254:
+        raise ValidationError("email", f"« {email[:60]} » n'est pas une adresse électronique.")
+    if find_adviser(email) is not None:
+        raise ValidationError("email", f"un conseiller utilise déjà l'adresse {email}.")
+    problem = check_password_rules(password, email)
+    if problem:
+        raise ValidationError("mot_de_passe", problem)
+    adviser = Adviser(organisation=organisation, email=email, nom=(nom or "").strip() or None,
+                      password_hash=hash_password(password))
+    db.session.add(adviser)
+    db.session.commit()
+    return adviser
+
+
+def find_adviser(email: str) -> Adviser | None:
+    return db.session.execute(select(Adviser).filter_by(email=normalize_email(email))).scalar_one_or_none()
+
+
+def set_password(adviser: Adviser, password: str) -> None:
+    """Change the password and end every session of the adviser (a new `auth_id`)."""
+    problem = check_password_rules(password, adviser.email)
+    if problem:
+        raise ValidationError("mot_de_passe", problem)
+    adviser.password_hash = hash_password(password)
+    adviser.auth_id = new_auth_id()
+    adviser.password_changed_at = utcnow()
+    db.session.commit()
+
+
+# --- case files -----------------------------------------------------------------------------------------------
+
+def _valid_id(value: str | None) -> bool:
+    return bool(_ID_RE.fullmatch(value or ""))
+
+
+def get_dossier(organisation_id: int, dossier_id: str) -> Dossier | None:
+    if not _valid_id(dossier_id):
+        return None
+    return db.session.execute(
+        select(Dossier).where(Dossier.id == dossier_id, Dossier.organisation_id == organisation_id)
+    ).scalar_one_or_none()
+
+
+def _clean_dossier_fields(nom: Any, siren: Any, notes: Any) -> tuple[str, str | None, str]:
+    if not isinstance(nom, str) or not " ".join(nom.split()):
+        raise ValidationError("nom", "indiquez le nom de l'entreprise cliente.")
+    nom = " ".join(nom.split())
+    if len(nom) > MAX_NOM:
+        raise ValidationError("nom", f"au plus {MAX_NOM} caractères.")
+    if siren is not None and not isinstance(siren, str):
+        raise ValidationError("siren", "attendu une chaîne de 9 chiffres, par exemple \"732829320\".")
+    if notes is None:
+        notes = ""
+    if not isinstance(notes, str):
+        raise ValidationError("notes", "attendu du texte.")
+    if len(notes) > MAX_NOTES:
+        raise ValidationError("notes", f"au plus {MAX_NOTES} caractères.")
+    return nom, clean_siren(siren), notes.replace("\r\n", "\n").strip()
+
+
+def _check_siren_free(organisation_id: int, siren: str | None, dossier_id: str | None = None) -> None:
+    if siren is None:
+        return
+    query = select(Dossier).where(Dossier.organisation_id == organisation_id, Dossier.siren == siren)
+    if dossier_id:
+        query = query.where(Dossier.id != dossier_id)
+    other = db.session.execute(query).scalar_one_or_none()
+    if other is not None:
+        raise ValidationError("siren", f"le SIREN {format_siren(siren)} est déjà celui du dossier « {other.nom} ».")
+
+
+def create_dossier(adviser: Adviser, nom: Any, siren: Any = None, notes: Any = "") -> Dossier:
+    nom, siren, notes = _clean_dossier_fields(nom, siren, notes)
+    _check_siren_free(adviser.organisation_id, siren)
+    now = utcnow()
+    dossier = Dossier(organisation_id=adviser.organisation_id, nom=nom, nom_recherche=normalize(nom)[:MAX_NOM],
+                      siren=siren, notes=notes, created_by_id=adviser.id, updated_by_id=adviser.id,
+                      created_at=now, updated_at=now)
+    db.session.add(dossier)
+    db.session.commit()
+    return dossier
+
+
+def update_dossier(adviser: Adviser, dossier: Dossier, nom: Any, siren: Any, notes: Any) -> Dossier:
+    assert dossier.organisation_id == adviser.organisation_id
+    nom, siren, notes = _clean_dossier_fields(nom, siren, notes)
+    _check_siren_free(adviser.organisation_id, siren, dossier.id)
+    dossier.nom, dossier.nom_recherche, dossier.siren, dossier.notes = nom, normalize(nom)[:MAX_NOM], siren, notes
+    dossier.updated_at, dossier.updated_by_id = utcnow(), adviser.id
+    db.session.commit()
+    return dossier
+
+
+@dataclass
+class DossierRow:
+    dossier: Dossier
+    nombre: int
+    derniere: DossierVerification | None
+
+
+@dataclass
+class DossierPage:
+    rows: list[DossierRow]
+    total: int
+    page: int
+    pages: int
+    query: str
+
+
+def search_dossiers(organisation_id: int, query: str = "", page: int = 1, per_page: int = PAGE_SIZE) -> DossierPage:
+    """The organisation's case files, most recently active first; `query` matches the name (accents and case
+    ignored) or the SIREN."""
+    query = (query or "").strip()[:100]
+    conditions = [Dossier.organisation_id == organisation_id]
+    if query:
+        words = normalize(query).split()
+        digits = re.sub(r"\D", "", query)
+        name_match = [Dossier.nom_recherche.contains(word, autoescape=True) for word in words]
+        clauses = []
+        if name_match:
+            clauses.append(and_(*name_match))
+        if digits and len(digits) >= 3 and digits == re.sub(r"[\s.]", "", query):
+            clauses.append(Dossier.siren.contains(digits, autoescape=True))
+        if not clauses:
+            clauses.append(false())
+        conditions.append(or_(*clauses))
+    total = db.session.execute(select(func.count()).select_from(Dossier).where(*conditions)).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    dossiers = db.session.execute(
+        select(Dossier).where(*conditions).order_by(Dossier.updated_at.desc(), Dossier.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).scalars().all()
+    rows = []
+    if dossiers:
+        ids = [d.id for d in dossiers]
+        counts = dict(db.session.execute(
+            select(DossierVerification.dossier_id, func.count()).where(DossierVerification.dossier_id.in_(ids))
+            .group_by(DossierVerification.dossier_id)).all())
+        latest_sub = (select(DossierVerification.dossier_id, func.max(DossierVerification.created_at).label("last"))
+                      .where(DossierVerification.dossier_id.in_(ids)).group_by(DossierVerification.dossier_id)
+                      .subquery())
+        latest = {v.dossier_id: v for v in db.session.execute(
+            select(DossierVerification).join(latest_sub, and_(
+                DossierVerification.dossier_id == latest_sub.c.dossier_id,
+                DossierVerification.created_at == latest_sub.c.last))).scalars()}
+        rows = [DossierRow(d, counts.get(d.id, 0), latest.get(d.id)) for d in dossiers]
+    return DossierPage(rows, total, page, pages, query)
+
+
+# --- checks in a case file ----------------------------------------------------------------------------------
+
+def get_verification(organisation_id: int, dossier_id: str, verification_id: str) -> DossierVerification | None:
+    if not (_valid_id(dossier_id) and _valid_id(verification_id)):
+        return None
+    return db.session.execute(
+        select(DossierVerification).where(
+            DossierVerification.id == verification_id,
+            DossierVerification.dossier_id == dossier_id,
+            DossierVerification.organisation_id == organisation_id,
+        )
+    ).scalar_one_or_none()
+
+
+def record_dossier_verification(adviser: Adviser, dossier: Dossier, situation: Mapping[str, Any],
+                                canal: str = "formulaire",
+                                relance_de: DossierVerification | None = None) -> DossierVerification:
+    """Evaluate `situation` under the rules of the day and store it in the case file, with who ran it.
+
+    Raises `SituationError` on bad input (nothing stored)."""
+    assert dossier.organisation_id == adviser.organisation_id
+    verdict = evaluate(situation).to_dict()
+    now = utcnow()
+    verification = DossierVerification(
+        dossier_id=dossier.id, organisation_id=dossier.organisation_id, adviser_id=adviser.id,
+        situation=dict(situation), verdict=verdict, statut=verdict["statut"],
+        regles_version=verdict["regles_version"], canal=canal,
+        relance_de_id=relance_de.id if relance_de is not None else None, created_at=now,
+    )
+    db.session.add(verification)
+    dossier.updated_at, dossier.updated_by_id = now, adviser.id
+    db.session.commit()
+    return verification
+
+
+def rerun(adviser: Adviser, verification: DossierVerification) -> DossierVerification:
+    """The same situation, evaluated again under the rules of the day, stored as a new check of the file."""
+    return record_dossier_verification(adviser, verification.dossier, verification.situation, canal="relance",
+                                       relance_de=verification)
+
+
+def previous_verification(verification: DossierVerification) -> DossierVerification | None:
+    """The check this one is compared with: the one it re-ran, or else the one before it in the file."""
+    if verification.relance_de is not None:
+        return verification.relance_de
+    return db.session.execute(
+        select(DossierVerification).where(
+            DossierVerification.dossier_id == verification.dossier_id,
+            DossierVerification.created_at < verification.created_at,
+        ).order_by(DossierVerification.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def rules_version() -> str:
+    return current_rules().empreinte
+
+
+# --- batches --------------------------------------------------------------------------------------------------
+
+def pack(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
+
+
+def unpack(data: bytes) -> bytes:
+    return zlib.decompress(data)
+
+
+def clean_filename(name: str | None) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    return name[:255] or "situations.csv"
+
+
+def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int) -> Batch:
+    """Check every line of `data` (a CSV) and store the batch with its result files. Raises `BatchError` when the
+    file as a whole cannot be read (bad lines never stop the others: each gets its own message)."""
+    result: BatchResult = run_batch(data, max_lines=max_lines)
+    csv_text = io.StringIO(newline="")
+    write_csv(result, csv_text)
+    xlsx = io.BytesIO()
+    write_xlsx(result, xlsx)
+    summary = result.summary()
+    errors = [{"ligne": line.ligne, "champ": line.erreur_champ, "message": line.erreur}
+              for line in result.lines if line.verdict is None]
+    summary["erreurs"] = errors[:MAX_BATCH_ERRORS_SHOWN]
+    summary["texte"] = summary_text(result)
+    versions = {line.verdict.regles_version for line in result.lines if line.verdict is not None}
+    batch = Batch(
+        organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
+        regles_version=versions.pop() if len(versions) == 1 else rules_version(), synthese=summary,
+        fichier_source=pack(data), resultats_csv=pack(csv_text.getvalue().encode("utf-8")),
+        resultats_xlsx=xlsx.getvalue(),
+    )
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+
+
+def get_batch(organisation_id: int, batch_id: str) -> Batch | None:
+    if not _valid_id(batch_id):
+        return None
+    return db.session.execute(
+        select(Batch).where(Batch.id == batch_id, Batch.organisation_id == organisation_id)
+    ).scalar_one_or_none()
+
+
+def list_batches(organisation_id: int, limit: int = 100) -> list[Batch]:
+    return list(db.session.execute(
+        select(Batch).where(Batch.organisation_id == organisation_id).order_by(Batch.created_at.desc()).limit(limit)
+        .options(defer(Batch.fichier_source), defer(Batch.resultats_csv), defer(Batch.resultats_xlsx))
+    ).scalars())
+
+
+def result_basename(batch: Batch) -> str:
+    stem = batch.nom_fichier.rsplit(".", 1)[0] if "." in batch.nom_fichier else batch.nom_fichier
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", normalize(stem)).strip("_") or "lot"
+    return f"{stem}-resultats"
+
+
+__all__ = [
+    "BatchError", "ValidationError", "clean_siren", "create_adviser", "create_dossier", "create_organisation",
+    "format_siren", "get_batch", "get_dossier", "get_verification", "list_batches", "luhn_valid",
+    "record_dossier_verification", "rerun", "run_and_store_batch", "search_dossiers", "set_password",
+    "update_dossier",
+]

@@ -1,0 +1,46 @@
+"""Schemathesis fuzzes the API from its own OpenAPI document (/api/v1/openapi.json), in-process (WSGI).
+
+Every response must be documented: status code, content type, headers and body schema, and no request may
+cause a server error. Both valid and invalid requests are generated.
+
+Two input checks are left out on purpose: the API accepts exactly what the engine accepts, like
+`bud-checker check` (the contract), and the engine also tolerates textual forms the schema does not list
+(«oui», «1 000», an empty string for «je ne sais pas»), so `negative_data_rejection` would flag them; and an
+INSEE code that matches the documented pattern may still name no commune (422), which
+`positive_data_acceptance` cannot know. tests/test_api.py covers the valid side with real communes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from bud_checker.web import create_app
+from bud_checker.web.commands import upgrade_database
+
+# Schemathesis loads the schema when the module is collected, so the application is built here, on its own
+# migrated SQLite database (the session fixtures are not available at collection time).
+_DIRECTORY = Path(tempfile.mkdtemp(prefix="bud-schemathesis-"))
+_CONFIG = {"DATABASE_URL": f"sqlite:///{_DIRECTORY / 'api.sqlite3'}", "BUD_ENV": "test", "SECRET_KEY": "schemathesis"}
+upgrade_database(_CONFIG)
+APP = create_app(_CONFIG)
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
+
+
+@schema.parametrize()
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_matches_its_openapi_document(case):
+    case.call_and_validate(excluded_checks=[negative_data_rejection, positive_data_acceptance])
+
+
+def test_the_document_describes_every_api_route():
+    documented = {path for path in schema.raw_schema["paths"]}
+    served = {rule.rule.removeprefix("/api/v1") for rule in APP.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/")}
+    served = {path.replace("<verification_id>", "{id}") for path in served}
+    assert served == documented
