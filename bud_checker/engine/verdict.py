@@ -57,6 +57,15 @@ class Verdict:
     def version_loi(self) -> str:
         return self.version.en_vigueur.isoformat()
 
+    def version_explication(self) -> str:
+        created = self.situation.date_creation
+        if created < self.version.en_vigueur:
+            return (f"Aucune version de l'article 44 sexdecies n'était en vigueur le {date_fr(created)} : le régime "
+                    f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de référence.")
+        return (f"Version de l'article 44 sexdecies du CGI appliquée : celle en vigueur le {date_fr(created)}, date de "
+                f"création de l'entreprise, soit la version du {date_fr(self.version.en_vigueur)}. "
+                f"{self.version.modification}")
+
     def condition(self, condition_id: str) -> ConditionResult:
         return next(c for c in self.conditions if c.id == condition_id)
 
@@ -71,6 +80,7 @@ class Verdict:
             "version_loi": self.version_loi,
             "version": {
                 "en_vigueur": self.version_loi,
+                "explication": self.version_explication(),
                 "article": "CGI, art. 44 sexdecies",
                 "modification": self.version.modification,
                 "texte_modificateur": self.version.texte_modificateur.texte if self.version.texte_modificateur else None,
