@@ -310,7 +310,7 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     }[deliberation_cfe]
     cfe = Exoneration(
         "cfe", applicable,
-        prefix + (f"Cotisation foncière des entreprises : {de_droit} de la base nette est exonéré de plein droit "
+        prefix + (f"Cotisation foncière des entreprises : {de_droit} de la base nette est exonérée de plein droit "
                   f"(art. 1463 A) de {first} à {last_full}, puis un abattement dégressif de {degressive} de cette "
                   f"part s'applique de {last_full + 1} à {last_full + len(abattements)}. {deliberation_text} "
                   f"L'exonération doit être demandée au plus tard le {date_fr(echeances['cfe'][0])} (déclaration "
@@ -332,7 +332,7 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         prefix + (f"Taxe foncière sur les propriétés bâties : les immeubles rattachés à l'établissement sont exonérés "
                   f"dans les mêmes proportions et pour la même durée que la CFE (art. 1383 F), à compter du 1er janvier "
                   f"de l'année qui suit leur rattachement ({first} pour un rattachement à la création de l'établissement). "
-                  f"{de_droit} est exonéré de plein droit ; l'autre part seulement si la commune ou l'EPCI a délibéré "
+                  f"Une part de {de_droit} est exonérée de plein droit ; l'autre part seulement si la commune ou l'EPCI a délibéré "
                   f"(art. 1383 F II). {owner} Déclaration au service des impôts du lieu de situation de l'immeuble au plus "
                   f"tard le {date_fr(echeances['tfpb'][0])}, sinon pas d'exonération pour l'année concernée."),
         tuple(_unique(refs + list(echeances["tfpb"][1]))),

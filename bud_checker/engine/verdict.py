@@ -169,8 +169,8 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
     article = rules.sources["cgi_44_sexdecies"].cite()
     out = [
         Demarche("Déclarer le bénéfice exonéré",
-                 "Chaque année, portez le bénéfice exonéré au titre de l'article 44 sexdecies sur votre déclaration de "
-                 "résultats ; l'exonération n'est pas accordée d'office.",
+                 "Pour chaque exercice, portez le bénéfice exonéré au titre de l'article 44 sexdecies sur votre "
+                 "déclaration de résultats : c'est vous qui appliquez l'exonération, sous le contrôle de l'administration.",
                  None, [article]),
         Demarche("Vérifier la clause d'emploi ou d'embauche à chaque clôture",
                  "À la date de clôture de chaque exercice, au moins la moitié des salariés (ou des embauchés depuis la "
