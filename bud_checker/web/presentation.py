@@ -157,8 +157,17 @@ def build_timeline(verdict: Mapping[str, Any]) -> Timeline | None:
     marker = None
     if creation and origin <= creation <= finish:
         marker = {"x": x_of(creation), "label": f"Création : {date_fr(creation)}"}
-    legend = [{"fill": fill, "label": f"{threshold:g} %" if threshold >= 1 else "moins de 25 %"}
-              for threshold, fill, _ in _SHADES]
+    legend = []
+    upper = None
+    for threshold, fill, _ in _SHADES:
+        if threshold >= 100:
+            label = "100 %"
+        elif threshold >= 1:
+            label = f"{threshold:g} à {upper - 1:g} %"
+        else:
+            label = f"moins de {upper:g} %"
+        legend.append({"fill": fill, "label": label})
+        upper = threshold
     return Timeline(width, axis_y + 48, label_width, rows, ticks, marker, legend, axis_y, row_height)
 
 
