@@ -173,7 +173,11 @@ def openapi_document() -> dict[str, Any]:
         "ImpotBenefices": {
             "type": "object",
             "properties": {**_EXONERATION_COMMON, "periodes": {"type": "array", "items": _ref("Periode")},
-                           "fin_exoneration_totale": _DATE},
+                           "fin_exoneration_totale": _DATE,
+                           "part_bassin_pct": {"type": "number", "minimum": 0, "maximum": 100,
+                                               "description": "activité non sédentaire au-delà du seuil : part du "
+                                                              "chiffre d'affaires réalisée dans le bassin, seule "
+                                                              "exonérée"}},
             "required": [*_COMMON_REQUIRED, "periodes"],
             "additionalProperties": False,
         },
@@ -203,11 +207,13 @@ def openapi_document() -> dict[str, Any]:
                 "version_loi": _DATE,
                 "version": {
                     "type": "object",
-                    "properties": {"en_vigueur": _DATE, "article": _STRING, "modification": _STRING,
+                    "properties": {"en_vigueur": _DATE, "explication": _STRING, "article": _STRING,
+                                   "modification": _STRING,
                                    "texte_modificateur": _NULL_STRING,
                                    "confiance": {"type": "string", "enum": ["V", "S", "U"]},
                                    "url": {"type": "string", "format": "uri"}},
-                    "required": ["en_vigueur", "article", "modification", "texte_modificateur", "confiance", "url"],
+                    "required": ["en_vigueur", "explication", "article", "modification", "texte_modificateur",
+                                 "confiance", "url"],
                     "additionalProperties": False,
                 },
                 "regles_version": _STRING,
