@@ -6,6 +6,7 @@ WeasyPrint fetches nothing from the network: only the application's own static f
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from pathlib import Path
 from typing import Any, Mapping
@@ -21,31 +22,44 @@ from .services import format_siren
 
 
 def all_references(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every legal source the verdict cites (the version of the article, conditions, exemptions, filings), once
-    each, in the order they first appear."""
-    seen: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
+    """Every legal source the verdict cites (the version of the article applied, conditions, exemptions,
+    filings), grouped by address, in the order they first appear: {url, textes, pour}."""
+    from ..presentation import TAX_LABELS
+
+    grouped: dict[str, dict[str, Any]] = {}
 
     def add(ref: Mapping[str, Any], where: str) -> None:
-        key = (ref.get("texte", ""), ref.get("version"), ref.get("url"))
-        entry = seen.setdefault(key, {"texte": key[0], "version": key[1], "url": key[2], "pour": []})
+        text = ref.get("texte", "")
+        if ref.get("version"):
+            text += f" (version en vigueur le {_date_fr(ref['version'])})"
+        entry = grouped.setdefault(ref.get("url") or text, {"url": ref.get("url"), "textes": [], "pour": []})
+        if text not in entry["textes"]:
+            entry["textes"].append(text)
         if where not in entry["pour"]:
             entry["pour"].append(where)
 
     version = verdict.get("version") or {}
     if version.get("url"):
-        add({"texte": f"{version.get('article', 'CGI, art. 44 sexdecies')}", "version": version.get("en_vigueur"),
+        add({"texte": version.get("article", "CGI, art. 44 sexdecies"), "version": version.get("en_vigueur"),
              "url": version["url"]}, "texte appliqué")
     for condition in verdict.get("conditions") or []:
         for ref in condition.get("references") or []:
             add(ref, condition["libelle"])
-    from ..presentation import TAX_LABELS
     for key, data in (verdict.get("exonerations") or {}).items():
         for ref in (data or {}).get("references") or []:
             add(ref, TAX_LABELS.get(key, key))
     for demarche in verdict.get("demarches") or []:
         for ref in demarche.get("references") or []:
             add(ref, demarche["titre"])
-    return list(seen.values())
+    return list(grouped.values())
+
+
+def _date_fr(value: Any) -> str:
+    from ...engine.fr import date_fr
+    from ..presentation import iso_date
+
+    day = iso_date(value)
+    return date_fr(day) if day else str(value)
 
 
 def report_context(verification: DossierVerification) -> dict[str, Any]:
@@ -95,4 +109,11 @@ def render_report_pdf(verification: DossierVerification) -> bytes:
 
     html = render_report_html(verification, for_pdf=True)
     document = HTML(string=html, base_url="http://rapport.invalid/", url_fetcher=_static_fetcher())
-    return document.write_pdf()
+    # app.css has screen rules WeasyPrint ignores (media queries, overflow...): not worth a warning each time.
+    css_logger = logging.getLogger("weasyprint")
+    level = css_logger.level
+    css_logger.setLevel(logging.ERROR)
+    try:
+        return document.write_pdf()
+    finally:
+        css_logger.setLevel(level)
