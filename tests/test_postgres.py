@@ -53,12 +53,16 @@ def pg_app(pg_url):
 
 
 def test_it_really_runs_on_postgresql(pg_app):
+    from alembic.script import ScriptDirectory
+
+    from bud_checker.web.config import MIGRATIONS_DIR
     from bud_checker.web.extensions import db
 
     with pg_app.app_context():
         assert db.engine.dialect.name == "postgresql"
         with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    assert current == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def test_migrations_match_the_models_on_postgresql(pg_app):
