@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 from typing import Any, Callable
 
@@ -26,7 +27,11 @@ def _app():
     from .. import create_app
     from ..commands import upgrade_database
 
-    upgrade_database()
+    logging.disable(logging.INFO)  # Alembic's progress lines: noise for a one-line command
+    try:
+        upgrade_database()
+    finally:
+        logging.disable(logging.NOTSET)
     return create_app({"BUD_WARMUP": False})
 
 

@@ -101,7 +101,16 @@ def connexion():
             error = "Indiquez votre adresse électronique et votre mot de passe."
         status = 401
         form.password.data = ""
-    return render_template("conseillers/connexion.html", form=form, error=error), status
+    return render_template("conseillers/connexion.html", form=form, error=error,
+                           insecure_transport=_cookie_will_be_refused()), status
+
+
+def _cookie_will_be_refused() -> bool:
+    """True when the session cookie will be Secure but the page came over plain HTTP to a host other than this
+    machine: a browser would then drop the cookie and the adviser could never stay signed in."""
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+    return (bool(current_app.config.get("ADVISER_COOKIE_SECURE")) and not request.is_secure
+            and host not in ("localhost", "127.0.0.1", "::1"))
 
 
 @bp.post("/deconnexion")

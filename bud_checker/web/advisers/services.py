@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -63,7 +64,7 @@ def clean_siren(raw: str | None) -> str | None:
     if not text.isdigit() or len(text) != 9:
         raise ValidationError("siren", f"« {(raw or '').strip()[:30]} » n'est pas un SIREN : attendu 9 chiffres, "
                                        "par exemple 732 829 320.")
-    if not luhn_valid(text):
+    if not luhn_valid(text) or text == "000000000":
         raise ValidationError("siren", f"le SIREN {format_siren(text)} n'est pas valide (sa clé de contrôle ne "
                                        "correspond pas) : vérifiez les chiffres.")
     return text
@@ -364,7 +365,8 @@ def list_batches(organisation_id: int, limit: int = 100) -> list[Batch]:
 
 def result_basename(batch: Batch) -> str:
     stem = batch.nom_fichier.rsplit(".", 1)[0] if "." in batch.nom_fichier else batch.nom_fichier
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", normalize(stem)).strip("_") or "lot"
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_stem).strip("_.") or "lot"
     return f"{stem}-resultats"
 
 
