@@ -1,27 +1,25 @@
 """The rules as a tax expert audits them: generated from `rules/` (through `current_rules()`) and from the expert
 rule tests (`load_cases()`), never written a second time.
 
-Which tests exercise what is computed, not declared:
+Which tests exercise what is derived from the tests themselves, not declared:
 * a condition is exercised by the tests that state its expected result (`attendu.conditions` or `a_confirmer`);
-* a dated value of a parameter is exercised by the tests whose evaluation reads that very value (recorded
-  while the engine runs) and that check something depending on it: a condition that lists the parameter in
-  `rules/conditions.yaml`, or, for a parameter no condition lists, an expected schedule or exemption.
+* a dated value of a parameter is exercised by the tests that check something depending on the parameter (a
+  condition that lists it in `rules/conditions.yaml`, or, for a parameter no condition lists, an expected
+  schedule or exemption) and whose date falls in the period where that value applies: the date of creation
+  or of the establishment, or, for a value fixed per tax year, the years of the expected schedule.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..engine.fr import date_fr, euros, nombre_fr, pct
-from ..engine.law import Parameter, ParameterValue, Rules, current_rules
-from ..engine.situation import LIBELLES, SituationError
-from ..engine.verdict import evaluate
+from ..engine.law import Parameter, ParameterValue, current_rules
+from ..engine.situation import LIBELLES
 from ..rule_tests import RuleCase, load_cases
 
 CONFIANCES = {
@@ -33,38 +31,24 @@ SCHEDULE_EXPECTATIONS = ("impot_benefices", "fin_exoneration_totale", "cfe", "tf
                          "exonerations_applicables", "cvae_nulle_du_fait_du_chiffre_affaires")
 
 
-class _RecordingRules(Rules):
-    """The same rules, noting which dated value of which parameter the engine reads."""
-
-    def value(self, parameter_id: str, date: dt.date) -> ParameterValue:  # type: ignore[override]
-        found = super().value(parameter_id, date)
-        log = _LOG.reads
-        if log is not None:
-            log.add((parameter_id, found.depuis))
-        return found
-
-
-class _Log(threading.local):
-    reads: set[tuple[str, dt.date]] | None = None
+def _case_dates(case: RuleCase) -> set[dt.date]:
+    """The dates at which a test reads the rules: its creation, and its establishment's when given."""
+    dates = set()
+    for key in ("date_creation", "date_creation_etablissement"):
+        try:
+            dates.add(dt.date.fromisoformat(str(case.situation.get(key))))
+        except ValueError:
+            pass
+    return dates
 
 
-_LOG = _Log()
+def _case_tax_years(case: RuleCase) -> set[int]:
+    return {row["annee"] for key in ("cfe", "tfpb", "cvae") for row in case.attendu.get(key) or []
+            if isinstance(row, dict) and isinstance(row.get("annee"), int)}
 
 
-def _recording(rules: Rules) -> Rules:
-    return _RecordingRules(**{f.name: getattr(rules, f.name) for f in dataclasses.fields(rules)})
-
-
-def _reads(case: RuleCase, rules: Rules) -> set[tuple[str, dt.date]] | None:
-    """The (parameter, value start) pairs read while evaluating the case; None if the situation is refused."""
-    _LOG.reads = set()
-    try:
-        evaluate(case.situation, rules=rules)
-        return set(_LOG.reads)
-    except SituationError:
-        return None
-    finally:
-        _LOG.reads = None
+def _value_in_force(parameter: Parameter, on: dt.date) -> ParameterValue:
+    return parameter.at(on) or parameter.first()
 
 
 def case_anchor(case: RuleCase) -> str:
@@ -127,9 +111,8 @@ def _source_view(citation: Any) -> dict[str, Any]:
 @lru_cache(maxsize=4)
 def _catalogue(empreinte: str) -> dict[str, Any]:
     rules = current_rules()
-    cases = load_cases()
-    recorder = _recording(rules)
-    reads = {case_anchor(case): _reads(case, recorder) for case in cases}
+    cases = [case for case in load_cases()]
+    by_anchor = {case_anchor(case): case for case in cases}
 
     condition_params = {p: cid for cid, c in rules.conditions.items() for p in c.parametres}
     condition_tests: dict[str, list[str]] = {cid: [] for cid in rules.conditions}
@@ -143,10 +126,21 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
         if any(key in case.attendu for key in SCHEDULE_EXPECTATIONS):
             schedule_tests.append(anchor)
 
-    def value_tests(parameter_id: str, depuis: dt.date) -> list[str]:
-        owner = condition_params.get(parameter_id)
+    def value_tests(parameter: Parameter, value: ParameterValue) -> list[str]:
+        owner = condition_params.get(parameter.id)
         candidates = condition_tests[owner] if owner else schedule_tests
-        return [a for a in candidates if reads.get(a) and (parameter_id, depuis) in reads[a]]
+        out = []
+        for anchor in candidates:
+            case = by_anchor[anchor]
+            if "erreur" in case.attendu:
+                continue
+            if parameter.par_annee_d_imposition:
+                dates = {dt.date(year, 1, 1) for year in _case_tax_years(case)}
+            else:
+                dates = _case_dates(case)
+            if any(_value_in_force(parameter, on) is value for on in dates):
+                out.append(anchor)
+        return out
 
     def parameter_view(parameter: Parameter) -> dict[str, Any]:
         values = []
@@ -158,7 +152,7 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
                 "valeur": format_value(parameter, value.valeur),
                 "confiance": value.confiance,
                 "references": [_source_view(c) for c in value.citations],
-                "tests": value_tests(parameter.id, value.depuis),
+                "tests": value_tests(parameter, value),
             })
         return {"id": parameter.id, "libelle": parameter.libelle, "description": parameter.description,
                 "unite": parameter.unite, "fichier": parameter.fichier, "valeurs": values,
