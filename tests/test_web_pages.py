@@ -154,6 +154,23 @@ def test_je_ne_sais_pas_on_the_hiring_clause_gives_a_confirmer_naming_what_to_ch
         "embauches_eligibles_residents_bud"}
 
 
+def test_a_later_answer_can_decide_too(flow):
+    flow.submit({"date_creation": "2019-05-14", "commune": "Douai"})
+    flow.submit({"activite": "commerciale", "origine": "reprise", "siege_et_moyens_dans_zone": "oui"})
+    assert flow.keys == [], "a takeover decides: nothing else is asked"
+    text = page_text(flow.html)
+    assert "Votre réponse suffit à conclure" in text and "reprise d'une activité préexistante" in text
+    flow.result()
+    assert "Non éligible" in page_text(flow.html)
+
+
+def test_dates_out_of_range_are_refused_on_the_date_field(flow):
+    flow.submit({"date_creation": "1850-01-01", "commune": "Douai"})
+    assert flow.response.status_code == 422
+    assert 'href="#date_creation"' in flow.html
+    assert "hors des bornes" in page_text(flow.html)
+
+
 def test_every_question_accepts_je_ne_sais_pas(app, flow):
     flow.submit({"date_creation": "2019-05-14", "commune_nsp": "y"})
     assert flow.group == "activite"
