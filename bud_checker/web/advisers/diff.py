@@ -16,12 +16,19 @@ STATUT_LABELS = {"eligible": "éligible", "non_eligible": "non éligible", "inde
 APPLICABLE_LABELS = {True: "exonération", False: "pas d'exonération", None: "sous réserve des conditions à vérifier"}
 
 
+LONG_TEXT = 160  # characters: longer texts are folded on the page
+
+
 @dataclass
 class Change:
     objet: str
     nature: str  # «modifie», «ajoute» or «retire»
     avant: str | None = None
     apres: str | None = None
+
+    @property
+    def long(self) -> bool:
+        return max(len(self.avant or ""), len(self.apres or "")) > LONG_TEXT
 
 
 @dataclass

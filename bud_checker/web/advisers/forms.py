@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any, Mapping
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -40,10 +39,6 @@ class DossierForm(FlaskForm):
     nom = StringField("Nom de l'entreprise cliente", validators=[DataRequired("Indiquez le nom de l'entreprise.")])
     siren = StringField("SIREN (facultatif)", description="9 chiffres ; la clé de contrôle est vérifiée.")
     notes = TextAreaField("Notes (facultatif)", description="Visibles par les conseillers de votre organisation.")
-
-
-class BatchForm(FlaskForm):
-    fichier = FileField("Fichier CSV des situations")
 
 
 def form_date(situation: Mapping[str, Any] | None) -> dt.date | None:

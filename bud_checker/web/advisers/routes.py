@@ -11,8 +11,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   session, url_for)
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, send_file, session,
+                   url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
@@ -23,12 +23,11 @@ from ...engine.situation import KEYS, LIBELLES, SituationError
 from ..errors import api_error
 from ..extensions import db
 from ..models import utcnow
-from ..presentation import verdict_view
-from ..public.forms import GROUPS, QUESTIONS, answer_text
+from ..public.forms import GROUPS, QUESTIONS
 from . import API_PREFIX, PAGES_PREFIX, bp
-from .auth import LOGIN_TIME_KEY, normalize_email, verify_password
+from .auth import LOGIN_TIME_KEY, verify_password
 from .diff import STATUT_LABELS, compare_verdicts
-from .forms import BatchForm, DossierForm, LoginForm, PasswordChangeForm, build_check_form, read_check_form
+from .forms import DossierForm, LoginForm, PasswordChangeForm, build_check_form, read_check_form
 from .reports import render_report_html, render_report_pdf, report_context
 from .services import (ValidationError, create_dossier, find_adviser, format_siren, get_batch, get_dossier,
                        get_verification, list_batches, previous_verification, record_dossier_verification, rerun,
@@ -344,7 +343,7 @@ def rapport_pdf(dossier_id: str, verification_id: str):
 @bp.get("/lots")
 @login_required
 def lots():
-    return render_template("conseillers/lots.html", form=BatchForm(), batches=list_batches(_org()),
+    return render_template("conseillers/lots.html", batches=list_batches(_org()),
                            max_lignes=MAX_LIGNES_WEB, error=None, keys=KEYS, libelles=LIBELLES)
 
 
@@ -373,7 +372,7 @@ def lot_nouveau():
         else:
             flash(f"Lot vérifié : {batch.synthese['texte']}", "ok")
             return redirect(url_for(".lot", batch_id=batch.id), code=303)
-    return render_template("conseillers/lots.html", form=BatchForm(), batches=list_batches(_org()),
+    return render_template("conseillers/lots.html", batches=list_batches(_org()),
                            max_lignes=MAX_LIGNES_WEB, error=error, keys=KEYS, libelles=LIBELLES), 422
 
 
