@@ -156,3 +156,11 @@ def test_lenient_but_exact_parsing():
     assert situation.siege_et_moyens_dans_zone is True
     assert situation.activite == "commerciale"
     assert situation.effectif is None
+
+
+def test_summary_puts_an_unconfirmed_commune_first(douai_commerce):
+    lens = evaluate({**douai_commerce, "commune_insee": "62498"}).to_dict()
+    assert lens["statut"] == "eligible"
+    assert "en premier lieu le classement de la commune" in lens["resume"]
+    douai = evaluate(douai_commerce).to_dict()
+    assert "classement de la commune" not in douai["resume"] and "points à confirmer" in douai["resume"]

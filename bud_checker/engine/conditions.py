@@ -19,6 +19,7 @@ from .results import ConditionResult, InformationManquante, Statut, all_of, any_
 from .situation import Situation
 from .zone import Classement
 
+CLASSEMENT_NON_CONFIRME = "Classement de"  # opens the reason given for a commune that no source names
 CONFIRMER_SOURCE_SECONDAIRE = (
     "Cette condition repose sur des sources secondaires (fiches administratives et éditeurs juridiques) : "
     "le texte des III à VI de l'art. 44 sexdecies n'a pas pu être lu dans une source officielle."
@@ -168,7 +169,7 @@ def commune_zone(ctx: Context) -> ConditionResult:
                 f"mais sa présence dans l'annexe de {row.liste.acte} n'a pu être confirmée par aucune source lisible. "
                 "Elle est traitée comme classée, sous réserve : confirmez-le auprès de votre service des impôts des entreprises (SIE).")
             confirmer.append(
-                f"Classement de {commune.nom} non confirmé : commune {row.confiance.libelle}. {row.sources[0]}.")
+                f"{CLASSEMENT_NON_CONFIRME} {commune.nom} non confirmé : commune {row.confiance.libelle}. {row.sources[0]}.")
         else:
             explication = (f"{nom} figure parmi les communes classées en bassin urbain à dynamiser : "
                            f"{row.liste.libelle.lower()}, classée depuis le {date_fr(row.liste.classee_depuis)}.")

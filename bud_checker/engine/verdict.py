@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
-from .conditions import CONDITIONS, Context
+from .conditions import CLASSEMENT_NON_CONFIRME, CONDITIONS, Context
 from .fr import date_fr, pct
 from .law import LawVersion, Reference, Rules, current_rules
 from .results import ConditionResult, InformationManquante, Statut
@@ -152,7 +152,11 @@ def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: 
     elif full_end:
         text += (f", avec une exonération d'impôt sur les bénéfices limitée à la part réalisée dans le bassin "
                  f"({pct(part_bassin)} du chiffre d'affaires) jusqu'au {date_fr(dt.date.fromisoformat(full_end))}")
-    if to_confirm:
+    unconfirmed_commune = any(m.startswith(CLASSEMENT_NON_CONFIRME) for c in conditions for m in c.motifs_a_confirmer)
+    if unconfirmed_commune:
+        text += (", sous réserve des points à confirmer indiqués, en premier lieu le classement de la commune, "
+                 "que vous devez faire confirmer par votre service des impôts des entreprises")
+    elif to_confirm:
         text += ", sous réserve des points à confirmer indiqués"
     return text + "."
 
