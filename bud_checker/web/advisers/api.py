@@ -43,9 +43,9 @@ from .diff import compare_verdicts
 from .models import Batch, Dossier, DossierVerification
 from .reports import render_report_pdf
 from .routes import XLSX_MIME
-from .services import (PAGE_SIZE, ValidationError, create_dossier, get_batch, get_dossier,
-                       get_verification, list_batches, previous_verification, record_dossier_verification, rerun,
-                       result_basename, run_and_store_batch, search_dossiers, unpack, update_dossier)
+from .services import (PAGE_SIZE, ValidationError, create_dossier, get_batch, get_dossier, get_verification, history,
+                       list_batches, previous_verification, record_dossier_verification, rerun, result_basename,
+                       run_and_store_batch, search_dossiers, unpack, update_dossier)
 
 NOT_FOUND = {
     "dossier": "Aucun dossier de votre organisation n'a cet identifiant.",
@@ -194,8 +194,8 @@ def get_dossier_api(dossier_id: str):
     found, error = _dossier(dossier_id)
     if error is not None:
         return error
-    return jsonify({**dossier_body(found, nombre=len(found.verifications)),
-                    "verifications": [verification_summary(v) for v in found.verifications]})
+    checks = history(found)
+    return jsonify({**dossier_body(found, nombre=len(checks)), "verifications": [verification_summary(v) for v in checks]})
 
 
 @api_bp.patch("/dossiers/<dossier_id>")
@@ -216,7 +216,7 @@ def update_dossier_api(dossier_id: str):
     except ValidationError as problem:
         db.session.rollback()
         return api_error(422, problem.message[:1].upper() + problem.message[1:], problem.champ)
-    return jsonify(dossier_body(found, nombre=len(found.verifications)))
+    return jsonify(dossier_body(found, nombre=len(history(found))))
 
 
 # --- checks ---------------------------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def list_verifications_api(dossier_id: str):
     found, error = _dossier(dossier_id)
     if error is not None:
         return error
-    return jsonify({"verifications": [verification_summary(v) for v in found.verifications]})
+    return jsonify({"verifications": [verification_summary(v) for v in history(found)]})
 
 
 @api_bp.post("/dossiers/<dossier_id>/verifications")

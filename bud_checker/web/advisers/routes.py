@@ -30,8 +30,9 @@ from .diff import STATUT_LABELS, compare_verdicts
 from .forms import DossierForm, LoginForm, PasswordChangeForm, build_check_form, read_check_form
 from .reports import render_report_html, render_report_pdf, report_context
 from .services import (ValidationError, create_dossier, find_adviser, format_siren, get_batch, get_dossier,
-                       get_verification, list_batches, previous_verification, record_dossier_verification, rerun,
-                       result_basename, run_and_store_batch, search_dossiers, set_password, unpack, update_dossier)
+                       get_verification, history, list_batches, previous_verification, record_dossier_verification,
+                       rerun, result_basename, run_and_store_batch, search_dossiers, set_password, unpack,
+                       update_dossier)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -209,7 +210,7 @@ def _dossier_or_404(dossier_id: str):
 @login_required
 def dossier(dossier_id: str):
     found = _dossier_or_404(dossier_id)
-    return render_template("conseillers/dossier.html", dossier=found, verifications=found.verifications,
+    return render_template("conseillers/dossier.html", dossier=found, verifications=history(found),
                            regles_du_jour=current_rules().empreinte)
 
 

@@ -264,6 +264,15 @@ def get_verification(organisation_id: int, dossier_id: str, verification_id: str
     ).scalar_one_or_none()
 
 
+def history(dossier: Dossier) -> list[DossierVerification]:
+    """The checks of a case file, newest first, without their (large) situation and verdict."""
+    return list(db.session.execute(
+        select(DossierVerification).where(DossierVerification.dossier_id == dossier.id)
+        .order_by(DossierVerification.created_at.desc())
+        .options(defer(DossierVerification.situation), defer(DossierVerification.verdict))
+    ).scalars())
+
+
 def record_dossier_verification(adviser: Adviser, dossier: Dossier, situation: Mapping[str, Any],
                                 canal: str = "formulaire",
                                 relance_de: DossierVerification | None = None) -> DossierVerification:
