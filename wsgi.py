@@ -1,5 +1,9 @@
-"""WSGI entry point for gunicorn (`gunicorn wsgi:app`); `bud-checker serve` runs it."""
+"""WSGI entry point for gunicorn (`gunicorn wsgi:app`); `bud-checker serve` runs it.
+
+With BUD_ENV=production (the default), refuses to start without SECRET_KEY in the environment (security.py)."""
 
 from bud_checker.web import create_app
+from bud_checker.web.security import require_secret_key
 
+require_secret_key()
 app = create_app()

@@ -73,6 +73,12 @@ def _workers(text: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .security import secret_key_problem
+
+    problem = secret_key_problem()  # production without SECRET_KEY: refuse before touching anything
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return cli.EXIT_FAILED
     try:
         database = upgrade_database()
     except Exception as error:  # noqa: BLE001 - reported in French, no traceback

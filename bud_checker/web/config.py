@@ -4,7 +4,9 @@
                    `instance/secret_key` (mode 0600), so that every gunicorn worker and every restart share it.
     DATABASE_URL   SQLAlchemy URL; default `sqlite:///<repo>/instance/bud_checker.sqlite3`. `postgres://` and
                    `postgresql://` URLs are rewritten to use psycopg 3 (`postgresql+psycopg://`).
-    BUD_ENV        `production` (default), `development` or `test`.
+    BUD_ENV        `production` (default: SECRET_KEY must then come from the environment), `local` (a machine of
+                   one's own: scripts/serve's default; the generated key is accepted), `development` or `test`.
+    BUD_TRUST_PROXY, BUD_RATE_LIMIT_*, RATELIMIT_STORAGE_URI: see security.py.
 
 `create_app(config)` applies these first, then the `config` mapping it is given (tests pass their own
 database URL there, as `DATABASE_URL` or `SQLALCHEMY_DATABASE_URI`).
@@ -21,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 INSTANCE_DIR = REPO_ROOT / "instance"
 TEMPLATES_DIR = REPO_ROOT / "templates"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
-ENVIRONMENTS = ("production", "development", "test")
+ENVIRONMENTS = ("production", "local", "development", "test")
 MAX_CONTENT_LENGTH = 64 * 1024  # a situation is well under 2 KB; 64 KB leaves room and refuses abuse (413)
 
 
@@ -76,6 +78,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environ.get("BUD_COOKIE_SECURE", "0") == "1",
         "BUD_WARMUP": env != "test",
+        # A rate-limit storage that fails (Redis down) must not fail requests: count in memory meanwhile.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     }
     if environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = environ["SECRET_KEY"]

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from ..communes import Commune, load_reference
 from ..engine.fr import date_fr
 from ..engine.law import current_rules
 from ..engine.verdict import evaluate
 from ..engine.zone import classify
 from .extensions import db
-from .models import ID_PATTERN, Verification
+from .models import ID_PATTERN, Verification, new_id, utcnow
 
 _ID_RE = re.compile(ID_PATTERN)
 
@@ -23,15 +25,22 @@ _ID_RE = re.compile(ID_PATTERN)
 def record_verification(situation: Mapping[str, Any], canal: str = "formulaire") -> Verification:
     """Evaluate `situation` and store it with its verdict. Raises `SituationError` on bad input (nothing stored)."""
     verdict = evaluate(situation).to_dict()
-    verification = Verification(
-        situation=dict(situation),
-        verdict=verdict,
-        statut=verdict["statut"],
-        regles_version=verdict["regles_version"],
-        canal=canal,
-    )
+    values = {
+        "id": new_id(),
+        "created_at": utcnow(),
+        "situation": dict(situation),
+        "verdict": verdict,
+        "statut": verdict["statut"],
+        "regles_version": verdict["regles_version"],
+        "canal": canal,
+    }
+    verification = Verification(**values)
     db.session.add(verification)
     db.session.commit()
+    # The commit expired the object: put back what was just written instead of reading the row again (the
+    # verdict is most of it: a SELECT and a JSON parse of ~30 KB saved on every creation).
+    for key, value in values.items():
+        set_committed_value(verification, key, value)
     return verification
 
 

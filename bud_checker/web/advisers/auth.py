@@ -185,7 +185,7 @@ def cookie_settings(app: Flask, environ: dict[str, str] | None = None) -> None:
     environ = os.environ if environ is None else environ
     flag = environ.get("BUD_COOKIE_SECURE")
     app.config.setdefault("ADVISER_COOKIE_SECURE",
-                          flag == "1" if flag in ("0", "1") else app.config.get("BUD_ENV") == "production")
+                          flag == "1" if flag in ("0", "1") else app.config.get("BUD_ENV") in ("production", "local"))
     app.config.setdefault("ADVISER_SESSION_HOURS", 12)
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
