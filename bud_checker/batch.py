@@ -306,7 +306,11 @@ def write_xlsx(result: BatchResult, stream: IO[bytes]) -> None:
     """Results and summary as an Excel workbook (openpyxl, write-only mode for large files)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
+
+    def cell_value(value):  # noqa: ANN001, ANN202 - control characters (from the CSV) are refused by the format
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Résultats")
@@ -314,21 +318,21 @@ def write_xlsx(result: BatchResult, stream: IO[bytes]) -> None:
     bold = Font(bold=True)
     cells = []
     for _, title in header:
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = WriteOnlyCell(sheet, value=cell_value(title))
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
     for row in result.rows():
-        sheet.append([row.get(key) for key, _ in header])
+        sheet.append([cell_value(row.get(key)) for key, _ in header])
     summary = workbook.create_sheet("Synthèse")
     data = result.summary()
     for label, key in (("Lignes traitées", "lignes"), ("Éligibles", "eligible"), ("Non éligibles", "non_eligible"),
                        ("À confirmer", "indetermine"), ("Lignes en erreur", "erreur"), ("Encodage lu", "encodage"),
                        ("Séparateur", "separateur")):
         summary.append([label, data[key]])
-    summary.append(["Colonnes reconnues", ", ".join(f"{k} → {v}" for k, v in data["colonnes_reconnues"].items())])
+    summary.append(["Colonnes reconnues", cell_value(", ".join(f"{k} → {v}" for k, v in data["colonnes_reconnues"].items()))])
     if data["colonnes_reprises"]:
-        summary.append(["Colonnes reprises telles quelles", ", ".join(data["colonnes_reprises"])])
+        summary.append(["Colonnes reprises telles quelles", cell_value(", ".join(data["colonnes_reprises"]))])
     workbook.save(stream)
 
 

@@ -125,6 +125,27 @@ def _headers(response):  # noqa: ANN001, ANN202 - Flask hook
     return response
 
 
+# --- input ----------------------------------------------------------------------------------------------------
+
+def _without_nul(values):  # noqa: ANN001, ANN202
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    return ImmutableMultiDict([(key.replace("\x00", ""), value.replace("\x00", "") if isinstance(value, str) else value)
+                               for key, value in values.items(multi=True)])
+
+
+def _strip_nul() -> None:
+    """No legitimate text holds a NUL character (U+0000), and PostgreSQL text columns refuse it: it is removed from
+    query strings and from ordinary forms before any view reads them (JSON bodies: see api.routes._read_json_body).
+    Multipart bodies (file uploads) are left to their views, which set their own size limit before reading them."""
+    if "\x00" in request.query_string.decode("latin-1") or "%00" in request.query_string.decode("latin-1"):
+        request.args = _without_nul(request.args)
+    if request.mimetype == "application/x-www-form-urlencoded" and request.method in ("POST", "PUT", "PATCH"):
+        form = request.form
+        if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in form.items(multi=True)):
+            request.form = _without_nul(form)
+
+
 # --- rate limits --------------------------------------------------------------------------------------------
 
 def _limit_setting(app: Flask, key: str) -> str:
@@ -202,6 +223,7 @@ def init_security(app: Flask) -> None:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     app.after_request(_headers)
+    app.before_request(_strip_nul)
     app.register_error_handler(429, _too_many)
     _limit_views(app)
 

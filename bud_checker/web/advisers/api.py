@@ -130,7 +130,7 @@ def _json_object():
     if error is not None:
         return None, error
     if not isinstance(data, dict):
-        return None, api_error(422, "Attendu un objet JSON (clé : valeur).", None)
+        return None, api_error(422, "Attendu un objet JSON (clé : valeur).", "corps")
     return data, None
 
 

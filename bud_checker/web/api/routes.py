@@ -49,12 +49,34 @@ def _read_json_body() -> tuple[Any, Any]:
         return None, api_error(400, "Corps vide : envoyez la situation en JSON, par exemple "
                                     "{\"date_creation\": \"2019-05-14\", \"commune_insee\": \"59178\"}.", "situation")
     try:
-        return json.loads(text), None
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         return None, api_error(400, f"JSON invalide (ligne {error.lineno}, colonne {error.colno}) : {error.msg}.",
                                "situation")
     except RecursionError:
         return None, api_error(400, "JSON invalide : imbrication trop profonde.", "situation")
+    if isinstance(data, dict) and "\\u0000" in text:  # a NUL character: no text holds one, and PostgreSQL text columns refuse it
+        champ = _field_with_nul(data)
+        if champ is not None:
+            return None, api_error(422, "Caractère nul (\\u0000) non admis.", champ)
+    return data, None
+
+
+def _field_with_nul(value: Any, key: str = "situation") -> str | None:
+    """The top-level key whose value holds a NUL character, or None (keys are checked by each door's validation)."""
+    if isinstance(value, str):
+        return key if "\x00" in value else None
+    if isinstance(value, dict):
+        for name, item in value.items():
+            found = _field_with_nul(item, name if key == "situation" else key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _field_with_nul(item, key)
+            if found is not None:
+                return found
+    return None
 
 
 @bp.post("/verifications")

@@ -1,0 +1,94 @@
+"""Shared by the reliability, security and scale-out tests: a migrated database on SQLite or PostgreSQL (a fresh
+PostgreSQL database per module on the server of DATABASE_URL_TEST, dropped afterwards), and real servers
+(`bud-checker serve`, i.e. gunicorn) driven by wrk, through the helpers of benchmarks/http_bench.py."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import skip_or_fail
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from http_bench import Server, WRK, children, free_port, post_script, rss_mb, run_wrk, server_environment  # noqa: E402,F401
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextlib.contextmanager
+def pg_database() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of DATABASE_URL_TEST (scripts/pg-test), dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("DATABASE_URL_TEST")
+    if not base:
+        skip_or_fail("DATABASE_URL_TEST is not set (eval \"$(scripts/pg-test start)\")")
+    import psycopg
+
+    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bud_rel_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        skip_or_fail(f"PostgreSQL server unreachable: {error}")
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def migrated_database(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a database brought to the latest migration, as `bud-checker serve` would."""
+    from bud_checker.web.commands import upgrade_database
+
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'bud_checker.sqlite3'}"
+        upgrade_database({"DATABASE_URL": url, "BUD_ENV": "test", "SECRET_KEY": "reliability"})
+        yield url
+        return
+    with pg_database() as url:
+        upgrade_database({"DATABASE_URL": url, "BUD_ENV": "test", "SECRET_KEY": "reliability"})
+        yield url
+
+
+def dispose(app) -> None:
+    from bud_checker.web.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
+         timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """A plain HTTP request (urllib): status, headers, body; HTTP errors are answers, not exceptions."""
+    data = None
+    headers = dict(headers or {})
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
