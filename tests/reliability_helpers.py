@@ -8,7 +8,11 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
+import socket
+import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -92,3 +96,29 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         return None
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A throw-away redis-server on a free loopback port (no persistence); yields its redis:// URL."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        skip_or_fail("redis-server not found (scripts/system-deps installs Debian's redis-server)")
+    pytest.importorskip("redis")
+    port = free_port()
+    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bud_checker.web.security import CONTENT_SECURITY_POLICY, HSTS, secret_key_problem
-from conftest import skip_or_fail
+from reliability_helpers import redis_server
 
 REPO = Path(__file__).resolve().parent.parent
 DOUAI = {"date_creation": "2019-05-14", "commune_insee": "59178"}
@@ -179,36 +178,13 @@ def test_default_limits_apply_outside_tests_and_can_be_changed_or_turned_off(mon
     assert all(client.post("/verifier", data={"etat": "{"}).status_code == 400 for _ in range(130))  # form: off
 
 
-def _redis_server():
-    executable = shutil.which("redis-server")
-    if executable is None:
-        skip_or_fail("redis-server not found (scripts/system-deps installs Debian's redis-server)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    pytest.fail("redis-server did not start")
-
-
 @pytest.fixture(scope="module")
 def redis_url():
-    process, port = _redis_server()
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+    with redis_server() as url:
+        yield url
 
 
 def test_limits_are_shared_through_redis(web_database_url, redis_url):
-    pytest.importorskip("redis")
     config = {"RATELIMIT_STORAGE_URI": redis_url, "PUBLIC_API_RATE_LIMIT": "3 per minute",
               "RATELIMIT_KEY_PREFIX": f"shared-{time.monotonic_ns()}"}
     first, second = make_app(web_database_url, **config).test_client(), make_app(web_database_url, **config).test_client()
