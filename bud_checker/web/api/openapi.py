@@ -117,6 +117,11 @@ def _error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("Erreur")}}}
 
 
+# Rate limits per client address (bud_checker/web/security.py); the limits themselves are configuration.
+_TOO_MANY = {**_error_response("Trop de requêtes depuis cette adresse : réessayer après `Retry-After` secondes"),
+             "headers": {"Retry-After": {"description": "secondes à attendre", "schema": {"type": "integer"}}}}
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {
@@ -322,6 +327,7 @@ def openapi_document() -> dict[str, Any]:
                     "413": _error_response("Corps trop volumineux"),
                     "415": _error_response("Le corps n'est pas déclaré en application/json"),
                     "422": _error_response("Situation invalide : `champ` nomme la clé en cause"),
+                    "429": _TOO_MANY,
                 },
             }},
             "/verifications/{id}": {"get": {
@@ -332,6 +338,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "La vérification", "content": verification_response},
                     "404": _error_response("Aucune vérification sous cet identifiant"),
+                    "429": _TOO_MANY,
                 },
             }},
             "/communes": {"get": {
@@ -349,6 +356,7 @@ def openapi_document() -> dict[str, Any]:
                             "type": "object", "properties": {"communes": {"type": "array", "items": _ref("Commune")}},
                             "required": ["communes"], "additionalProperties": False}}}},
                     "400": _error_response("Paramètre manquant ou invalide"),
+                    "429": _TOO_MANY,
                 },
             }},
             "/openapi.json": {"get": {
