@@ -166,6 +166,20 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
+def private_mb(pid: int) -> tuple[float, float]:
+    """(PSS, USS) of a process in MB, from /proc/<pid>/smaps_rollup: its proportional share of the pages it shares
+    (libraries, and with it the memory shared with the other workers), and the pages that are its own."""
+    values: dict[str, float] = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("Pss", "Private_Clean", "Private_Dirty"):
+                values[key] = int(rest.split()[0]) / 1024
+    except OSError:
+        return 0.0, 0.0
+    return values.get("Pss", 0.0), values.get("Private_Clean", 0.0) + values.get("Private_Dirty", 0.0)
+
+
 # --- wrk ------------------------------------------------------------------------------------------------------
 
 def _lua_string(text: str) -> str:
@@ -330,8 +344,10 @@ def bench_http(quick: bool, record: Callable[..., None]) -> None:
                 if index == 0:
                     for number, pid in enumerate(server.worker_pids(), 1):
                         current, peak = rss_mb(pid)
-                        record("http", f"gunicorn worker {number} RSS after the load (peak)", current, "MB",
+                        pss, uss = private_mb(pid)
+                        record("http", f"gunicorn worker {number} RSS after the load", current, "MB",
                                "< 100", peak < 100, peak_mb=round(peak, 1))
+                        record("http", f"gunicorn worker {number} private memory (USS)", uss, "MB", pss_mb=round(pss, 1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -42,10 +42,23 @@ def record(section: str, name: str, value: float, unit: str, target: str | None 
     print(f"  {name:<48} {value:>12,.2f} {unit:<10}{target_text}{flag}", flush=True)
 
 
-def pin_to_one_core() -> None:
+def pin_to_one_core() -> set[int] | None:
+    """Run on one core (the engine figures are per core); returns the previous affinity, to restore it."""
     if hasattr(os, "sched_setaffinity"):
         try:
-            os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+            previous = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {sorted(previous)[0]})
+            return previous
+        except OSError:
+            pass
+    return None
+
+
+def restore_affinity(previous: set[int] | None) -> None:
+    """Give the other sections (and the processes they start: batch workers, gunicorn, wrk) every core again."""
+    if previous and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, previous)
         except OSError:
             pass
 
@@ -188,6 +201,26 @@ def bench_search(quick: bool) -> None:
     record("search", "commune search p99", p99, "ms", "< 5", p99 < 5)
 
 
+def describe_machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb, "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}"}
+
+
 SECTIONS = {"engine": bench_engine, "startup": bench_startup, "batch": bench_batch, "search": bench_search}
 
 
@@ -198,7 +231,9 @@ def main() -> int:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
     wanted = args.only.split(",") if args.only else [*SECTIONS, "http"]
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = describe_machine()
+    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB RAM, Python {machine['python']}, "
+          f"{machine['system']}")
     for name in wanted:
         if name == "http":
             from http_bench import bench_http
@@ -209,12 +244,16 @@ def main() -> int:
             print(f"unknown section {name!r}", file=sys.stderr)
             return 2
         if name == "engine":
-            pin_to_one_core()
+            previous = pin_to_one_core()
+            try:
+                SECTIONS[name](args.quick)
+            finally:
+                restore_affinity(previous)
+            continue
         SECTIONS[name](args.quick)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({"machine": {"cpu": platform.processor() or platform.machine(),
-                                              "cores": os.cpu_count(), "python": platform.python_version()},
+    output.write_text(json.dumps({"machine": machine,
                                   "date": time.strftime("%Y-%m-%d %H:%M"), "quick": args.quick,
                                   "results": RESULTS}, indent=2, ensure_ascii=False), encoding="utf-8")
     missed = [r["figure"] for r in RESULTS if r["met"] is False]
