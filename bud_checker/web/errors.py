@@ -31,6 +31,11 @@ def api_error(status: int, message: str, champ: str | None = None, headers: dict
     return response
 
 
+def capitalized(message: str) -> str:
+    """A message that names its field in lower case («siren : le SIREN…»), as a sentence on its own."""
+    return message[:1].upper() + message[1:]
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -6,13 +6,14 @@ WeasyPrint fetches nothing from the network: only the application's own static f
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import Response, current_app, render_template, send_file
 
 from ...engine.situation import LIBELLES
 from ..presentation import verdict_view
@@ -117,3 +118,11 @@ def render_report_pdf(verification: DossierVerification) -> bytes:
         return document.write_pdf()
     finally:
         css_logger.setLevel(level)
+
+
+def send_report_pdf(verification: DossierVerification, *, as_attachment: bool = False) -> Response:
+    """The report as a PDF answer (shown in the browser, or downloaded with `as_attachment`)."""
+    return send_file(io.BytesIO(render_report_pdf(verification)), mimetype="application/pdf",
+                     as_attachment=as_attachment,
+                     download_name=f"rapport-bud-{verification.created_at:%Y-%m-%d}-{verification.id[:8]}.pdf",
+                     max_age=0)

@@ -20,7 +20,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 from ...batch import MAX_LIGNES_WEB, BatchError
 from ...engine.law import current_rules
 from ...engine.situation import KEYS, LIBELLES, SituationError
-from ..errors import api_error
+from ..errors import api_error, capitalized
 from ..extensions import db
 from ..models import utcnow
 from ..public.forms import GROUPS, QUESTIONS
@@ -28,7 +28,8 @@ from . import API_PREFIX, PAGES_PREFIX, bp
 from .auth import LOGIN_TIME_KEY, verify_password
 from .diff import STATUT_LABELS, compare_verdicts
 from .forms import DossierForm, LoginForm, PasswordChangeForm, build_check_form, read_check_form
-from .reports import render_report_html, render_report_pdf, report_context
+from .models import Batch
+from .reports import render_report_html, report_context, send_report_pdf
 from .services import (ValidationError, create_dossier, find_adviser, format_siren, get_batch, get_dossier,
                        get_verification, history, list_batches, previous_verification, record_dossier_verification,
                        rerun, result_basename, run_and_store_batch, search_dossiers, set_password, unpack,
@@ -190,7 +191,7 @@ def dossier_nouveau():
                 dossier = create_dossier(current_user, form.nom.data, form.siren.data, form.notes.data)
             except ValidationError as problem:
                 db.session.rollback()
-                errors[problem.champ] = problem.message[:1].upper() + problem.message[1:]
+                errors[problem.champ] = capitalized(problem.message)
             else:
                 flash(f"Dossier « {dossier.nom} » créé.", "ok")
                 return redirect(url_for(".dossier", dossier_id=dossier.id), code=303)
@@ -199,11 +200,23 @@ def dossier_nouveau():
     return render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=None), (422 if errors else 200)
 
 
-def _dossier_or_404(dossier_id: str):
-    dossier = get_dossier(_org(), dossier_id)
-    if dossier is None:
+def _or_404(found):  # noqa: ANN001, ANN202
+    """`found`, or 404 (also for another organisation's objects: never confirm they exist)."""
+    if found is None:
         abort(404)
-    return dossier
+    return found
+
+
+def _dossier_or_404(dossier_id: str):  # noqa: ANN202
+    return _or_404(get_dossier(_org(), dossier_id))
+
+
+def _verification_or_404(dossier_id: str, verification_id: str):  # noqa: ANN202
+    return _or_404(get_verification(_org(), dossier_id, verification_id))
+
+
+def _batch_or_404(batch_id: str):  # noqa: ANN202
+    return _or_404(get_batch(_org(), batch_id))
 
 
 @bp.get("/dossiers/<dossier_id>")
@@ -228,7 +241,7 @@ def dossier_modifier(dossier_id: str):
                 update_dossier(current_user, found, form.nom.data, form.siren.data, form.notes.data)
             except ValidationError as problem:
                 db.session.rollback()
-                errors[problem.champ] = problem.message[:1].upper() + problem.message[1:]
+                errors[problem.champ] = capitalized(problem.message)
             else:
                 flash("Dossier mis à jour.", "ok")
                 return redirect(url_for(".dossier", dossier_id=found.id), code=303)
@@ -245,9 +258,7 @@ def verifier(dossier_id: str):
     found = _dossier_or_404(dossier_id)
     source = None
     if request.method == "GET" and request.args.get("depuis"):
-        source = get_verification(_org(), found.id, request.args["depuis"])
-        if source is None:
-            abort(404)
+        source = _verification_or_404(found.id, request.args["depuis"])
     errors: dict[str, str] = {}
     general: list[str] = []
     candidates: list = []
@@ -261,7 +272,7 @@ def verifier(dossier_id: str):
                 db.session.rollback()
                 field = "commune" if problem.champ == "commune_insee" else problem.champ
                 if field in form:
-                    errors[field] = problem.message[:1].upper() + problem.message[1:]
+                    errors[field] = capitalized(problem.message)
                 else:
                     general.append(f"{LIBELLES.get(problem.champ, problem.champ)} : {problem.message}")
             else:
@@ -276,13 +287,6 @@ def verifier(dossier_id: str):
     status = 422 if error_list else 200
     return render_template("conseillers/verification_form.html", dossier=found, form=form, groups=GROUPS,
                            questions=QUESTIONS, errors=errors, error_list=error_list, source=source), status
-
-
-def _verification_or_404(dossier_id: str, verification_id: str):
-    found = get_verification(_org(), dossier_id, verification_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 @bp.get("/dossiers/<dossier_id>/verifications/<verification_id>")
@@ -332,11 +336,8 @@ def rapport(dossier_id: str, verification_id: str):
 @bp.get("/dossiers/<dossier_id>/verifications/<verification_id>/rapport.pdf")
 @login_required
 def rapport_pdf(dossier_id: str, verification_id: str):
-    found = _verification_or_404(dossier_id, verification_id)
-    pdf = render_report_pdf(found)
-    name = f"rapport-bud-{found.created_at:%Y-%m-%d}-{found.id[:8]}.pdf"
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=request.args.get("telecharger") == "1",
-                     download_name=name, max_age=0)
+    return send_report_pdf(_verification_or_404(dossier_id, verification_id),
+                           as_attachment=request.args.get("telecharger") == "1")
 
 
 # --- batches --------------------------------------------------------------------------------------------------
@@ -369,19 +370,12 @@ def lot_nouveau():
             batch = run_and_store_batch(current_user, data, upload.filename, MAX_LIGNES_WEB)
         except BatchError as problem:
             db.session.rollback()
-            error = str(problem)[:1].upper() + str(problem)[1:]
+            error = capitalized(str(problem))
         else:
             flash(f"Lot vérifié : {batch.synthese['texte']}", "ok")
             return redirect(url_for(".lot", batch_id=batch.id), code=303)
     return render_template("conseillers/lots.html", batches=list_batches(_org()),
                            max_lignes=MAX_LIGNES_WEB, error=error, keys=KEYS, libelles=LIBELLES), 422
-
-
-def _batch_or_404(batch_id: str):
-    found = get_batch(_org(), batch_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 @bp.get("/lots/<batch_id>")
@@ -393,17 +387,23 @@ def lot(batch_id: str):
 @bp.get("/lots/<batch_id>/resultats.csv")
 @login_required
 def lot_csv(batch_id: str):
-    found = _batch_or_404(batch_id)
-    return send_file(io.BytesIO(unpack(found.resultats_csv)), mimetype="text/csv; charset=utf-8", as_attachment=True,
-                     download_name=f"{result_basename(found)}.csv", max_age=0)
+    return send_results(_batch_or_404(batch_id), "csv")
 
 
 @bp.get("/lots/<batch_id>/resultats.xlsx")
 @login_required
 def lot_xlsx(batch_id: str):
-    found = _batch_or_404(batch_id)
-    return send_file(io.BytesIO(found.resultats_xlsx), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=f"{result_basename(found)}.xlsx", max_age=0)
+    return send_results(_batch_or_404(batch_id), "xlsx")
+
+
+def send_results(batch: Batch, extension: str) -> Response:
+    """A batch's result file as a download: `csv` or `xlsx` (pages and API)."""
+    if extension == "csv":
+        data, mimetype = unpack(batch.resultats_csv), "text/csv; charset=utf-8"
+    else:
+        data, mimetype = batch.resultats_xlsx, XLSX_MIME
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=f"{result_basename(batch)}.{extension}", max_age=0)
 
 
 @bp.get("/lots/<batch_id>/fichier-source")
