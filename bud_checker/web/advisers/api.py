@@ -24,10 +24,10 @@ organisation's: the API never says which), 400/415/422 (bad input), 413 (too lar
 
 from __future__ import annotations
 
-import io
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
-from flask import current_app, jsonify, request, send_file, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
@@ -36,22 +36,36 @@ from ...batch import MAX_LIGNES_WEB, BatchError
 from ...engine.law import current_rules
 from ...engine.situation import SituationError
 from ..api.routes import _read_json_body
-from ..errors import api_error
+from ..errors import api_error, capitalized
 from ..extensions import db
 from . import api_bp
 from .diff import compare_verdicts
 from .models import Batch, Dossier, DossierVerification
-from .reports import render_report_pdf
-from .routes import XLSX_MIME
+from .reports import send_report_pdf
+from .routes import send_results
 from .services import (PAGE_SIZE, ValidationError, create_dossier, get_batch, get_dossier, get_verification, history,
-                       list_batches, previous_verification, record_dossier_verification, rerun, result_basename,
-                       run_and_store_batch, search_dossiers, unpack, update_dossier)
+                       list_batches, previous_verification, record_dossier_verification, rerun, run_and_store_batch,
+                       search_dossiers, update_dossier)
 
 NOT_FOUND = {
     "dossier": "Aucun dossier de votre organisation n'a cet identifiant.",
     "verification": "Aucune vérification de ce dossier n'a cet identifiant.",
     "lot": "Aucun lot de votre organisation n'a cet identifiant.",
 }
+DOSSIER_KEYS = ("nom", "siren", "notes")
+
+
+class Refusal(Exception):
+    """An error answer (`api_error`), raised by the helpers below and sent as it is by the blueprint."""
+
+    def __init__(self, response) -> None:  # noqa: ANN001
+        super().__init__(response.status_code)
+        self.response = response
+
+
+@api_bp.errorhandler(Refusal)
+def _refused(refusal: Refusal):  # noqa: ANN202
+    return refusal.response
 
 
 @api_bp.after_request
@@ -124,14 +138,64 @@ def _org() -> int:
     return current_user.organisation_id
 
 
-def _json_object():
-    """The JSON object of the body, or an error response."""
+def _json_object() -> dict[str, Any]:
+    """The JSON object of the body; refused otherwise."""
     data, error = _read_json_body()
     if error is not None:
-        return None, error
+        raise Refusal(error)
     if not isinstance(data, dict):
-        return None, api_error(422, "Attendu un objet JSON (clé : valeur).", "corps")
-    return data, None
+        raise Refusal(api_error(422, "Attendu un objet JSON (clé : valeur).", "corps"))
+    return data
+
+
+def _dossier_fields() -> dict[str, Any]:
+    """The body of a case file's creation or change: an object with no other key than nom, siren, notes."""
+    data = _json_object()
+    unknown = sorted(set(data) - set(DOSSIER_KEYS))
+    if unknown:
+        raise Refusal(api_error(422, f"Clé inconnue : « {unknown[0]} » ; clés admises : {', '.join(DOSSIER_KEYS)}.",
+                                unknown[0]))
+    return data
+
+
+@contextlib.contextmanager
+def _stored_or_422(bad_input: type[Exception]) -> Iterator[None]:
+    """Around a write: `bad_input` raised inside rolls it back and answers 422, naming the field."""
+    try:
+        yield
+    except bad_input as problem:
+        db.session.rollback()
+        if isinstance(problem, SituationError):
+            raise Refusal(api_error(422, problem.message, problem.champ)) from None
+        if isinstance(problem, BatchError):
+            raise Refusal(api_error(422, capitalized(str(problem)), "fichier")) from None
+        raise Refusal(api_error(422, capitalized(problem.message), problem.champ)) from None
+
+
+def _found(found, kind: str):  # noqa: ANN001, ANN202
+    """`found`, or a 404 that does not say whether the object exists in another organisation."""
+    if found is None:
+        raise Refusal(api_error(404, NOT_FOUND[kind], "id"))
+    return found
+
+
+def _dossier(dossier_id: str) -> Dossier:
+    return _found(get_dossier(_org(), dossier_id), "dossier")
+
+
+def _verification(dossier_id: str, verification_id: str) -> DossierVerification:
+    return _found(get_verification(_org(), dossier_id, verification_id), "verification")
+
+
+def _batch(batch_id: str) -> Batch:
+    return _found(get_batch(_org(), batch_id), "lot")
+
+
+def _created(body: dict[str, Any]):  # noqa: ANN202
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["url"]
+    return response
 
 
 @api_bp.get("/session")
@@ -166,34 +230,16 @@ def list_dossiers_api():
 @api_bp.post("/dossiers")
 @login_required
 def create_dossier_api():
-    data, error = _json_object()
-    if error is not None:
-        return error
-    unknown = sorted(set(data) - {"nom", "siren", "notes"})
-    if unknown:
-        return api_error(422, f"Clé inconnue : « {unknown[0]} » ; clés admises : nom, siren, notes.", unknown[0])
-    try:
+    data = _dossier_fields()
+    with _stored_or_422(ValidationError):
         dossier = create_dossier(current_user, data.get("nom"), data.get("siren"), data.get("notes"))
-    except ValidationError as problem:
-        db.session.rollback()
-        return api_error(422, problem.message[:1].upper() + problem.message[1:], problem.champ)
-    response = jsonify(dossier_body(dossier, nombre=0))
-    response.status_code = 201
-    response.headers["Location"] = url_for("conseillers_api.get_dossier_api", dossier_id=dossier.id, _external=True)
-    return response
-
-
-def _dossier(dossier_id: str):
-    found = get_dossier(_org(), dossier_id)
-    return found, (api_error(404, NOT_FOUND["dossier"], "id") if found is None else None)
+    return _created(dossier_body(dossier, nombre=0))
 
 
 @api_bp.get("/dossiers/<dossier_id>")
 @login_required
 def get_dossier_api(dossier_id: str):
-    found, error = _dossier(dossier_id)
-    if error is not None:
-        return error
+    found = _dossier(dossier_id)
     checks = history(found)
     return jsonify({**dossier_body(found, nombre=len(checks)), "verifications": [verification_summary(v) for v in checks]})
 
@@ -201,21 +247,11 @@ def get_dossier_api(dossier_id: str):
 @api_bp.patch("/dossiers/<dossier_id>")
 @login_required
 def update_dossier_api(dossier_id: str):
-    found, error = _dossier(dossier_id)
-    if error is not None:
-        return error
-    data, error = _json_object()
-    if error is not None:
-        return error
-    unknown = sorted(set(data) - {"nom", "siren", "notes"})
-    if unknown:
-        return api_error(422, f"Clé inconnue : « {unknown[0]} » ; clés admises : nom, siren, notes.", unknown[0])
-    try:
+    found = _dossier(dossier_id)
+    data = _dossier_fields()
+    with _stored_or_422(ValidationError):
         update_dossier(current_user, found, data.get("nom", found.nom), data.get("siren", found.siren),
                        data.get("notes", found.notes))
-    except ValidationError as problem:
-        db.session.rollback()
-        return api_error(422, problem.message[:1].upper() + problem.message[1:], problem.champ)
     return jsonify(dossier_body(found, nombre=len(history(found))))
 
 
@@ -224,75 +260,41 @@ def update_dossier_api(dossier_id: str):
 @api_bp.get("/dossiers/<dossier_id>/verifications")
 @login_required
 def list_verifications_api(dossier_id: str):
-    found, error = _dossier(dossier_id)
-    if error is not None:
-        return error
-    return jsonify({"verifications": [verification_summary(v) for v in history(found)]})
+    return jsonify({"verifications": [verification_summary(v) for v in history(_dossier(dossier_id))]})
 
 
 @api_bp.post("/dossiers/<dossier_id>/verifications")
 @login_required
 def create_verification_api(dossier_id: str):
-    found, error = _dossier(dossier_id)
-    if error is not None:
-        return error
-    data, error = _json_object()
-    if error is not None:
-        return error
-    try:
+    found = _dossier(dossier_id)
+    data = _json_object()
+    with _stored_or_422(SituationError):
         verification = record_dossier_verification(current_user, found, data, canal="api")
-    except SituationError as problem:
-        db.session.rollback()
-        return api_error(422, problem.message, problem.champ)
     return _created(verification_body(verification))
-
-
-def _created(body: dict[str, Any]):
-    response = jsonify(body)
-    response.status_code = 201
-    response.headers["Location"] = body["url"]
-    return response
-
-
-def _verification(dossier_id: str, verification_id: str):
-    found = get_verification(_org(), dossier_id, verification_id)
-    return found, (api_error(404, NOT_FOUND["verification"], "id") if found is None else None)
 
 
 @api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>")
 @login_required
 def get_verification_api(dossier_id: str, verification_id: str):
-    found, error = _verification(dossier_id, verification_id)
-    if error is not None:
-        return error
-    return jsonify(verification_body(found))
+    return jsonify(verification_body(_verification(dossier_id, verification_id)))
 
 
 @api_bp.post("/dossiers/<dossier_id>/verifications/<verification_id>/relance")
 @login_required
 def rerun_api(dossier_id: str, verification_id: str):
-    found, error = _verification(dossier_id, verification_id)
-    if error is not None:
-        return error
-    try:
+    found = _verification(dossier_id, verification_id)
+    with _stored_or_422(SituationError):
         fresh = rerun(current_user, found)
-    except SituationError as problem:
-        db.session.rollback()
-        return api_error(422, problem.message, problem.champ)
     return _created({**verification_body(fresh), "changements": compare_verdicts(found.verdict, fresh.verdict).to_dict()})
 
 
 @api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>/comparaison")
 @login_required
 def compare_api(dossier_id: str, verification_id: str):
-    found, error = _verification(dossier_id, verification_id)
-    if error is not None:
-        return error
+    found = _verification(dossier_id, verification_id)
     other_id = request.args.get("avec")
     if other_id:
-        other, error = _verification(dossier_id, other_id)
-        if error is not None:
-            return error
+        other = _verification(dossier_id, other_id)
     else:
         other = previous_verification(found)
         if other is None:
@@ -305,11 +307,7 @@ def compare_api(dossier_id: str, verification_id: str):
 @api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>/rapport.pdf")
 @login_required
 def report_api(dossier_id: str, verification_id: str):
-    found, error = _verification(dossier_id, verification_id)
-    if error is not None:
-        return error
-    return send_file(io.BytesIO(render_report_pdf(found)), mimetype="application/pdf",
-                     download_name=f"rapport-bud-{found.created_at:%Y-%m-%d}-{found.id[:8]}.pdf", max_age=0)
+    return send_report_pdf(_verification(dossier_id, verification_id))
 
 
 # --- batches --------------------------------------------------------------------------------------------------
@@ -342,45 +340,25 @@ def create_batch():
     else:
         return api_error(415, f"Type de contenu « {request.mimetype or 'aucun'} » non admis : envoyez le fichier en "
                               "multipart/form-data (champ « fichier ») ou en text/csv.", "Content-Type")
-    try:
+    with _stored_or_422(BatchError):
         batch = run_and_store_batch(current_user, data, name, MAX_LIGNES_WEB)
-    except BatchError as problem:
-        db.session.rollback()
-        message = str(problem)
-        return api_error(422, message[:1].upper() + message[1:], "fichier")
     return _created(batch_body(batch))
-
-
-def _batch(batch_id: str):
-    found = get_batch(_org(), batch_id)
-    return found, (api_error(404, NOT_FOUND["lot"], "id") if found is None else None)
 
 
 @api_bp.get("/lots/<batch_id>")
 @login_required
 def get_batch_api(batch_id: str):
-    found, error = _batch(batch_id)
-    if error is not None:
-        return error
-    return jsonify(batch_body(found))
+    return jsonify(batch_body(_batch(batch_id)))
 
 
 @api_bp.get("/lots/<batch_id>/resultats.csv")
 @login_required
 def batch_csv_api(batch_id: str):
-    found, error = _batch(batch_id)
-    if error is not None:
-        return error
-    return send_file(io.BytesIO(unpack(found.resultats_csv)), mimetype="text/csv; charset=utf-8",
-                     as_attachment=True, download_name=f"{result_basename(found)}.csv", max_age=0)
+    return send_results(_batch(batch_id), "csv")
 
 
 @api_bp.get("/lots/<batch_id>/resultats.xlsx")
 @login_required
 def batch_xlsx_api(batch_id: str):
-    found, error = _batch(batch_id)
-    if error is not None:
-        return error
-    return send_file(io.BytesIO(found.resultats_xlsx), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=f"{result_basename(found)}.xlsx", max_age=0)
+    return send_results(_batch(batch_id), "xlsx")
 
