@@ -7,7 +7,7 @@ fresh one. Only the verdicts are compared, never re-evaluated here.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from ...engine.fr import date_fr
 from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
@@ -107,6 +107,18 @@ def _list_changes(section: Section, objet: str, before: Iterable[str], after: It
             section.removed(objet, item)
 
 
+def _keyed_changes(section: Section, objet: Callable[[Any], str], before: Mapping[Any, str],
+                   after: Mapping[Any, str], keys: Iterable[Any]) -> None:
+    """Row by row (a period, a year...), in the order of `keys`: what was added, removed or changed."""
+    for key in keys:
+        if key not in before:
+            section.added(objet(key), after[key])
+        elif key not in after:
+            section.removed(objet(key), before[key])
+        elif before[key] != after[key]:
+            section.modified(objet(key), before[key], after[key])
+
+
 def _condition_status(value: str | None) -> str:
     return CONDITION_STATUS[value]["label"].lower() if value in CONDITION_STATUS else "absente"
 
@@ -182,28 +194,15 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
                 section.modified(f"{label} : fin de l'exonération totale", _date(a.get("fin_exoneration_totale")),
                                  _date(b.get("fin_exoneration_totale")))
             pa, pb = _periods(a), _periods(b)
-            for key in [*pb, *[k for k in pa if k not in pb]]:
-                objet = f"{label} : du {_date(key[0])} au {_date(key[1])}"
-                if key not in pa:
-                    section.added(objet, pb[key])
-                elif key not in pb:
-                    section.removed(objet, pa[key])
-                elif pa[key] != pb[key]:
-                    section.modified(objet, pa[key], pb[key])
+            _keyed_changes(section, lambda key: f"{label} : du {_date(key[0])} au {_date(key[1])}", pa, pb,
+                           [*pb, *[k for k in pa if k not in pb]])
         else:
             if a.get("premiere_annee") != b.get("premiere_annee"):
                 section.modified(f"{label} : première année", a.get("premiere_annee") or "—",
                                  b.get("premiere_annee") or "—")
             ya = {y["annee"]: _year_text(y) for y in a.get("annees") or []}
             yb = {y["annee"]: _year_text(y) for y in b.get("annees") or []}
-            for year in sorted(set(ya) | set(yb)):
-                objet = f"{label} : {year}"
-                if year not in ya:
-                    section.added(objet, yb[year])
-                elif year not in yb:
-                    section.removed(objet, ya[year])
-                elif ya[year] != yb[year]:
-                    section.modified(objet, ya[year], yb[year])
+            _keyed_changes(section, lambda year: f"{label} : {year}", ya, yb, sorted(set(ya) | set(yb)))
             if tax == "cvae" and a.get("nulle_du_fait_du_chiffre_affaires") != b.get("nulle_du_fait_du_chiffre_affaires"):
                 section.modified(f"{label} : nulle du fait du chiffre d'affaires",
                                  _yes_no(a.get("nulle_du_fait_du_chiffre_affaires")),
