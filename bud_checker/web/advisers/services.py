@@ -135,12 +135,18 @@ def _valid_id(value: str | None) -> bool:
     return bool(_ID_RE.fullmatch(value or ""))
 
 
-def get_dossier(organisation_id: int, dossier_id: str) -> Dossier | None:
-    if not _valid_id(dossier_id):
+def _get_in_organisation(model: type[Any], organisation_id: int, **ids: str | None) -> Any:
+    """The row of `model` with these ids (`id`, `dossier_id`...) in the organisation, or None; an id that cannot
+    be one is not looked up."""
+    if not all(_valid_id(value) for value in ids.values()):
         return None
     return db.session.execute(
-        select(Dossier).where(Dossier.id == dossier_id, Dossier.organisation_id == organisation_id)
+        select(model).filter_by(organisation_id=organisation_id, **ids)
     ).scalar_one_or_none()
+
+
+def get_dossier(organisation_id: int, dossier_id: str) -> Dossier | None:
+    return _get_in_organisation(Dossier, organisation_id, id=dossier_id)
 
 
 def _clean_dossier_fields(nom: Any, siren: Any, notes: Any) -> tuple[str, str | None, str]:
@@ -253,15 +259,7 @@ def search_dossiers(organisation_id: int, query: str = "", page: int = 1, per_pa
 # --- checks in a case file ----------------------------------------------------------------------------------
 
 def get_verification(organisation_id: int, dossier_id: str, verification_id: str) -> DossierVerification | None:
-    if not (_valid_id(dossier_id) and _valid_id(verification_id)):
-        return None
-    return db.session.execute(
-        select(DossierVerification).where(
-            DossierVerification.id == verification_id,
-            DossierVerification.dossier_id == dossier_id,
-            DossierVerification.organisation_id == organisation_id,
-        )
-    ).scalar_one_or_none()
+    return _get_in_organisation(DossierVerification, organisation_id, id=verification_id, dossier_id=dossier_id)
 
 
 def history(dossier: Dossier) -> list[DossierVerification]:
@@ -358,11 +356,7 @@ def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max
 
 
 def get_batch(organisation_id: int, batch_id: str) -> Batch | None:
-    if not _valid_id(batch_id):
-        return None
-    return db.session.execute(
-        select(Batch).where(Batch.id == batch_id, Batch.organisation_id == organisation_id)
-    ).scalar_one_or_none()
+    return _get_in_organisation(Batch, organisation_id, id=batch_id)
 
 
 def list_batches(organisation_id: int, limit: int = 100) -> list[Batch]:
