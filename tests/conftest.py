@@ -3,11 +3,15 @@ BUD_REQUIRE_ALL=1 (set by scripts/test and CI), where a missing service is a fai
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+from typing import Iterator
 
 import pytest
 
 REQUIRE_ALL = os.environ.get("BUD_REQUIRE_ALL") == "1"
+pytest.register_assert_rewrite("browser_helpers")  # its assertions report like the tests' own
 
 
 def skip_or_fail(reason: str) -> None:
@@ -146,14 +150,83 @@ def flow(client) -> FormFlow:
     return FormFlow(client)
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The application on a real HTTP port (threaded werkzeug server), for the browser tests."""
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """`app` on a real HTTP port (threaded werkzeug server, in this process); yields its base URL."""
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The application on a real HTTP port, for the browser tests."""
+    with serving(app) as url:
+        yield url
+
+
+# --- PostgreSQL (DATABASE_URL_TEST, started by scripts/pg-test) -----------------------------------------------
+
+@contextlib.contextmanager
+def pg_database(prefix: str = "bud_test") -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of DATABASE_URL_TEST, dropped afterwards; yields its URL."""
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("DATABASE_URL_TEST")
+    if not base:
+        skip_or_fail("DATABASE_URL_TEST is not set (eval \"$(scripts/pg-test start)\")")
+    import psycopg
+
+    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        skip_or_fail(f"PostgreSQL server unreachable at {make_url(base).render_as_string()}: {error}")
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def dispose(app) -> None:
+    """Close the database connections of `app` (before its database is dropped)."""
+    from bud_checker.web.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    """A fresh PostgreSQL database for the module (and xdist worker), dropped afterwards."""
+    with pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_app_config() -> dict:
+    """More configuration for `pg_app`: a module overrides this fixture to set it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def pg_app(pg_url, pg_app_config):
+    """The application on `pg_url`, migrated with Alembic as `serve` does."""
+    from bud_checker.web import create_app
+    from bud_checker.web.commands import upgrade_database
+
+    config = {"DATABASE_URL": pg_url, "BUD_ENV": "test", "SECRET_KEY": "postgres-tests", **pg_app_config}
+    upgrade_database(config)
+    app = create_app(config)
+    yield app
+    dispose(app)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
 import shutil
 import socket
 import subprocess
@@ -20,7 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import skip_or_fail
+from conftest import dispose, pg_database, skip_or_fail  # noqa: F401 - dispose: for the reliability tests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -28,30 +26,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from http_bench import Server, WRK, children, free_port, post_script, rss_mb, run_wrk, server_environment  # noqa: E402,F401
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@contextlib.contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh database on the PostgreSQL server of DATABASE_URL_TEST (scripts/pg-test), dropped afterwards."""
-    from sqlalchemy.engine import make_url
-
-    base = os.environ.get("DATABASE_URL_TEST")
-    if not base:
-        skip_or_fail("DATABASE_URL_TEST is not set (eval \"$(scripts/pg-test start)\")")
-    import psycopg
-
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bud_rel_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        skip_or_fail(f"PostgreSQL server unreachable: {error}")
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
@@ -64,16 +38,9 @@ def migrated_database(backend: str, directory: Path) -> Iterator[str]:
         upgrade_database({"DATABASE_URL": url, "BUD_ENV": "test", "SECRET_KEY": "reliability"})
         yield url
         return
-    with pg_database() as url:
+    with pg_database("bud_rel") as url:
         upgrade_database({"DATABASE_URL": url, "BUD_ENV": "test", "SECRET_KEY": "reliability"})
         yield url
-
-
-def dispose(app) -> None:
-    from bud_checker.web.extensions import db
-
-    with app.app_context():
-        db.engine.dispose()
 
 
 def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,

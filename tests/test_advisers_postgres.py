@@ -4,51 +4,20 @@ batches (binary columns) and search, and isolation."""
 from __future__ import annotations
 
 import io
-import os
-import secrets
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from advisers_helpers import DOUAI, PASSWORD, AdviserClient, make_adviser, make_org
 from bud_checker import evaluate
-from conftest import page_text, skip_or_fail
+from conftest import page_text
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    base = os.environ.get("DATABASE_URL_TEST")
-    if not base:
-        skip_or_fail("DATABASE_URL_TEST is not set (eval \"$(scripts/pg-test start)\")")
-    import psycopg
-
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bud_advisers_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        skip_or_fail(f"PostgreSQL server unreachable at {make_url(base).render_as_string()}: {error}")
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+pytestmark = pytest.mark.postgres  # pg_url and pg_app: tests/conftest.py
 
 
 @pytest.fixture(scope="module")
-def pg_app(pg_url):
-    from bud_checker.web import create_app
-    from bud_checker.web.commands import upgrade_database
-
-    config = {"DATABASE_URL": pg_url, "BUD_ENV": "test", "SECRET_KEY": "postgres-tests", "RATELIMIT_ENABLED": False}
-    upgrade_database(config)
-    app = create_app(config)
-    yield app
-    from bud_checker.web.extensions import db
-
-    with app.app_context():
-        db.engine.dispose()
+def pg_app_config() -> dict:
+    """No sign-in rate limit: the test signs in several advisers from the same address."""
+    return {"RATELIMIT_ENABLED": False}
 
 
 def test_workspace_on_postgresql(pg_app):

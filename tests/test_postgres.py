@@ -5,51 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import secrets
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bud_checker import evaluate
-from conftest import FormFlow, page_text, skip_or_fail
+from conftest import FormFlow, page_text
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    """A fresh database on the test server, dropped afterwards (one per module and xdist worker)."""
-    base = os.environ.get("DATABASE_URL_TEST")
-    if not base:
-        skip_or_fail("DATABASE_URL_TEST is not set (eval \"$(scripts/pg-test start)\")")
-    import psycopg
-
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bud_test_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as error:
-        skip_or_fail(f"PostgreSQL server unreachable at {make_url(base).render_as_string()}: {error}")
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def pg_app(pg_url):
-    from bud_checker.web import create_app
-    from bud_checker.web.commands import upgrade_database
-
-    config = {"DATABASE_URL": pg_url, "BUD_ENV": "test", "SECRET_KEY": "postgres-tests"}
-    upgrade_database(config)
-    app = create_app(config)
-    yield app
-    from bud_checker.web.extensions import db
-
-    with app.app_context():
-        db.engine.dispose()
+pytestmark = pytest.mark.postgres  # pg_url and pg_app: tests/conftest.py
 
 
 def test_it_really_runs_on_postgresql(pg_app):
