@@ -1,4 +1,5 @@
-"""Playwright (sync API) helpers shared by tests/test_browser.py and scripts/screenshots.py.
+"""Playwright (sync API) helpers shared by tests/test_browser.py, tests/test_advisers_browser.py and
+scripts/screenshots.py.
 
 Chromium is Debian's (`which chromium`): browser downloads are impossible here, so Playwright is pointed at
 it with `executable_path`.
@@ -6,9 +7,11 @@ it with `executable_path`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -21,6 +24,42 @@ def chromium_executable() -> str | None:
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
+
+
+@contextlib.contextmanager
+def open_browser() -> Iterator:
+    """Headless Chromium for the tests; skips (fails under BUD_REQUIRE_ALL=1) without Chromium or axe-core."""
+    from conftest import skip_or_fail
+
+    if chromium_executable() is None:
+        skip_or_fail("chromium not found (scripts/system-deps installs Debian's chromium)")
+    if not AXE_PATH.exists():
+        skip_or_fail(f"{AXE_PATH} missing (scripts/vendor-axe vendors it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def watched_page(browser, timeout: int = 10_000, **context_options) -> Iterator:
+    """A page in a fresh French browser context (1280×900) that fails the test on any console error (a CSP
+    violation, a 404, ...) once it is closed."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}, **context_options)
+    context.set_default_timeout(timeout)
+    page = context.new_page()
+    errors: list[str] = []
+    # A form sent back with errors answers 422, which Chromium logs as a failed resource: that one is expected.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "status of 422" not in message.text else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], errors
 
 
 def pick_commune(page, typed: str, choice: str) -> None:
@@ -104,3 +143,9 @@ def run_axe(page) -> list[dict]:
                                            nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
         }""")
     return result
+
+
+def assert_accessible(page, where: str) -> None:
+    """No serious or critical axe-core violation on the page as it stands."""
+    violations = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
+    assert violations == [], f"{where}: {violations}"

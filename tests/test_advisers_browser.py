@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
 from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique  # noqa: F401
-from browser_helpers import AXE_PATH, chromium_executable, launch, pick_commune, run_axe
-from conftest import skip_or_fail
+from browser_helpers import assert_accessible, open_browser, pick_commune, watched_page
+from conftest import serving
 
 pytestmark = pytest.mark.browser
 
@@ -18,64 +17,37 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def workspace(adv_app):
     """The application (no sign-in rate limit) on a real port, and an adviser to sign in with."""
-    from werkzeug.serving import make_server
-
     org = make_org(adv_app, unique("CCI Navigateur"))[1]
     email = make_adviser(adv_app, org, nom="Nina Navigateur")
-    server = make_server("127.0.0.1", 0, adv_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", email, org
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(adv_app) as url:
+        yield url, email, org
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if chromium_executable() is None:
-        skip_or_fail("chromium not found (scripts/system-deps installs Debian's chromium)")
-    if not AXE_PATH.exists():
-        skip_or_fail(f"{AXE_PATH} missing (scripts/vendor-axe vendors it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    with open_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
 def page(browser, workspace):
     """One signed-in browser for the module, failing on any console error (CSP violation, missing file...)."""
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "status of 422" not in message.text else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], errors
-
-
-def _accessible(page, where: str) -> None:
-    violations = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
-    assert violations == [], f"{where}: {violations}"
+    with watched_page(browser, timeout=15_000, accept_downloads=True) as page:
+        yield page
 
 
 def test_an_advisers_day(page, workspace, tmp_path):
     base, email, org = workspace
     page.goto(base + "/conseillers/dossiers")
     page.wait_for_url(re.compile(r"/conseillers/connexion"))
-    _accessible(page, "sign-in")
+    assert_accessible(page, "sign-in")
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Se connecter").click()
     assert page.url.endswith("/conseillers/dossiers")
     assert org in page.locator(".workspace-bar").inner_text()
-    _accessible(page, "case files")
+    assert_accessible(page, "case files")
 
     page.get_by_role("link", name="Nouveau dossier").click()
     page.get_by_label("Nom de l'entreprise cliente").fill("Fromagerie du Beffroi")
@@ -83,10 +55,10 @@ def test_an_advisers_day(page, workspace, tmp_path):
     with page.expect_navigation():
         page.get_by_role("button", name="Créer le dossier").click()
     assert page.locator("h1").inner_text() == "Fromagerie du Beffroi"
-    _accessible(page, "case file")
+    assert_accessible(page, "case file")
 
     page.get_by_role("link", name="Nouvelle vérification").click()
-    _accessible(page, "check form")
+    assert_accessible(page, "check form")
     page.locator("#date_creation").fill("2019-05-14")
     pick_commune(page, "Doua", "Douai (59)")
     page.locator('input[name="activite"][value="commerciale"]').check()
@@ -101,7 +73,7 @@ def test_an_advisers_day(page, workspace, tmp_path):
         page.get_by_role("button", name="Lancer la vérification").click()
     page.wait_for_url(re.compile(r"/verifications/[A-Za-z0-9_-]{22,}$"))
     assert "Éligible" in page.locator(".verdict__title").inner_text()
-    _accessible(page, "check")
+    assert_accessible(page, "check")
 
     with page.expect_navigation():
         page.get_by_role("button", name="Relancer avec les règles du jour").click()
@@ -116,14 +88,14 @@ def test_an_advisers_day(page, workspace, tmp_path):
 
     page.get_by_role("link", name="Rapport à imprimer").click()
     page.wait_for_url(re.compile(r"/rapport$"))
-    _accessible(page, "report")
+    assert_accessible(page, "report")
     page.emulate_media(media="print")
     assert page.locator(".rapport__toolbar").is_hidden()
     assert org.upper() in page.locator(".rapport__org").inner_text().upper()
     page.emulate_media(media="screen")
 
     page.goto(base + "/conseillers/lots")
-    _accessible(page, "batches")
+    assert_accessible(page, "batches")
     csv_file = tmp_path / "clients.csv"
     csv_file.write_bytes("nom;date de création;commune;activité\nA;14/05/2019;Douai;commerciale\n"
                          "B;30/02/2019;Douai;commerciale\n".encode("cp1252"))
@@ -133,7 +105,7 @@ def test_an_advisers_day(page, workspace, tmp_path):
     assert "Lot « clients.csv »" in page.locator("h1").inner_text()
     assert " ".join(page.locator(".counts").inner_text().split()) == (
         "2 lignes 0 éligible 0 non éligible 1 à confirmer 1 en erreur")
-    _accessible(page, "batch")
+    assert_accessible(page, "batch")
 
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url(re.compile(r"/conseillers/connexion$"))

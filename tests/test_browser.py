@@ -8,51 +8,28 @@ import re
 
 import pytest
 
-from browser_helpers import (AXE_PATH, answer, chromium_executable, douai_flow, first_step, launch, lille_flow,
-                             next_step, run_axe)
-from conftest import skip_or_fail
+from browser_helpers import (answer, assert_accessible, douai_flow, first_step, lille_flow, next_step, open_browser,
+                             watched_page)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if chromium_executable() is None:
-        skip_or_fail("chromium not found (scripts/system-deps installs Debian's chromium)")
-    if not AXE_PATH.exists():
-        skip_or_fail(f"{AXE_PATH} missing (scripts/vendor-axe vendors it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    with open_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser):
     """A fresh French browser context; fails the test on any console error (a CSP violation, a 404, ...)."""
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    # A form sent back with errors answers 422, which Chromium logs as a failed resource: that one is expected.
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "status of 422" not in message.text else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], errors
-
-
-def _assert_accessible(page, where: str) -> None:
-    violations = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
-    assert violations == [], f"{where}: {violations}"
+    with watched_page(browser) as page:
+        yield page
 
 
 def test_douai_commerce_is_eligible(page, live_server):
     page.goto(live_server + "/")
-    _assert_accessible(page, "accueil")
+    assert_accessible(page, "accueil")
     douai_flow(page, live_server)
     assert re.search(r"/verifications/[A-Za-z0-9_-]{24}$", page.url)
     assert page.locator("h1").inner_text().strip() == "Éligible"
@@ -60,18 +37,18 @@ def test_douai_commerce_is_eligible(page, live_server):
     assert page.locator("svg.timeline__svg").is_visible()
     assert page.locator(".condition--ok").count() == 8
     assert page.get_by_role("heading", name="Ce qu'il faut faire, et quand").is_visible()
-    _assert_accessible(page, "verdict éligible")
+    assert_accessible(page, "verdict éligible")
 
 
 def test_lille_is_not_eligible_because_of_the_commune(page, live_server):
     first_step(page, live_server, "Lill", "Lille (59)")
     assert "Votre réponse suffit à conclure" in page.locator("h1").inner_text()
-    _assert_accessible(page, "conclusion anticipée")
+    assert_accessible(page, "conclusion anticipée")
     page.get_by_role("button", name="Voir le résultat détaillé").click()
     page.wait_for_url(re.compile(r"/verifications/"))
     assert page.locator("h1").inner_text().strip() == "Non éligible"
     assert "Lille (59) ne figure pas sur la liste" in page.locator(".essentials").inner_text()
-    _assert_accessible(page, "verdict non éligible")
+    assert_accessible(page, "verdict non éligible")
 
 
 def test_je_ne_sais_pas_on_the_hiring_clause_is_a_confirmer(page, live_server):
@@ -79,7 +56,7 @@ def test_je_ne_sais_pas_on_the_hiring_clause_is_a_confirmer(page, live_server):
     assert page.locator("h1").inner_text().strip() == "À confirmer"
     todo = page.locator("#a-verifier").locator("..").inner_text()
     assert "Combien de salariés en CDI ou en CDD d'au moins 12 mois" in todo
-    _assert_accessible(page, "verdict à confirmer")
+    assert_accessible(page, "verdict à confirmer")
 
 
 def test_commune_chosen_with_the_keyboard_only(page, live_server):
@@ -116,7 +93,7 @@ def test_errors_are_announced_and_linked(page, live_server):
     assert summary.is_visible()
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     assert page.title().startswith("Erreur : ")
-    _assert_accessible(page, "résumé des erreurs")
+    assert_accessible(page, "résumé des erreurs")
     summary.get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "date_creation"
 
@@ -144,7 +121,7 @@ def test_small_screen_and_print(browser, live_server):
         douai_flow(page, live_server)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"horizontal scrolling on a small screen: {overflow}px"
-        _assert_accessible(page, "verdict sur petit écran")
+        assert_accessible(page, "verdict sur petit écran")
         page.emulate_media(media="print")
         assert not page.locator(".site-nav").is_visible()
         assert not page.locator(".verdict__actions").is_visible()
@@ -156,6 +133,6 @@ def test_small_screen_and_print(browser, live_server):
 def test_rules_and_api_pages_are_accessible(page, live_server):
     for path in ("/regles", "/api"):
         page.goto(live_server + path)
-        _assert_accessible(page, path)
+        assert_accessible(page, path)
     page.goto(live_server + "/regles#condition-clause_embauche")
     assert page.locator("#condition-clause_embauche").is_visible()
