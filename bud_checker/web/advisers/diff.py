@@ -7,7 +7,7 @@ fresh one. Only the verdicts are compared, never re-evaluated here.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ...engine.fr import date_fr
 from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
@@ -107,6 +107,20 @@ def _list_changes(section: Section, objet: str, before: Iterable[str], after: It
             section.removed(objet, item)
 
 
+def _new_then_removed(before: Mapping[Any, Any], after: Mapping[Any, Any]) -> list[Any]:
+    """The keys of `after` in its order, then those of `before` it no longer has."""
+    return [*after, *[key for key in before if key not in after]]
+
+
+def _matched(old: Mapping[str, Any], new: Mapping[str, Any], items: str,
+             key: str) -> Iterator[tuple[Any, Mapping[str, Any] | None, Mapping[str, Any] | None]]:
+    """The entries of the list `items` of both verdicts, matched on `key`: (key, before or None, after or None)."""
+    before = {item[key]: item for item in old.get(items) or []}
+    after = {item[key]: item for item in new.get(items) or []}
+    for value in _new_then_removed(before, after):
+        yield value, before.get(value), after.get(value)
+
+
 def _keyed_changes(section: Section, objet: Callable[[Any], str], before: Mapping[Any, str],
                    after: Mapping[Any, str], keys: Iterable[Any]) -> None:
     """Row by row (a period, a year...), in the order of `keys`: what was added, removed or changed."""
@@ -125,10 +139,7 @@ def _condition_status(value: str | None) -> str:
 
 def _conditions(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
     section = Section("conditions", "Conditions")
-    before = {c["id"]: c for c in old.get("conditions") or []}
-    after = {c["id"]: c for c in new.get("conditions") or []}
-    for cid in [*after, *[c for c in before if c not in after]]:
-        a, b = before.get(cid), after.get(cid)
+    for _, a, b in _matched(old, new, "conditions", "id"):
         label = (b or a)["libelle"]
         objet = f"« {label} »"
         if a is None:
@@ -195,7 +206,7 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
                                  _date(b.get("fin_exoneration_totale")))
             pa, pb = _periods(a), _periods(b)
             _keyed_changes(section, lambda key: f"{label} : du {_date(key[0])} au {_date(key[1])}", pa, pb,
-                           [*pb, *[k for k in pa if k not in pb]])
+                           _new_then_removed(pa, pb))
         else:
             if a.get("premiere_annee") != b.get("premiere_annee"):
                 section.modified(f"{label} : première année", a.get("premiere_annee") or "—",
@@ -220,10 +231,7 @@ def _yes_no(value: Any) -> str:
 
 def _demarches(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
     section = Section("demarches", "Démarches et échéances")
-    before = {d["titre"]: d for d in old.get("demarches") or []}
-    after = {d["titre"]: d for d in new.get("demarches") or []}
-    for title in [*after, *[t for t in before if t not in after]]:
-        a, b = before.get(title), after.get(title)
+    for title, a, b in _matched(old, new, "demarches", "titre"):
         objet = f"« {title} »"
         if a is None:
             section.added(objet, f"échéance : {_date(b.get('echeance'))}" if b.get("echeance") else "nouvelle démarche")
