@@ -99,14 +99,22 @@ def cmd_create_adviser(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def _existing_adviser(email: str):  # noqa: ANN202
+    """The adviser with this e-mail address; a ValidationError naming it when there is none."""
+    from .services import ValidationError, find_adviser
+
+    adviser = find_adviser(email)
+    if adviser is None:
+        raise ValidationError("email", f"aucun conseiller n'a l'adresse {email.strip().lower()}.")
+    return adviser
+
+
 def cmd_set_password(args: argparse.Namespace) -> int:
     def work() -> str:
-        from .services import ValidationError, find_adviser, set_password
+        from .services import set_password
 
         with _app().app_context():
-            adviser = find_adviser(args.email)
-            if adviser is None:
-                raise ValidationError("email", f"aucun conseiller n'a l'adresse {args.email.strip().lower()}.")
+            adviser = _existing_adviser(args.email)
             set_password(adviser, _read_password(args))
             return f"Mot de passe changé pour {adviser.email} ; ses sessions ouvertes sont fermées."
 
@@ -117,12 +125,9 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
     def work() -> str:
         from ..extensions import db
         from .models import new_auth_id
-        from .services import ValidationError, find_adviser
 
         with _app().app_context():
-            adviser = find_adviser(args.email)
-            if adviser is None:
-                raise ValidationError("email", f"aucun conseiller n'a l'adresse {args.email.strip().lower()}.")
+            adviser = _existing_adviser(args.email)
             adviser.actif = bool(args.reactiver)
             adviser.auth_id = new_auth_id()
             db.session.commit()
