@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from flask import Flask
 
 from . import config as cfg
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, register_migrations
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # French text as UTF-8, not \u escapes
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(cfg.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    register_migrations(app)  # Flask-Migrate (Alembic) is imported only where migrations run: not in gunicorn's workers
     csrf.init_app(app)
 
     from . import models  # noqa: F401 - registers the tables on the metadata

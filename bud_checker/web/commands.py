@@ -27,8 +27,10 @@ def upgrade_database(config: dict[str, Any] | None = None) -> str:
 
     from . import create_app
     from .config import MIGRATIONS_DIR
+    from .extensions import init_migrations
 
     app = create_app({"BUD_WARMUP": False, **(config or {})})
+    init_migrations(app)
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
