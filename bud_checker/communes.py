@@ -17,6 +17,13 @@ line in descending population order, each line ending with a tag that gives its
 rank: ``str.find`` walks such a text at C speed and its first hits are already
 the most populated communes, so a query never sorts a large candidate set. The
 same tagged lines, sorted, answer exact and prefix queries by bisection.
+
+Memory (every gunicorn worker holds a reference): the build script writes one
+commune row per line, so the rows are parsed a slice of lines at a time and the
+~400,000 objects of the whole document never exist at once (freed, most of that
+memory would stay with the process). The rows are then kept as the JSON text
+they came in, with the offset of each line: a row is parsed again the first
+time its ``Commune`` is asked for, and that ``Commune`` is cached.
 """
 
 from __future__ import annotations
@@ -28,10 +35,11 @@ import json
 import os
 import re
 import unicodedata
+from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import accumulate, compress, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -93,9 +101,12 @@ def normalize(text: str) -> str:
 
 def _normalize_lines(names: list[str]) -> list[str]:
     """``normalize`` of many names at once (one pass over one long string)."""
-    if not names:
-        return []
-    text = _fold("\n".join(names))
+    return _normalize_text("\n".join(names)) if names else []
+
+
+def _normalize_text(text: str) -> list[str]:
+    """``normalize`` of each line of ``text`` (one pass over the whole text)."""
+    text = _fold(text)
     while "  " in text:
         text = text.replace("  ", " ")
     return text.replace(" \n", "\n").replace("\n ", "\n").strip(" ").split("\n")
@@ -138,20 +149,20 @@ _WORD_SUFFIX_RE = re.compile(r" (?=([^\n]*))")
 _SMALL_RANGE = 128
 
 
-@functools.cache
-def _tag_parts(count: int) -> tuple[str, ...]:
-    """``("\\x01A\\n", "\\x01B\\n", ..., "\\x01BA\\n", ...)``: the tail of lines 0 to count - 1."""
+def _tag_parts(count: int) -> list[str]:
+    """``["\\x01A\\n", "\\x01B\\n", ..., "\\x01BA\\n", ...]``: the tail of lines 0 to count - 1."""
     if not count:
-        return ()
+        return []
     tags = "\n".join(map(str, range(count))).translate(_TO_TAG)
-    return tuple((_TAG_SEP + tags.replace("\n", "\n" + _TAG_SEP) + "\n").splitlines(keepends=True))
+    return (_TAG_SEP + tags.replace("\n", "\n" + _TAG_SEP) + "\n").splitlines(keepends=True)
 
 
-def _tagged_text(keys: list[str], head: str = "") -> str:
-    """``"\\n" + head + key + tag + "\\n" + head + key + tag ...``, built without a Python loop."""
+def _tagged_text(keys: list[str], head: str = "", tags: Sequence[str] | None = None) -> str:
+    """``"\\n" + head + key + tag + "\\n" + head + key + tag ...``, built without a Python loop.
+    ``tags``: ``_tag_parts(n)`` for some n >= len(keys), when the caller has it already."""
     parts: list[str] = [""] * (2 * len(keys))
     parts[0::2] = keys
-    parts[1::2] = _tag_parts(len(keys))
+    parts[1::2] = _tag_parts(len(keys)) if tags is None else tags[: len(keys)]
     text = "\n" + "".join(parts)
     if head:
         text = text.replace("\n", "\n" + head)[: -len(head)]
@@ -199,9 +210,9 @@ class _NameIndex:
 
     __slots__ = ("targets", "text", "compact", "sorted_keys", "word_keys")
 
-    def __init__(self, keys: list[str], targets: Sequence[int]) -> None:
+    def __init__(self, keys: list[str], targets: Sequence[int], tags: Sequence[str] | None = None) -> None:
         self.targets = targets
-        self.text = _tagged_text(keys)
+        self.text = _tagged_text(keys, tags=tags)
         self.compact = self.text.replace(" ", "")
         self.sorted_keys = self.text.split("\n")[1:-1]
         self.sorted_keys.sort()
@@ -256,6 +267,128 @@ def reference_path() -> Path:
     return rules_dir / "communes" / REFERENCE_FILENAME
 
 
+# --------------------------------------------------------------------------- #
+# Reading the file
+# --------------------------------------------------------------------------- #
+
+# scripts/build_communes_reference.py writes the value of "communes" as "[",
+# a line feed, the rows one a line separated by ",\n", a line feed and "]". JSON
+# strings hold no raw line feed, so each of these lines is one whole row.
+_ROWS_OPEN = b'"communes":[\n'
+_ROWS_CLOSE = b"\n]"
+# Rows parsed at once: about 600, a few hundred kilobytes of objects.
+_SLICE_BYTES = 1 << 16
+
+
+class _NotOneRowPerLine(Exception):
+    """The file is not laid out one commune row per line: it is read whole instead."""
+
+
+class _RowLines:
+    """The commune rows as the lines of JSON they were read from (``text`` is the
+    whole file, 3 MB), each parsed again when asked for: a row as Python objects
+    takes some 10 times the memory of its text, and ``Commune`` objects are
+    cached, so a row is seldom asked for twice."""
+
+    __slots__ = ("text", "starts")
+
+    def __init__(self, text: bytes, start: int) -> None:
+        self.text = text
+        # starts[i]: offset of row i in text; row i ends 2 bytes ("," and "\n")
+        # before starts[i + 1]. Filled by ``slices``.
+        self.starts = array("I", [start])
+
+    def slices(self, end: int) -> Iterator[list[list[Any]]]:
+        """The rows of the lines of ``text[start:end]``, some ~600 at a time."""
+        text, start = self.text, self.starts[-1]
+        while start < end:
+            cut = text.find(b"\n", start + _SLICE_BYTES, end)
+            if cut < 0:
+                cut = end
+            piece = text[start:cut]
+            try:
+                rows = json.loads(b"[" + piece.removesuffix(b",") + b"]")
+            except ValueError:
+                raise _NotOneRowPerLine from None
+            lines = piece.split(b"\n")
+            # One row a line: as many lines as rows, each line break between "]," and "[".
+            if len(lines) != len(rows) or piece.count(b"],\n[") != len(rows) - 1 or not piece.startswith(b"["):
+                raise _NotOneRowPerLine
+            self.starts.extend(islice(accumulate(map((1).__add__, map(len, lines)), initial=start), 1, None))
+            del lines
+            yield rows
+            start = cut + 1
+        self.starts[-1] = end + 2  # the last row has no comma after it
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: int) -> list[Any]:
+        return json.loads(self.text[self.starts[i] : self.starts[i + 1] - 2])
+
+
+def _read(raw: bytes) -> tuple[Any, Sequence[list[Any]], Iterator[list[list[Any]]]]:
+    """The JSON document (its ``communes`` left empty in the build script's
+    layout), its commune rows, and the same rows a slice at a time.
+
+    In the build script's layout the rows are parsed slice by slice, so that the
+    ~300,000 objects they make never all exist at once (freed, much of that
+    memory would stay with the process), and kept as their text. Any other
+    layout of the same JSON is parsed whole."""
+    start = raw.find(_ROWS_OPEN)
+    if start >= 0:
+        body = start + len(_ROWS_OPEN)
+        end = raw.find(_ROWS_CLOSE, body - 1)
+        if end >= 0:
+            try:
+                document = json.loads(raw[:body] + raw[end:])
+            except ValueError:
+                document = None
+            # The rows cut out must have been the whole value of the top-level "communes".
+            if isinstance(document, dict) and document.get("communes") == []:
+                rows = _RowLines(raw, body)
+                return document, rows, rows.slices(end)
+    return _read_whole(raw)
+
+
+def _read_whole(raw: bytes) -> tuple[Any, Sequence[list[Any]], Iterator[list[list[Any]]]]:
+    document = json.loads(raw)
+    rows = document.get("communes", []) if isinstance(document, dict) else []
+    return document, rows, iter([rows])
+
+
+class _Columns:
+    """What the indexes need of the rows, gathered slice by slice as a few texts
+    (no object per commune survives a slice)."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.code_of, self.name_of, self.postal_of, self.former_of = (
+            itemgetter(columns.index(name)) for name in ("insee", "nom", "codes_postaux", "anciens_codes")
+        )
+        self.count = 0
+        self.codes: list[str] = []  # per slice: its INSEE codes, one a line
+        self.names: list[str] = []  # per slice: its names, one a line
+        self.postal: list[str] = []  # per slice: one line per commune, its postal codes separated by spaces
+        self.former: list[tuple[int, str]] = []  # (row, its former codes, one a line)
+
+    def read(self, row_slices: Iterable[list[list[Any]]]) -> None:
+        for rows in row_slices:
+            if rows:
+                self.add(rows)
+
+    def add(self, rows: list[list[Any]]) -> None:
+        self.codes.append("\n".join(map(self.code_of, rows)))
+        self.names.append("\n".join(map(self.name_of, rows)))
+        self.postal.append("\n".join(map(" ".join, map(self.postal_of, rows))))
+        former = list(map(self.former_of, rows))
+        self.former += [(self.count + i, "\n".join(former[i])) for i in compress(range(len(rows)), former)]
+        self.count += len(rows)
+
+    @staticmethod
+    def lines(parts: list[str]) -> list[str]:
+        return "\n".join(parts).split("\n") if parts else []
+
+
 _INSEE_RE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
 _POSTAL_RE = re.compile(r"\d{5}")
 _POSTAL_PREFIX_RE = re.compile(r"\d{2,4}")
@@ -269,9 +402,9 @@ class CommuneReference:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else reference_path()
-        # Loading creates a few hundred thousand objects that all stay alive: the
-        # cyclic garbage collector would rescan them again and again for nothing
-        # (it roughly doubles the load time), so it is paused meanwhile.
+        # Loading creates a few hundred thousand objects, none in a cycle: the
+        # cyclic garbage collector would scan them (and all that is alive) again
+        # and again for nothing, so it is paused meanwhile.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -282,45 +415,53 @@ class CommuneReference:
 
     def _load(self) -> None:
         with gzip.open(self.path, "rb") as handle:
-            data: dict[str, Any] = json.loads(handle.read())
-        if data.get("format_version") != SUPPORTED_FORMAT:
-            raise ValueError(f"{self.path}: format {data.get('format_version')!r} non pris en charge")
-        self.source: dict[str, Any] = dict(data.get("source", {}))
-        self.generated_on: str | None = data.get("generated_on")
+            raw = handle.read()
+        try:
+            self._build(*_read(raw))
+        except _NotOneRowPerLine:
+            self._build(*_read_whole(raw))
 
-        columns: list[str] = data["commune_columns"]
-        col = {name: columns.index(name) for name in columns}
-        rows: list[list[Any]] = data["communes"]
-        count = len(rows)
+    def _build(self, document: Any, rows: Sequence[list[Any]], row_slices: Iterator[list[list[Any]]]) -> None:
+        version = document.get("format_version") if isinstance(document, dict) else None
+        if version != SUPPORTED_FORMAT:
+            raise ValueError(f"{self.path}: format {version!r} non pris en charge")
+        self.source: dict[str, Any] = dict(document.get("source", {}))
+        self.generated_on: str | None = document.get("generated_on")
+
+        column_names: list[str] = document["commune_columns"]
+        self._col = {name: column_names.index(name) for name in column_names}
+        columns = _Columns(column_names)
+        columns.read(row_slices)
+        count = columns.count
         self._rows = rows
-        self._col = col
         self._communes: list[Commune | None] = [None] * count
-
-        # Codes: current, former (merged communes), municipal arrondissements.
-        self._current: dict[str, int] = dict(zip(map(itemgetter(col["insee"]), rows), range(count)))
-        self._former: dict[str, int] = {}
-        old_codes = list(map(itemgetter(col["anciens_codes"]), rows))
-        for i in compress(range(count), old_codes):
-            self._former.update(dict.fromkeys(old_codes[i], i))
-        self._arrondissements: dict[str, int] = {
-            a["insee"]: self._current[a["commune"]] for a in data.get("arrondissements_municipaux", [])
-        }
 
         # Rows come in ranking order (population descending, then INSEE code):
         # a commune's rank is its row number and every index below lists
         # communes best first.
-        self._names = _NameIndex(_normalize_lines(list(map(itemgetter(col["nom"]), rows))), range(count))
+        tags = _tag_parts(count)
+        self._names = _NameIndex(_normalize_text("\n".join(columns.names)) if count else [], range(count), tags)
+        # Postal codes: one tagged line per commune, each code preceded by a space
+        # ("\n 13001 13002\x01TAG\n").
+        self._postal_text = _tagged_text(columns.lines(columns.postal), " ", tags)
+        del tags
+
+        # Codes: current, former (merged communes), municipal arrondissements.
+        self._current: dict[str, int] = dict(zip(columns.lines(columns.codes), range(count)))
+        self._former: dict[str, int] = {}
+        for i, codes in columns.former:
+            self._former.update(dict.fromkeys(codes.split("\n"), i))
+        del columns
+        self._arrondissements: dict[str, int] = {
+            a["insee"]: self._current[a["commune"]] for a in document.get("arrondissements_municipaux", [])
+        }
 
         # Other names that lead to a current commune: communes déléguées/associées
         # and municipal arrondissements, ordered by the rank of that commune.
-        others = [(self._current[o["commune"]], o["nom"]) for o in data.get("communes_deleguees_associees", [])]
-        others += [(self._current[a["commune"]], a["nom"]) for a in data.get("arrondissements_municipaux", [])]
+        others = [(self._current[o["commune"]], o["nom"]) for o in document.get("communes_deleguees_associees", [])]
+        others += [(self._current[a["commune"]], a["nom"]) for a in document.get("arrondissements_municipaux", [])]
         others.sort()
         self._other_names = _NameIndex(_normalize_lines([name for _, name in others]), [i for i, _ in others])
-
-        # Postal codes: one tagged line per commune, each code preceded by a space
-        # ("\n 13001 13002\x01TAG\n").
-        self._postal_text = _tagged_text(list(map(" ".join, map(itemgetter(col["codes_postaux"]), rows))), " ")
 
     # -- lookups ------------------------------------------------------------ #
 

@@ -10,7 +10,10 @@ tarball given with ``--tarball``); nothing is installed and no JavaScript is run
 The output ``rules/communes/communes_france.json.gz`` is deterministic: records are
 sorted, JSON is compact with sorted keys and the gzip header has ``mtime=0``. The
 only date written is the generation date (a day, not a time), which can be pinned
-with ``--date`` or the ``SOURCE_DATE_EPOCH`` environment variable.
+with ``--date`` or the ``SOURCE_DATE_EPOCH`` environment variable. Each element of
+the three lists (commune rows, arrondissements, communes déléguées/associées) is on
+a line of its own: the loader parses the commune rows a slice of lines at a time
+instead of building the whole document in memory.
 
 Usage::
 
@@ -60,6 +63,8 @@ COMMUNE_COLUMNS = (
     "anciens_codes",
     "population",
 )
+# Lists written one element per line (the loader reads "communes" a slice of lines at a time).
+ONE_PER_LINE = ("arrondissements_municipaux", "communes", "communes_deleguees_associees")
 
 
 def npm_pack(workdir: Path, package: str, version: str) -> Path:
@@ -214,8 +219,30 @@ def generation_date(cli_date: str | None) -> str:
     return dt.datetime.now(tz=dt.timezone.utc).date().isoformat()
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def render_json(data: dict[str, Any]) -> str:
+    """Compact JSON with sorted keys, except that each element of the lists of
+    ``ONE_PER_LINE`` is on a line of its own: ``"communes":[\\n[...],\\n[...]\\n]``.
+    JSON strings hold no raw line feed, so a line is always one whole element."""
+    members = []
+    for key in sorted(data):
+        value = data[key]
+        if key in ONE_PER_LINE:
+            text = "[\n" + ",\n".join(map(_dumps, value)) + "\n]"
+        else:
+            text = _dumps(value)
+        members.append(_dumps(key) + ":" + text)
+    text = "{" + ",".join(members) + "}\n"
+    if json.loads(text) != data:  # pragma: no cover - a guard on the layout above
+        raise SystemExit("le JSON écrit ne relit pas les mêmes données")
+    return text
+
+
 def write_gzip_json(data: dict[str, Any], output: Path) -> int:
-    payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    payload = render_json(data).encode("utf-8")
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as gz:
         gz.write(payload)
