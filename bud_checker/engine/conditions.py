@@ -66,7 +66,7 @@ def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *
                            tuple(manquantes or ()))
 
 
-_MEMO_LIMIT = 16384
+_MEMO_LIMIT = 1 << 11  # per condition: bounds memory (a few MB) while common answers stay cached
 
 
 def reads(*fields: str) -> Callable[[Callable[[Context], ConditionResult]], Callable[[Context], ConditionResult]]:

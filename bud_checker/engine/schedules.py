@@ -120,7 +120,7 @@ def profit_tax_periods(date_creation: dt.date, rules: Rules, part_hors_zone_pct:
     return periods
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=1 << 11)
 def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | None, reason: str,
                     non_sedentaire: bool | None, ca_hors_zone_pct: float | None) -> Exoneration:
     refs = _unique(rules.value("duree_exoneration_totale_mois", date_creation).references()
@@ -167,7 +167,7 @@ def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> 
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _build_local_years(creation_year: int, deliberation: bool | None, years_value: ParameterValue,
                        de_droit_value: ParameterValue, sur_deliberation_value: ParameterValue,
                        abattements_value: ParameterValue) -> tuple[AnneeLocale, ...]:
@@ -258,7 +258,7 @@ def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_
                         deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 11)
 def _no_local_taxes(rules: Rules, creation: dt.date, categorie: str | None, reason: str) -> LocalTaxes:
     refs = _local_references(rules, creation, categorie)
     none = f"Aucune exonération : {reason}"
@@ -273,7 +273,7 @@ def _local_references(rules: Rules, creation: dt.date, categorie: str | None) ->
                          + rules.value("abattement_degressif_local_pct", creation).references() + window_refs))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applicable: bool | None,
                  deliberation_cfe: bool | None, deliberation_tfpb: bool | None, proprietaire: bool | None,
                  ca_bucket: str | None) -> LocalTaxes:
@@ -349,7 +349,7 @@ def _cvae_years(rules: Rules, cfe_years: tuple[AnneeLocale, ...]) -> tuple[Annee
     return _build_cvae_years(cfe_years, flags)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _build_cvae_years(cfe_years: tuple[AnneeLocale, ...], flags: tuple[ParameterValue, ...]) -> tuple[AnneeLocale, ...]:
     out = []
     for year, flag in zip(cfe_years, flags):

@@ -133,7 +133,7 @@ def _summary(statut: str, conditions: list[ConditionResult], full_end: str | Non
     return _summary_of(statut, tuple(conditions), full_end, part_bassin)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1 << 11)
 def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: str | None,
                 part_bassin: float | None) -> str:
     """The verdict in one sentence (results are shared objects, so the same tuple recurs)."""
@@ -167,7 +167,7 @@ def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> t
     return _demarches_for(rules, taxes, situation.deliberation_exoneration_cfe is None)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tuple[Demarche, ...]:
     """What to file and when (built once per local-tax schedule, which is itself shared)."""
     article = rules.sources["cgi_44_sexdecies"].cite()
