@@ -25,8 +25,8 @@ class Classement:
 
 
 @cache
-def _epcis_with_unsourced_rows(rules_key: str) -> frozenset[str]:
-    rules = current_rules()
+def _epcis_with_unsourced_rows(rules: Rules) -> frozenset[str]:
+    """The intercommunalities holding communes that no readable source names (their list is incomplete)."""
     reference = load_reference()
     epcis = set()
     for row in rules.communes_bud.values():
@@ -48,5 +48,5 @@ def classify(commune: Commune, given_code: str | None = None, rules: Rules | Non
         former = rules.communes_bud.get(code)
         if former is not None:
             return Classement(commune, None, ancienne_commune_bud=former)
-    incomplete = bool(commune.epci) and commune.epci in _epcis_with_unsourced_rows(rules.empreinte)
+    incomplete = bool(commune.epci) and commune.epci in _epcis_with_unsourced_rows(rules)
     return Classement(commune, None, epci_liste_incomplete=incomplete)
