@@ -31,14 +31,8 @@ def pdf(check) -> bytes:
 
 
 def _urls(verdict: dict) -> set[str]:
-    urls = {verdict["version"]["url"]}
-    for condition in verdict["conditions"]:
-        urls |= {ref["url"] for ref in condition["references"]}
-    for data in verdict["exonerations"].values():
-        urls |= {ref["url"] for ref in data["references"]}
-    for demarche in verdict["demarches"]:
-        urls |= {ref["url"] for ref in demarche["references"]}
-    return urls
+    """Every address the verdict cites: its `sources` table, each source once."""
+    return {source["url"] for source in verdict["sources"].values() if source.get("url")}
 
 
 def test_html_report_has_everything_a_client_needs(check):

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from bud_checker.engine.contract import resolve
+
 from bud_checker import SituationError, evaluate
 from bud_checker.engine.conditions import CONDITION_IDS
 
@@ -24,8 +26,8 @@ def test_douai_commerce_is_eligible_with_complete_schedule(douai_commerce):
     for condition in verdict["conditions"]:
         assert condition["explication"]
         assert condition["references"], condition["id"]
-        for ref in condition["references"]:
-            assert ref["texte"] and ref["url"].startswith("http")
+        for ref in resolve(condition["references"], verdict["sources"]):
+            assert ref["texte"] and ref["url"].startswith("https://")
     periods = verdict["exonerations"]["impot_benefices"]["periodes"]
     assert periods == [
         {"debut": "2019-05-14", "fin": "2021-04-30", "taux_exoneration": 100},
@@ -50,8 +52,18 @@ def test_douai_verdict_cites_the_article_as_it_stood(douai_commerce):
     verdict = evaluate(douai_commerce).to_dict()
     periode = verdict["conditions"][0]
     assert any("44 sexdecies" in r["texte"] and r["version"] == "2019-01-01" and r["url"].endswith("/2019-01-01")
-               for r in periode["references"])
-    assert verdict["version"]["url"].endswith("LEGIARTI000036354541/2019-01-01")
+               for r in resolve(periode["references"], verdict["sources"]))
+    article = verdict["sources"][verdict["version"]["source"]]
+    assert article["url"].endswith("LEGIARTI000036354541/2019-01-01")
+
+
+def test_profit_tax_references_cite_the_version_applied(douai_commerce):
+    """Issue 8 item 2: the profit-tax schedule cites the article as it stood on the date applied, not 2018."""
+    verdict = evaluate({**douai_commerce, "date_creation": "2024-03-14"}).to_dict()
+    cited = {r["source"] for r in verdict["exonerations"]["impot_benefices"]["references"]}
+    assert "cgi_44_sexdecies" in cited
+    assert verdict["sources"]["cgi_44_sexdecies"]["url"].endswith("/2023-12-31")
+    assert verdict["sources"]["cgi_44_sexdecies"]["version"] == "2023-12-31"
 
 
 def test_lille_is_not_eligible_because_of_the_commune(douai_commerce):
@@ -78,22 +90,27 @@ def test_unknown_hiring_clause_gives_indetermine_naming_what_to_check(douai_comm
     assert "clause d'emploi ou d'embauche" in verdict["resume"]
 
 
-def test_every_secondary_source_condition_is_flagged(douai_commerce):
+def test_secondary_sources_are_law_and_say_what_they_rest_on(douai_commerce):
+    """BUD.md: [V] and [S] points are law; each condition says what it rests on; nothing to confirm for Douai."""
     verdict = evaluate(douai_commerce).to_dict()
-    flagged = {c["id"] for c in verdict["conditions"] if c["a_confirmer"]}
-    # [S] in the brief: PME, capital, implantation, hiring clause; Douai's listing rests on secondary sources.
-    assert {"taille_pme", "capital", "implantation", "clause_embauche", "commune_zone"} <= flagged
-    assert "periode_creation" not in flagged and "creation_nouvelle" not in flagged
-    for condition in verdict["conditions"]:
-        assert condition["a_confirmer"] == bool(condition["motifs_a_confirmer"])
-    assert verdict["points_a_confirmer"]
+    assert not any(c["a_confirmer"] for c in verdict["conditions"])
+    assert verdict["points_a_confirmer"] == [] and verdict["a_confirmer"] is False
+    fondements = {c["id"]: c["fondement"] for c in verdict["conditions"]}
+    assert fondements["periode_creation"] == "texte" and fondements["creation_nouvelle"] == "doctrine"
+    assert fondements["taille_pme"] == fondements["capital"] == "sources_concordantes"
+    assert fondements["commune_zone"] == "sources_concordantes"
+    assert "à confirmer" not in verdict["resume"] and "sous réserve" not in verdict["resume"]
+    assert 1 <= len(verdict["limites"]) <= 4
 
 
 def test_unsourced_pas_de_calais_commune_is_classified_to_confirm(douai_commerce):
     verdict = evaluate({**douai_commerce, "commune_insee": "62498"}).to_dict()  # Lens
     zone = verdict["conditions"][1]
-    assert zone["statut"] == "remplie" and zone["a_confirmer"]
-    assert "SIE" in zone["explication"] and "périmètre cartographique" in zone["explication"]
+    assert zone["statut"] == "remplie" and zone["a_confirmer"] and zone["fondement"] == "incertain"
+    assert "ANCT" not in zone["explication"]  # research notes stay in the expert detail
+    assert [p["quoi"] for p in verdict["points_a_confirmer"]] == ["classement de la commune"]
+    assert "SIE" in verdict["points_a_confirmer"][0]["aupres_de"]
+    assert verdict["resume"].startswith("Éligible, à confirmer\u00a0: classement de la commune, auprès de votre service")
     assert verdict["commune"]["confiance_liste"] == "non_sourcee"
 
 
@@ -161,6 +178,7 @@ def test_lenient_but_exact_parsing():
 def test_summary_puts_an_unconfirmed_commune_first(douai_commerce):
     lens = evaluate({**douai_commerce, "commune_insee": "62498"}).to_dict()
     assert lens["statut"] == "eligible"
-    assert "en premier lieu le classement de la commune" in lens["resume"]
+    assert lens["resume"].startswith("Éligible, à confirmer\u00a0: classement de la commune")
+    assert "service des impôts des entreprises" in lens["resume"]
     douai = evaluate(douai_commerce).to_dict()
-    assert "classement de la commune" not in douai["resume"] and "points à confirmer" in douai["resume"]
+    assert douai["resume"].startswith("Éligible au régime") and "confirmer" not in douai["resume"]

@@ -62,7 +62,8 @@ def test_commune_lists_match_the_official_counts():
     assert by_dept == {"59": 81, "62": 78}  # préfecture de région, 3 May 2019
     assert sum(1 for r in rows if r.liste.id == "limitrophe_2019") == 9
     assert sum(1 for r in rows if r.confiance.id == "non_sourcee") == 75
-    assert all(r.confiance.a_confirmer for r in rows if r.confiance.id in {"non_sourcee", "secondary"})
+    # BUD.md: [S] is law; only the communes no readable source names are «à confirmer».
+    assert all(r.confiance.a_confirmer == (r.confiance.id == "non_sourcee") for r in rows)
 
 
 def test_every_bud_commune_exists_in_the_national_reference():

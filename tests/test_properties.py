@@ -123,6 +123,10 @@ def test_each_condition_reads_only_the_fields_it_declares(first, second):
         a = next(c for c in evaluate(first).conditions if c.id == condition_id).to_dict()
         function.memo.clear()
         b = next(c for c in evaluate(mixed).conditions if c.id == condition_id).to_dict()
+        # Whether a point to confirm could change the verdict depends on the other conditions (a certain failure
+        # elsewhere makes it moot): the flag is set on the verdict, not by the memoised condition.
+        for result in (a, b):
+            result.pop("a_confirmer"), result.pop("motifs_a_confirmer", None)
         if "date_creation" not in function.reads and first["date_creation"] != mixed["date_creation"]:
             # references are pinned to the article version, which depends on the date of creation
             a.pop("references"), b.pop("references")

@@ -2,8 +2,10 @@
 
 Each function reads the situation and the rules in force on the date of creation, and returns a
 `ConditionResult`: met / not met / unknown, a French explanation for a business creator, the references,
-the reasons to confirm (when the rule rests on a secondary or unverified source) and, when unknown, the
-facts that would decide it. The legal source of each rule is in `rules/conditions.yaml` under the same id.
+what the rule rests on (`fondement`, from `rules/conditions.yaml`), the uncertain points that could change this
+verdict (`points`: never the general limits of the tool, stated once per verdict from `rules/limites.yaml`)
+and, when unknown, the facts that would decide it. The legal source of each rule is in `rules/conditions.yaml`
+under the same id.
 """
 
 from __future__ import annotations
@@ -13,17 +15,14 @@ from functools import lru_cache, wraps
 from operator import attrgetter
 from typing import Callable
 
-from .fr import date_fr, euros, nombre_fr, pct
+from .fr import date_fr, euros, nombre_fr, pct, typographie
 from .law import ConditionRule, LawVersion, Reference, Rules
-from .results import ConditionResult, InformationManquante, Statut, all_of, any_of
+from .results import (AUPRES_DU_SIE, ConditionResult, InformationManquante, PointAConfirmer, Statut, all_of, any_of,
+                      merge_references)
 from .situation import Situation
 from .zone import Classement
 
-CLASSEMENT_NON_CONFIRME = "Classement de"  # opens the reason given for a commune that no source names
-CONFIRMER_SOURCE_SECONDAIRE = (
-    "Cette condition repose sur des sources secondaires (fiches administratives et éditeurs juridiques) : "
-    "le texte des III à VI de l'art. 44 sexdecies n'a pas pu être lu dans une source officielle."
-)
+CLASSEMENT_DE_LA_COMMUNE = "classement de la commune"  # what to confirm when a commune's classification is uncertain
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +43,14 @@ class Context:
 
 
 def _question(champ: str, question: str) -> InformationManquante:
-    return InformationManquante(champ, question)
+    return InformationManquante(champ, typographie(question))
+
+
+def _point(item: PointAConfirmer | str, libelle: str) -> PointAConfirmer:
+    """A point to confirm; a bare sentence is read as a point on the condition, to confirm with the SIE."""
+    if isinstance(item, str):
+        item = PointAConfirmer(libelle[:1].lower() + libelle[1:], AUPRES_DU_SIE, item)
+    return PointAConfirmer(item.quoi, item.aupres_de, typographie(item.motif))
 
 
 @lru_cache(maxsize=1024)
@@ -54,16 +60,19 @@ def _condition_references(rule: ConditionRule, version: str) -> tuple[Reference,
 
 
 def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *,
-            extra_refs: list[Reference] | None = None, confirmer: list[str] | None = None,
-            manquantes: list[InformationManquante] | None = None) -> ConditionResult:
+            extra_refs: list[Reference] | None = None, confirmer: list[PointAConfirmer | str] | None = None,
+            manquantes: list[InformationManquante] | None = None, fondement: str | None = None,
+            notes: list[str] | None = None) -> ConditionResult:
+    """`confirmer`: only the uncertain points that could change this verdict for this situation."""
     rule: ConditionRule = ctx.rules.conditions[condition_id]
     version = ctx.version.en_vigueur.isoformat()
-    references = list(dict.fromkeys([*_condition_references(rule, version), *(extra_refs or ())]))
-    motifs = list(confirmer or [])
-    if rule.confiance != "V" and CONFIRMER_SOURCE_SECONDAIRE not in motifs and condition_id != "commune_zone":
-        motifs.insert(0, CONFIRMER_SOURCE_SECONDAIRE)
-    return ConditionResult(condition_id, rule.libelle, statut, explication, tuple(references), tuple(motifs),
-                           tuple(manquantes or ()))
+    # The rule's own sources (official and complementary), then the official sources of the values it read.
+    references = merge_references((*_condition_references(rule, version),
+                                   *(r for r in extra_refs or () if not r.complementaire)))
+    points = tuple(_point(item, rule.libelle) for item in confirmer or ())
+    return ConditionResult(condition_id, rule.libelle, statut, typographie(explication), references,
+                           points, tuple(manquantes or ()), fondement or rule.fondement,
+                           tuple(typographie(n) for n in (*rule.notes, *(notes or ()))))
 
 
 _MEMO_LIMIT = 1 << 11  # per condition: bounds memory (a few MB) while common answers stay cached
@@ -115,17 +124,24 @@ def periode_creation(ctx: Context) -> ConditionResult:
                        f"Votre entreprise a commencé son activité le {date_fr(d)}, avant l'entrée en vigueur du régime : "
                        f"seules les entreprises créées à compter du {date_fr(debut_originale.valeur)} peuvent en bénéficier.",
                        extra_refs=refs)
+    last = rules.param("fin_periode_creation").last()
+    prorogation = rules.value("prorogation_posterieure_connue", d)
+    open_question = fin is last and not prorogation.valeur  # the last known end date, no later text known
+    attendu = rules.value("texte_attendu_prorogation", d).valeur
     if d > fin.valeur:
-        last = rules.param("fin_periode_creation").last()
-        prorogation = rules.value("prorogation_posterieure_connue", d)
-        if fin is last and not prorogation.valeur:
-            confirmer.append(
-                f"Aucune prorogation du régime au-delà du {date_fr(last.valeur)} n'a été trouvée dans les textes "
-                "consultés ; vérifiez qu'une loi de finances postérieure ne l'a pas prorogé.")
+        explication = (f"Votre entreprise a commencé son activité le {date_fr(d)}, après la fin de la période de "
+                       f"création, fixée au {date_fr(fin.valeur)} par la version du texte en vigueur à cette date.")
+        if open_question:
+            explication = (f"Votre entreprise commence son activité le {date_fr(d)}, après le {date_fr(fin.valeur)}, "
+                           f"dernier jour de la période de création en l'état du droit : elle n'ouvre pas droit au "
+                           f"régime, sauf prorogation par {attendu}, en discussion, qui modifierait l'article "
+                           "44 sexdecies.")
+            confirmer.append(PointAConfirmer(
+                f"prorogation du régime par {attendu}", f"{AUPRES_DU_SIE}, une fois la loi publiée",
+                f"Une création après le {date_fr(fin.valeur)} n'est couverte que si {attendu} proroge le régime : "
+                "vérifiez le texte publié, ou interrogez votre SIE, avant de compter sur l'exonération."))
             refs += [r for r in prorogation.references() if r not in refs]
-        return _result(ctx, "periode_creation", Statut.NON_REMPLIE,
-                       f"Votre entreprise a commencé son activité le {date_fr(d)}, après la fin de la période de création, "
-                       f"fixée au {date_fr(fin.valeur)} par la version du texte en vigueur à cette date.",
+        return _result(ctx, "periode_creation", Statut.NON_REMPLIE, explication,
                        extra_refs=refs, confirmer=confirmer)
     if d < debut_limitrophe.valeur and categorie is None:
         return _result(ctx, "periode_creation", Statut.INCONNUE,
@@ -141,10 +157,13 @@ def periode_creation(ctx: Context) -> ConditionResult:
                        f"{date_fr(debut.valeur)} : une entreprise qui y a commencé son activité le {date_fr(d)} "
                        "n'ouvre pas droit au régime.",
                        extra_refs=refs)
-    return _result(ctx, "periode_creation", Statut.REMPLIE,
-                   f"Votre entreprise a commencé son activité le {date_fr(d)}, dans la période de création "
-                   f"(du {date_fr(debut.valeur)} au {date_fr(fin.valeur)} selon la version du texte en vigueur à cette date).",
-                   extra_refs=refs)
+    explication = (f"Votre entreprise a commencé son activité le {date_fr(d)}, dans la période de création "
+                   f"(du {date_fr(debut.valeur)} au {date_fr(fin.valeur)} selon la version du texte en vigueur à cette date).")
+    if open_question and (d.year, d.month) == (fin.valeur.year, fin.valeur.month):
+        explication += (f" Attention, la période se termine le {date_fr(fin.valeur)} : l'activité doit avoir commencé "
+                        f"au plus tard ce jour-là ; une création plus tardive n'ouvrirait droit au régime que si "
+                        f"{attendu} le proroge.")
+    return _result(ctx, "periode_creation", Statut.REMPLIE, explication, extra_refs=refs)
 
 
 # --- CGI art. 44 sexdecies II and the classification arrêtés (rules/communes/listes.yaml): the commune ------
@@ -162,22 +181,22 @@ def commune_zone(ctx: Context) -> ConditionResult:
     if classement.bud is not None:
         row = classement.bud
         refs = [c.reference() for c in row.liste.citations]
-        confirmer = []
-        if row.confiance.id == "non_sourcee":
-            explication = (
-                f"{nom} est située dans le périmètre cartographique officiel du bassin urbain à dynamiser (ANCT, 159 communes), "
-                f"mais sa présence dans l'annexe de {row.liste.acte} n'a pu être confirmée par aucune source lisible. "
-                "Elle est traitée comme classée, sous réserve : confirmez-le auprès de votre service des impôts des entreprises (SIE).")
-            confirmer.append(
-                f"{CLASSEMENT_NON_CONFIRME} {commune.nom} non confirmé : commune {row.confiance.libelle}. {row.sources[0]}.")
+        confirmer: list[PointAConfirmer | str] = []
+        notes = [f"{commune.nom} : commune {row.confiance.libelle}."]
+        if row.confiance.a_confirmer:
+            explication = (f"{nom} est traitée comme classée en bassin urbain à dynamiser par {row.liste.acte} : "
+                           "elle est dans le périmètre officiel du bassin, mais son classement reste à confirmer.")
+            confirmer.append(PointAConfirmer(
+                CLASSEMENT_DE_LA_COMMUNE, AUPRES_DU_SIE,
+                f"{commune.nom} est dans le périmètre officiel du bassin, mais aucun texte lisible ne la nomme : "
+                "faites confirmer son classement par votre SIE avant de vous engager."))
         else:
-            explication = (f"{nom} figure parmi les communes classées en bassin urbain à dynamiser : "
-                           f"{row.liste.libelle.lower()}, classée depuis le {date_fr(row.liste.classee_depuis)}.")
-            if row.confiance.a_confirmer:
-                confirmer.append(f"Présence de {commune.nom} sur la liste : commune {row.confiance.libelle}.")
+            explication = (f"{nom} figure parmi les communes classées en bassin urbain à dynamiser par "
+                           f"{row.liste.acte}, depuis le {date_fr(row.liste.classee_depuis)}.")
         if ctx.situation.commune_code_ancien:
             explication += f" Le code saisi ({ctx.situation.commune_insee}) est l'ancien code d'une commune fusionnée dans {commune.nom}."
-        return _result(ctx, "commune_zone", Statut.REMPLIE, explication, extra_refs=refs, confirmer=confirmer)
+        return _result(ctx, "commune_zone", Statut.REMPLIE, explication, extra_refs=refs, confirmer=confirmer,
+                       fondement=row.confiance.fondement, notes=notes)
     if classement.ancienne_commune_bud is not None:
         former = classement.ancienne_commune_bud
         return _result(ctx, "commune_zone", Statut.INCONNUE,
@@ -185,7 +204,11 @@ def commune_zone(ctx: Context) -> ConditionResult:
                        "dynamiser ; le classement vaut pour le territoire de l'ancienne commune. Il faut savoir si "
                        "l'entreprise est implantée sur ce territoire.",
                        extra_refs=[c.reference() for c in former.liste.citations],
-                       confirmer=["Effet des fusions de communes sur le périmètre du bassin non vérifié."],
+                       confirmer=[PointAConfirmer(
+                           f"classement du territoire de l'ancienne commune de {former.nom}", AUPRES_DU_SIE,
+                           "L'effet d'une fusion de communes sur le périmètre du bassin n'est pas établi : faites "
+                           "confirmer par votre SIE que votre adresse est dans le bassin.")],
+                       fondement="incertain",
                        manquantes=[_question("commune_insee",
                                              f"L'entreprise est-elle implantée sur le territoire de l'ancienne commune de "
                                              f"{former.nom} ? Si oui, indiquez son code INSEE {former.insee}.")])
@@ -193,12 +216,16 @@ def commune_zone(ctx: Context) -> ConditionResult:
     actes = " et ".join(dict.fromkeys(liste.acte for liste in ctx.rules.listes.values()))
     explication = (f"{nom} ne figure pas sur la liste des communes classées en bassin urbain à dynamiser "
                    f"({actes}) : le régime ne s'applique pas à une entreprise qui y est implantée.")
+    notes = []
     if classement.epci_liste_incomplete:
-        confirmer.append(
-            f"La liste officielle des communes du Pas-de-Calais n'a pas pu être lue : {commune.nom} est hors du périmètre "
-            "cartographique officiel du bassin, mais une erreur d'une commune au sein de son intercommunalité ne peut être "
-            "exclue. Confirmez auprès de votre service des impôts des entreprises (SIE).")
-    return _result(ctx, "commune_zone", Statut.NON_REMPLIE, explication, confirmer=confirmer)
+        confirmer.append(PointAConfirmer(
+            CLASSEMENT_DE_LA_COMMUNE, AUPRES_DU_SIE,
+            f"{commune.nom} est hors du périmètre officiel du bassin, mais la liste des communes classées de son "
+            "intercommunalité n'est pas connue avec certitude : faites confirmer auprès de votre SIE."))
+        notes.append(f"{commune.nom} : hors du contour officiel du bassin (ANCT), dans une intercommunalité dont la "
+                     "liste n'a pas été lue.")
+    return _result(ctx, "commune_zone", Statut.NON_REMPLIE, explication, confirmer=confirmer,
+                   fondement="incertain" if confirmer else None, notes=notes)
 
 
 # --- CGI art. 44 sexdecies I: industrial, commercial or craft activity (art. 34) -------------------------------
@@ -227,10 +254,7 @@ def activite(ctx: Context) -> ConditionResult:
         return _result(ctx, "activite", Statut.NON_REMPLIE, _ACTIVITES_EXCLUES[value])
     return _result(ctx, "activite", Statut.REMPLIE,
                    f"Une activité {_ACTIVITES_ADMISES[value]} est une activité industrielle, commerciale ou artisanale "
-                   "au sens de l'article 34 du CGI.",
-                   confirmer=["Aucune liste d'activités exclues (secteurs financier, location d'immeubles, etc.) n'a été "
-                              "trouvée dans les textes lus ; vérifiez que votre secteur n'est pas exclu par les règles "
-                              "européennes d'aides d'État. La location meublée (art. 35) est probablement hors champ."])
+                   "au sens de l'article 34 du CGI.")
 
 
 # --- BOI-BIC-CHAMP-80-10-90-20 § 10-30: a genuinely new creation ------------------------------------------------
@@ -255,15 +279,10 @@ def creation_nouvelle(ctx: Context) -> ConditionResult:
                                                         "reprise, d'un transfert, d'une concentration, d'une restructuration "
                                                         "ou d'une extension d'activités préexistantes ?")])
     if value in _ORIGINES_EXCLUES:
-        confirmer = []
-        if value == "reprise":
-            confirmer.append("Le maintien de l'exonération pour la durée restant à courir en cas de reprise d'une "
-                             "activité qui en bénéficiait déjà n'a pas été vérifié.")
         return _result(ctx, "creation_nouvelle", Statut.NON_REMPLIE,
                        f"Une entreprise créée dans le cadre de {_ORIGINES_EXCLUES[value]} est exclue du régime. "
-                       "Attention : un entrepreneur qui s'installe dans le bassin sans reprendre de moyens d'exploitation "
-                       "ni de clientèle, même partiellement, d'une entreprise existante réalise une création.",
-                       confirmer=confirmer)
+                       "Attention, un entrepreneur qui s'installe dans le bassin sans reprendre de moyens d'exploitation "
+                       "ni de clientèle, même partiellement, d'une entreprise existante réalise une création.")
     return _result(ctx, "creation_nouvelle", Statut.REMPLIE,
                    "Votre entreprise est une création nouvelle : elle ne reprend ni les moyens d'exploitation ni la "
                    "clientèle, même partielle, d'une entreprise existante.")
@@ -325,24 +344,22 @@ def capital(ctx: Context) -> ConditionResult:
     value = ctx.situation.capital_detenu_par_societes_pct
     maximum = ctx.rules.value("capital_detenu_par_societes_maximum_pct", ctx.situation.date_creation)
     refs = maximum.references()
-    confirmer = ["La définition de la détention indirecte (par exemple via les associés dirigeants d'autres "
-                 "sociétés) n'a pas été vérifiée dans le texte."]
     if value is None:
         return _result(ctx, "capital", Statut.INCONNUE,
                        f"La répartition du capital n'est pas indiquée : il ne doit pas être détenu, directement ou "
                        f"indirectement, pour plus de {pct(maximum.valeur)} par d'autres sociétés.",
-                       extra_refs=refs, confirmer=confirmer,
+                       extra_refs=refs,
                        manquantes=[_question("capital_detenu_par_societes_pct",
                                              "Quelle part du capital est détenue, directement ou indirectement, par "
                                              "d'autres sociétés (0 si uniquement par des personnes physiques) ?")])
     if value > maximum.valeur:
         return _result(ctx, "capital", Statut.NON_REMPLIE,
                        f"{pct(value)} du capital est détenu par d'autres sociétés, soit plus que le maximum de "
-                       f"{pct(maximum.valeur)}.", extra_refs=refs, confirmer=confirmer)
+                       f"{pct(maximum.valeur)}.", extra_refs=refs)
     return _result(ctx, "capital", Statut.REMPLIE,
                    f"{pct(value)} du capital est détenu par d'autres sociétés, ce qui ne dépasse pas {pct(maximum.valeur)} "
                    "(le capital détenu par des personnes physiques n'est pas compté).",
-                   extra_refs=refs, confirmer=confirmer)
+                   extra_refs=refs)
 
 
 # --- Siège, activité et moyens d'exploitation in the zone; non-sedentary activities ----------------------------
@@ -418,9 +435,11 @@ def clause_embauche(ctx: Context) -> ConditionResult:
     regle = (f"À la clôture de chaque exercice, au moins {pct(seuil)} des salariés en CDI ou en CDD d'au moins "
              f"{cdd.valeur} mois doivent résider dans un bassin urbain à dynamiser (clause d'emploi), ou au moins "
              f"{pct(seuil)} des salariés embauchés dans ces conditions depuis la création (clause d'embauche).")
-    confirmer = ["Le texte exact de la clause, son application à une entreprise sans salarié, la prise en compte des "
-                 "résidents de quartiers prioritaires et les conséquences d'un manquement (perte limitée à l'exercice "
-                 "concerné ?) n'ont pas été vérifiés."]
+    # Only the company with no qualifying employee rests on an unverified reading (BUD.md §2.9): 0 ≥ ½ × 0.
+    confirmer: list[PointAConfirmer | str] = [] if not no_staff else [PointAConfirmer(
+        "application de la clause d'emploi ou d'embauche à une entreprise sans salarié", AUPRES_DU_SIE,
+        "Sans salarié, la clause est tenue pour respectée, aucun salarié ne résidant hors du bassin ; ce point "
+        "n'est pas tranché par les textes lus : faites-le confirmer par votre SIE (un rescrit est possible).")]
     if statut is Statut.REMPLIE:
         if no_staff:
             texte = (f"L'entreprise n'emploie pas de salarié entrant dans le calcul : aucun salarié ne réside hors du "
@@ -428,9 +447,11 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         else:
             met = []
             if emploi is Statut.REMPLIE:
-                met.append(f"clause d'emploi : {s.salaries_eligibles_residents_bud} salarié(s) résidant dans un BUD sur {salaries}")
+                met.append(f"clause d'emploi : {nombre_fr(s.salaries_eligibles_residents_bud)} salarié(s) résidant dans "
+                           f"le bassin sur {nombre_fr(salaries)}")
             if embauche is Statut.REMPLIE:
-                met.append(f"clause d'embauche : {s.embauches_eligibles_residents_bud} embauché(s) résidant dans un BUD sur {embauches}")
+                met.append(f"clause d'embauche : {nombre_fr(s.embauches_eligibles_residents_bud)} embauché(s) résidant "
+                           f"dans le bassin sur {nombre_fr(embauches)}")
             texte = f"La clause est respectée ({' ; '.join(met)}). {regle}"
         return _result(ctx, "clause_embauche", statut, texte, extra_refs=refs, confirmer=confirmer)
     if statut is Statut.NON_REMPLIE:

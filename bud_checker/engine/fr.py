@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -31,3 +32,17 @@ def euros(value: float) -> str:
 
 def pct(value: float) -> str:
     return f"{nombre_fr(value)}\u00a0%"
+
+
+_SPACE_BEFORE = re.compile(r"(?<=\S) (?=[;:!?»])")
+_SPACE_AFTER = re.compile(r"« ")
+
+
+@lru_cache(maxsize=1 << 14)
+def typographie(text: str) -> str:
+    """French typography for a sentence shown to users: a non-breaking space before «:» and a narrow one before
+    «;», «!», «?», and non-breaking spaces inside «…» (texts are written with ordinary spaces)."""
+    if " " not in text:
+        return text
+    text = _SPACE_BEFORE.sub(lambda m: "\u00a0" if text[m.end()] in ":»" else "\u202f", text)
+    return _SPACE_AFTER.sub("«\u00a0", text)

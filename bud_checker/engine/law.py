@@ -25,6 +25,21 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 CONFIANCES = ("V", "S", "U")
+# What a condition rests on (BUD.md, «How each tag reaches the user»): the article read in its official text,
+# the administration's doctrine or fiches, agreeing secondary sources, or an uncertain point.
+FONDEMENTS = ("texte", "doctrine", "sources_concordantes", "incertain")
+# Hosts of official sources: a reference shown to users must be on one of them (or under one of them).
+OFFICIAL_HOSTS = ("legifrance.gouv.fr", "bofip.impots.gouv.fr", "impots.gouv.fr", "service-public.fr",
+                  "eur-lex.europa.eu", "prefectures-regions.gouv.fr", "assemblee-nationale.fr", "senat.fr",
+                  "gouv.fr")
+
+
+def is_official_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in OFFICIAL_HOSTS)
 
 
 def rules_dir() -> Path:
@@ -46,15 +61,33 @@ class RulesError(Exception):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Reference:
-    """One legal source, as cited next to a result: what, which version, where."""
+    """One legal source, as cited next to a result: which source, which paragraph, which version.
 
-    texte: str
+    In a verdict a reference is written `{"source": id, "precision": ...}`: the source itself (title, address,
+    the version applied) is written once, in the verdict's `sources` table."""
+
+    source: "Source"
+    precision: str | None
     version: str | None
-    url: str
-    confiance: str
+
+    @property
+    def texte(self) -> str:
+        return f"{self.source.texte}, {self.precision}" if self.precision else self.source.texte
+
+    @property
+    def url(self) -> str:
+        return self.source.url_at(self.version)
+
+    @property
+    def confiance(self) -> str:
+        return self.source.confiance
+
+    @property
+    def complementaire(self) -> bool:
+        return self.source.complementaire
 
     def to_dict(self) -> dict[str, Any]:
-        return {"texte": self.texte, "version": self.version, "url": self.url}
+        return {"source": self.source.id, "precision": self.precision} if self.precision else {"source": self.source.id}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -66,17 +99,29 @@ class Source:
     url: str
     confiance: str
     url_version: str | None = None
+    complementaire: bool = False
 
     def cite(self, precision: str | None = None, version: str | None = None) -> Reference:
         return _cite(self, precision, version)
+
+    def url_at(self, version: str | None) -> str:
+        """The address of the text as it stood on `version` (when the source has versioned addresses)."""
+        return self.url_version.format(date=version) if (self.url_version and version) else self.url
+
+    def to_dict(self, version: str | None = None) -> dict[str, Any]:
+        """The entry of a verdict's `sources` table; `version` is the version applied (versioned sources)."""
+        out: dict[str, Any] = {"texte": self.texte, "url": self.url_at(version)}
+        if self.url_version and version:
+            out["version"] = version
+        if self.complementaire:
+            out["complementaire"] = True
+        return out
 
 
 @lru_cache(maxsize=8192)
 def _cite(source: Source, precision: str | None, version: str | None) -> Reference:
     """References are immutable and cited again and again: build each one once."""
-    texte = f"{source.texte}, {precision}" if precision else source.texte
-    url = source.url_version.format(date=version) if (source.url_version and version) else source.url
-    return Reference(texte=texte, version=version, url=url, confiance=source.confiance)
+    return Reference(source, precision, version)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -145,7 +190,18 @@ class ConditionRule:
     confiance: str
     parametres: tuple[str, ...]
     citations: tuple[Citation, ...]
+    fondement: str = "texte"
+    notes: tuple[str, ...] = ()  # research notes for experts («Sources et degré de certitude»)
 
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Limite:
+    """A general limit of the tool (rules/limites.yaml), stated once per verdict when it concerns it."""
+
+    id: str
+    texte: str
+    conditions: tuple[str, ...]  # empty: every verdict
+    exoneration: bool = False  # only where an exemption may apply (not in a «non éligible» verdict)
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CommuneList:
@@ -162,6 +218,7 @@ class Confidence:
     id: str
     libelle: str
     a_confirmer: bool
+    fondement: str = "sources_concordantes"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -189,6 +246,7 @@ class Rules:
     listes: dict[str, CommuneList]
     communes_bud: dict[str, BudCommune]
     empreinte: str
+    limites: tuple[Limite, ...] = ()
     # Every date on which some parameter changes: between two of them, all values stand still, so the
     # values in force are looked up once per period («epoch») and kept.
     _breakpoints: tuple[dt.date, ...] = field(default=(), repr=False)
@@ -253,8 +311,18 @@ def _load_sources(directory: Path) -> dict[str, Source]:
     for key, item in raw.items():
         if item.get("confiance") not in CONFIANCES:
             raise RulesError(f"references.yaml: {key}: confiance manquante ou invalide")
-        sources[key] = Source(key, item["texte"], item["url"], item["confiance"], item.get("url_version"))
+        source = Source(key, item["texte"], item["url"], item["confiance"], item.get("url_version"),
+                        bool(item.get("complementaire")))
+        if not source.complementaire and not all(is_official_url(u) for u in (source.url, source.url_version or source.url)):
+            raise RulesError(f"references.yaml: {key}: une source officielle doit être sur un site officiel "
+                             f"({source.url}) ; sinon, marquez-la « complementaire: true »")
+        sources[key] = source
     return sources
+
+
+def _require_official(citations: tuple[Citation, ...], where: str) -> None:
+    if citations and all(c.source.complementaire for c in citations):
+        raise RulesError(f"{where}: au moins une source officielle doit être citée (les autres sont complémentaires)")
 
 
 def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, Parameter]:
@@ -271,6 +339,7 @@ def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, P
                 citations = _citations(raw.get("references"), sources, where)
                 if not citations:
                     raise RulesError(f"{where}: chaque valeur doit citer au moins une référence")
+                _require_official(citations, where)
                 values.append(ParameterValue(_as_date(raw.get("depuis"), where), raw.get("valeur"),
                                              raw["confiance"], citations, tuple(c.reference() for c in citations)))
             if not values:
@@ -293,7 +362,8 @@ def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[st
                          _citations(item.get("references"), sources, f"listes.yaml: {key}"))
         for key, item in raw["listes"].items()
     }
-    confidences = {key: Confidence(key, item["libelle"], bool(item["a_confirmer"]))
+    confidences = {key: Confidence(key, item["libelle"], bool(item["a_confirmer"]),
+                                   item.get("fondement", "sources_concordantes"))
                    for key, item in raw["confiances"].items()}
     communes: dict[str, BudCommune] = {}
     with (directory / "communes" / "bud_communes.csv").open(encoding="utf-8", newline="") as handle:
@@ -341,17 +411,30 @@ def load_rules(directory: Path | None = None) -> Rules:
     ))
     conditions = {
         key: ConditionRule(key, item["libelle"], item["resume"], item["confiance"], tuple(item.get("parametres") or ()),
-                           _citations(item.get("references"), sources, f"conditions.yaml: {key}"))
+                           _citations(item.get("references"), sources, f"conditions.yaml: {key}"),
+                           item.get("fondement"), tuple(item.get("notes") or ()))
         for key, item in _read_yaml(directory / "conditions.yaml").items()
     }
     for condition in conditions.values():
+        if condition.fondement not in FONDEMENTS:
+            raise RulesError(f"conditions.yaml: {condition.id}: fondement manquant ou invalide "
+                             f"({' / '.join(FONDEMENTS)})")
+        _require_official(condition.citations, f"conditions.yaml: {condition.id}")
         for parameter_id in condition.parametres:
             if parameter_id not in parameters:
                 raise RulesError(f"conditions.yaml: {condition.id}: paramètre inconnu {parameter_id}")
     listes, communes = _load_communes(directory, sources)
+    limites_path = directory / "limites.yaml"
+    limites = tuple(Limite(key, " ".join(item["texte"].split()), tuple(item.get("conditions") or ()),
+                           bool(item.get("exoneration")))
+                    for key, item in ((_read_yaml(limites_path) or {}) if limites_path.exists() else {}).items())
+    for limite in limites:
+        for condition_id in limite.conditions:
+            if condition_id not in conditions:
+                raise RulesError(f"limites.yaml: {limite.id}: condition inconnue {condition_id}")
     breakpoints = tuple(sorted({v.depuis for p in parameters.values() for v in p.valeurs}))
     return Rules(directory, sources, parameters, versions, article, conditions, listes, communes,
-                 _fingerprint(directory), breakpoints)
+                 _fingerprint(directory), limites, breakpoints)
 
 
 @cache

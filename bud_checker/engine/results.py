@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Iterable
 
 from .law import Reference
 
@@ -26,37 +26,90 @@ class InformationManquante:
     champ: str
     question: str
 
+    def __post_init__(self) -> None:
+        from .fr import typographie
+
+        object.__setattr__(self, "question", typographie(self.question))
+
     def to_dict(self) -> dict[str, str]:
         return {"champ": self.champ, "question": self.question}
 
 
+AUPRES_DU_SIE = "votre service des impôts des entreprises (SIE)"
+
+
+@dataclass(frozen=True, slots=True)
+class PointAConfirmer:
+    """An uncertain point of law that could change this verdict (BUD.md: a [U] point that matters here):
+    what to confirm (`quoi`, a few words for the headline), with whom, and why (`motif`, one plain sentence)."""
+
+    quoi: str
+    aupres_de: str
+    motif: str
+
+    def to_dict(self, objet: str) -> dict[str, str]:
+        return {"objet": objet, "quoi": self.quoi, "aupres_de": self.aupres_de, "motif": self.motif}
+
+
+def merge_references(references: Iterable[Reference]) -> tuple[Reference, ...]:
+    """One reference per source, in order of first citation: the first citation of a source (the rule's own,
+    with its paragraph) stands for the later ones."""
+    by_source: dict[str, Reference] = {}
+    for ref in references:
+        by_source.setdefault(ref.source.id, ref)
+    return tuple(by_source.values())
+
+
+def split_references(references: tuple[Reference, ...]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(official references, sources complémentaires), each as `{"source": id, "precision": ...}`."""
+    official = [r.to_dict() for r in references if not r.complementaire]
+    others = [r.to_dict() for r in references if r.complementaire]
+    return official, others
+
+
+def add_references(out: dict[str, Any], references: tuple[Reference, ...]) -> None:
+    """`references` (official) and, when there are any, `sources_complementaires`."""
+    official, others = split_references(references)
+    out["references"] = official
+    if others:
+        out["sources_complementaires"] = others
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ConditionResult:
-    """Immutable: a result depends only on the facts its condition reads, so it may be shared."""
+    """Immutable: a result depends only on the facts its condition reads, so it may be shared.
+
+    `fondement` is what the rule rests on (texte, doctrine, sources_concordantes, incertain); `points` the
+    uncertain points that could change this verdict; `notes` research notes for the expert detail."""
 
     id: str
     libelle: str
     statut: Statut
     explication: str
     references: tuple[Reference, ...]
-    motifs_a_confirmer: tuple[str, ...] = ()
+    points: tuple[PointAConfirmer, ...] = ()
     informations_manquantes: tuple[InformationManquante, ...] = ()
+    fondement: str = "texte"
+    notes: tuple[str, ...] = ()
 
     @property
     def a_confirmer(self) -> bool:
-        return bool(self.motifs_a_confirmer)
+        return bool(self.points)
+
+    @property
+    def motifs_a_confirmer(self) -> tuple[str, ...]:
+        return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "libelle": self.libelle,
-            "statut": self.statut.value,
-            "explication": self.explication,
-            "references": [r.to_dict() for r in self.references],
-            "a_confirmer": self.a_confirmer,
-            "motifs_a_confirmer": list(self.motifs_a_confirmer),
-            "informations_manquantes": [i.to_dict() for i in self.informations_manquantes],
-        }
+        out: dict[str, Any] = {"id": self.id, "libelle": self.libelle, "statut": self.statut.value,
+                               "explication": self.explication, "fondement": self.fondement}
+        add_references(out, self.references)
+        out["a_confirmer"] = self.a_confirmer
+        if self.points:
+            out["motifs_a_confirmer"] = list(self.motifs_a_confirmer)
+        if self.informations_manquantes:
+            out["informations_manquantes"] = [i.to_dict() for i in self.informations_manquantes]
+        return out
 
 
 def all_of(statuts: list[Statut]) -> Statut:

@@ -8,15 +8,25 @@ exactly twelve months.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
 
-from .fr import date_fr, euros, pct
+from .fr import date_fr, euros, pct, typographie
 from .law import ParameterValue, Reference, Rules
+from .results import PointAConfirmer, add_references, merge_references
+
+# What a schedule rests on, from the confidence tags of the parameter values it reads (rules/parameters).
+FONDEMENT_DE_CONFIANCE = {"V": "texte", "S": "sources_concordantes", "U": "incertain"}
+
+
+def fondement_of(*values: ParameterValue) -> str:
+    """The weakest footing among the values read: one unverified value makes the schedule «incertain»."""
+    worst = max((v.confiance for v in values), key="VSU".index, default="V")
+    return FONDEMENT_DE_CONFIANCE[worst]
 
 # A schedule is computed for a situation that is eligible, or that could be (statut indéterminé).
 SOUS_RESERVE = "Sous réserve que les conditions encore inconnues soient remplies : "
@@ -50,8 +60,10 @@ class AnneeLocale:
     cvae_supprimee: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"annee": self.annee, "part_de_droit": self.part_de_droit,
-                               "part_sur_deliberation": self.part_sur_deliberation, "phase": self.phase}
+        # Absent `part_sur_deliberation`: the deliberation is not known.
+        out: dict[str, Any] = {"annee": self.annee, "part_de_droit": self.part_de_droit, "phase": self.phase}
+        if self.part_sur_deliberation is not None:
+            out["part_sur_deliberation"] = self.part_sur_deliberation
         if self.cvae_supprimee is not None:
             out["cvae_supprimee"] = self.cvae_supprimee
         return out
@@ -70,17 +82,28 @@ class Exoneration:
     references: tuple[Reference, ...]
     periodes: tuple[Periode, ...] = ()
     annees: tuple[AnneeLocale, ...] = ()
-    motifs_a_confirmer: tuple[str, ...] = ()
+    points: tuple[PointAConfirmer, ...] = ()  # uncertain points that could change this exemption
     extra: dict[str, Any] = field(default_factory=dict)
+    fondement: str = "texte"
+    notes: tuple[str, ...] = ()  # research notes for the expert detail
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "explication", typographie(self.explication))
+        object.__setattr__(self, "notes", tuple(typographie(n) for n in self.notes))
+        # Schedules cite the official sources of the values they read (their complementary sources are in rules/).
+        object.__setattr__(self, "references", merge_references(r for r in self.references if not r.complementaire))
+
+    @property
+    def motifs_a_confirmer(self) -> tuple[str, ...]:
+        return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "applicable": self.applicable,
-            "explication": self.explication,
-            "references": [r.to_dict() for r in self.references],
-            "a_confirmer": bool(self.motifs_a_confirmer),
-            "motifs_a_confirmer": list(self.motifs_a_confirmer),
-        }
+        out: dict[str, Any] = {"applicable": self.applicable, "explication": self.explication,
+                               "fondement": self.fondement}
+        add_references(out, self.references)
+        out["a_confirmer"] = bool(self.points)
+        if self.points:
+            out["motifs_a_confirmer"] = list(self.motifs_a_confirmer)
         if self.impot == "impot_benefices":
             out["periodes"] = [p.to_dict() for p in self.periodes]
         else:
@@ -126,7 +149,7 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     refs = _unique(rules.value("duree_exoneration_totale_mois", date_creation).references()
                    + rules.value("taux_exoneration_degressive", date_creation).references())
     if applicable is False:
-        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}", tuple(refs))
+        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}.", tuple(refs))
     seuil = rules.value("seuil_ca_hors_zone_non_sedentaire_pct", date_creation).valeur
     hors_zone = ca_hors_zone_pct if (non_sedentaire and ca_hors_zone_pct is not None and ca_hors_zone_pct > seuil) else None
     periods = profit_tax_periods(date_creation, rules, hors_zone)
@@ -145,16 +168,14 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
                  "au cours d'un exercice, la part correspondante du bénéfice est imposée.")
     if applicable is None:
         text = SOUS_RESERVE + text[0].lower() + text[1:]
-    motifs = (
-        "La répartition du bénéfice d'un exercice à cheval sur deux périodes (prorata temporis ?) n'a pas été vérifiée.",
-        "Le plafonnement européen des aides d'État (règlement (UE) n° 651/2014) applicable au montant exonéré "
-        "n'a pas été vérifié dans le texte.",
-    )
+    notes = ()  # the unread points (straddling exercices, EU ceiling) are a general limit (rules/limites.yaml)
     extra: dict[str, Any] = {"fin_exoneration_totale": full.fin.isoformat()}
     if hors_zone is not None:
         extra["part_bassin_pct"] = round(100 - hors_zone, 4)
-    return Exoneration("impot_benefices", applicable, text, tuple(refs), periodes=tuple(periods), motifs_a_confirmer=motifs,
-                       extra=extra)
+    fondement = fondement_of(rules.value("duree_exoneration_totale_mois", date_creation),
+                             rules.value("taux_exoneration_degressive", date_creation))
+    return Exoneration("impot_benefices", applicable, text, tuple(refs), periodes=tuple(periods), extra=extra,
+                       fondement=fondement, notes=notes)
 
 
 def _local_years(rules: Rules, creation: dt.date, deliberation: bool | None) -> tuple[AnneeLocale, ...]:
@@ -242,8 +263,13 @@ def _ca_bucket(rules: Rules, creation: dt.date, chiffre_affaires: float | None) 
 
 def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_etablissement: dt.date,
                 categorie: str | None, deliberation_cfe: bool | None, deliberation_tfpb: bool | None,
-                proprietaire: bool | None, chiffre_affaires: float | None) -> LocalTaxes:
-    """CFE (1463 A / 1466 B), TFPB (1383 F) and CVAE (1586 ter / 1586 nonies) for one establishment."""
+                proprietaire: bool | None, chiffre_affaires: float | None,
+                fin_exoneration_benefices: dt.date | None = None) -> LocalTaxes:
+    """CFE (1463 A / 1466 B), TFPB (1383 F) and CVAE (1586 ter / 1586 nonies) for one establishment.
+
+    `fin_exoneration_benefices`: the last day of the profit-tax relief; an establishment created after it is
+    «à confirmer» (1463 A covers «les entreprises qui bénéficient de l'exonération prévue à l'article 44
+    sexdecies», BUD.md §8 item 10)."""
     creation = creation_etablissement
     if applicable is not False:
         debut, fin, _, _ = establishment_window(rules, creation, categorie)
@@ -254,14 +280,32 @@ def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_
     if applicable is False:
         return _no_local_taxes(rules, creation, categorie, reason)
     # Only the year and the values in force matter below: key the cache on the earliest equivalent day.
-    return _local_taxes(rules, rules.canonical_date(creation), categorie, applicable, deliberation_cfe,
-                        deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires))
+    taxes = _local_taxes(rules, rules.canonical_date(creation), categorie, applicable, deliberation_cfe,
+                         deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires))
+    if fin_exoneration_benefices is not None and creation > fin_exoneration_benefices:
+        return _after_profit_relief(taxes, fin_exoneration_benefices)
+    return taxes
+
+
+@lru_cache(maxsize=256)
+def _after_profit_relief(taxes: LocalTaxes, fin: dt.date) -> LocalTaxes:
+    """The establishment was created once the company's profit relief was over: 1463 A and 1383 F may no longer
+    apply (the company no longer «bénéficie» of art. 44 sexdecies); the point is unsettled (BUD.md §8 item 10)."""
+    point = PointAConfirmer(
+        "exonération de CFE et de taxe foncière de l'établissement", "le service des impôts dont relève l'établissement",
+        typographie(f"L'établissement est créé après la fin de l'exonération d'impôt sur les bénéfices de l'entreprise "
+                    f"({date_fr(fin)}) : l'art. 1463 A vise les entreprises « qui bénéficient » de cette exonération, "
+                    "et son application dans ce cas n'est pas établie ; faites-la confirmer par le service des impôts "
+                    "dont relève l'établissement."))
+    cfe = replace(taxes.cfe, points=taxes.cfe.points + (point,))
+    tfpb = replace(taxes.tfpb, points=taxes.tfpb.points + (point,))
+    return LocalTaxes(cfe, tfpb, taxes.cvae, taxes.echeances)
 
 
 @lru_cache(maxsize=1 << 11)
 def _no_local_taxes(rules: Rules, creation: dt.date, categorie: str | None, reason: str) -> LocalTaxes:
     refs = _local_references(rules, creation, categorie)
-    none = f"Aucune exonération : {reason}"
+    none = f"Aucune exonération : {reason}."
     cvae_refs = tuple(rules.value("cvae_seuil_taux_nul_ca", creation).references())
     return LocalTaxes(Exoneration("cfe", False, none, refs), Exoneration("tfpb", False, none, refs),
                       Exoneration("cvae", False, none, cvae_refs), {})
@@ -288,9 +332,10 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     _, fin, _, confiance = establishment_window(rules, creation, categorie)
     refs = list(_local_references(rules, creation, categorie))
     prefix = SOUS_RESERVE if applicable is None else ""
-    window_motif = (() if confiance == "V" else
-                    (f"La date limite de création de l'établissement ({date_fr(fin)}) pour les art. 1463 A et 1383 F "
-                     "repose sur des sources secondaires ou n'a pas été vérifiée pour cette version.",))
+    window_note = (() if confiance == "V" else
+                   (f"Fin de la période de création des établissements ({date_fr(fin)}) : sources secondaires "
+                    "concordantes, texte non lu dans cette version.",))
+    local_fondement = FONDEMENT_DE_CONFIANCE[confiance]
     years = lookup("duree_exoneration_locale_ans").valeur
     de_droit = pct(lookup("part_base_exoneree_de_droit_pct").valeur)
     abattements = lookup("abattement_degressif_local_pct").valeur
@@ -303,9 +348,9 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         "tfpb": _echeance(rules, "echeance_declaration_tfpb", first, creation),
     }
     deliberation_text = {
-        True: "La commune ou l'EPCI a délibéré pour exonérer l'autre part (art. 1466 B) : la base est exonérée en totalité.",
-        False: "Sans délibération de la commune ou de l'EPCI (art. 1466 B), l'autre part de la base reste imposable.",
-        None: "L'autre part peut être exonérée si la commune ou l'EPCI a délibéré en ce sens (art. 1466 B) : "
+        True: "La commune ou l'intercommunalité a délibéré pour exonérer l'autre part (art. 1466 B) : la base est exonérée en totalité.",
+        False: "Sans délibération de la commune ou de l'intercommunalité (art. 1466 B), l'autre part de la base reste imposable.",
+        None: "L'autre part peut être exonérée si la commune ou l'intercommunalité a délibéré en ce sens (art. 1466 B) : "
               "renseignez-vous auprès de votre mairie ou de votre intercommunalité.",
     }[deliberation_cfe]
     cfe = Exoneration(
@@ -313,10 +358,9 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         prefix + (f"Cotisation foncière des entreprises : {de_droit} de la base nette est exonérée de plein droit "
                   f"(art. 1463 A) de {first} à {last_full}, puis un abattement dégressif de {degressive} de cette "
                   f"part s'applique de {last_full + 1} à {last_full + len(abattements)}. {deliberation_text} "
-                  f"L'exonération doit être demandée au plus tard le {date_fr(echeances['cfe'][0])} (déclaration "
-                  "provisoire de l'établissement, art. 1477), sinon elle est perdue pour l'année concernée."),
+                  f"À demander au plus tard le {date_fr(echeances['cfe'][0])} (voir les démarches)."),
         tuple(_unique(refs + list(echeances["cfe"][1]) + lookup("part_base_exoneree_sur_deliberation_pct").references())),
-        annees=cfe_years, motifs_a_confirmer=window_motif,
+        annees=cfe_years, notes=window_note, fondement=local_fondement,
         extra={"premiere_annee": first},
     )
     tfpb_years = _local_years(rules, creation, deliberation_tfpb)
@@ -332,12 +376,10 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         prefix + (f"Taxe foncière sur les propriétés bâties : les immeubles rattachés à l'établissement sont exonérés "
                   f"dans les mêmes proportions et pour la même durée que la CFE (art. 1383 F), à compter du 1er janvier "
                   f"de l'année qui suit leur rattachement ({first} pour un rattachement à la création de l'établissement). "
-                  f"Une part de {de_droit} est exonérée de plein droit ; l'autre part seulement si la commune ou l'EPCI a délibéré "
-                  f"(art. 1383 F II). {owner} Déclaration au service des impôts du lieu de situation de l'immeuble au plus "
-                  f"tard le {date_fr(echeances['tfpb'][0])}, sinon pas d'exonération pour l'année concernée."),
+                  f"Une part de {de_droit} est exonérée de plein droit ; l'autre part seulement si la commune ou l'intercommunalité a délibéré "
+                  f"(art. 1383 F II). {owner} À déclarer au plus tard le {date_fr(echeances['tfpb'][0])} (voir les démarches)."),
         tuple(_unique(refs + list(echeances["tfpb"][1]))),
-        annees=tfpb_years, motifs_a_confirmer=window_motif + (
-            ("Délibération de la commune pour la TFPB (art. 1383 F II) non renseignée.",) if deliberation_tfpb is None else ()),
+        annees=tfpb_years, notes=window_note, fondement=local_fondement,
         extra={"premiere_annee": first, "proprietaire_immeuble": proprietaire},
     )
     cvae = _cvae(rules, cfe_years, applicable, prefix, creation, ca_bucket, deliberation_cfe)
@@ -390,9 +432,9 @@ def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | N
             "(art. 1586 nonies, I). " + montant)
     if abolished:
         text += f" La CVAE est supprimée à compter de {abolished[0]} selon la trajectoire actuelle."
-    motifs = ("La façon dont la part exonérée de CFE s'applique à la valeur ajoutée, le maintien de l'exonération sur "
-              "délibération depuis que la CVAE n'est plus une recette locale et la trajectoire de suppression "
-              "(sources secondaires) restent à confirmer.",)
-    return Exoneration("cvae", applicable, text, tuple(refs), annees=years, motifs_a_confirmer=motifs,
+    notes = ("Non lus : application de la part exonérée de CFE à la valeur ajoutée, exonération sur délibération "
+             "depuis que la CVAE n'est plus locale ; trajectoire de suppression : sources concordantes.",)
+    return Exoneration("cvae", applicable, text, tuple(refs), annees=years, notes=notes,
+                       fondement=fondement_of(seuil_assujetti, seuil_nul),
                        extra={"nulle_du_fait_du_chiffre_affaires": nulle,
                               "deliberation_exoneration_cfe": deliberation})

@@ -6,23 +6,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from .conditions import CLASSEMENT_NON_CONFIRME, CONDITIONS, Context
-from .fr import date_fr, pct
-from .law import LawVersion, Reference, Rules, current_rules
-from .results import ConditionResult, InformationManquante, Statut
+from .conditions import CONDITIONS, Context
+from .fr import date_fr, pct, typographie
+from .law import LawVersion, Reference, Rules, Source, current_rules
+from .results import ConditionResult, InformationManquante, PointAConfirmer, Statut, add_references, merge_references
 from .schedules import Exoneration, impot_benefices, local_taxes
 from .situation import Situation, parse_situation
 from .zone import classify
 
+# The shape of `Verdict.to_dict()`: 2 = sources written once in a `sources` table and cited by id, `fondement`
+# per condition, `limites` and `certitude` (1, before: references written in full at each use, no `format` key).
+FORMAT = 2
 ELIGIBLE, NON_ELIGIBLE, INDETERMINE = "eligible", "non_eligible", "indetermine"
 LIBELLES_STATUT = {ELIGIBLE: "éligible", NON_ELIGIBLE: "non éligible", INDETERMINE: "à confirmer"}
-AVERTISSEMENT = ("Résultat indicatif, établi d'après les informations déclarées et les textes connus à la date des "
-                 "règles appliquées ; il ne remplace ni l'analyse d'un professionnel ni la position de l'administration "
-                 "fiscale (rescrit).")
+AVERTISSEMENT = typographie(
+    "Résultat indicatif, établi d'après les informations déclarées et les textes connus à la date des règles "
+    "appliquées ; il ne remplace ni l'analyse d'un professionnel ni la position de l'administration fiscale (rescrit).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +33,19 @@ class Demarche:
     titre: str
     description: str
     echeance: dt.date | None
-    references: list[Reference]
-    a_confirmer: bool = False
+    references: tuple[Reference, ...]
+    a_confirmer: bool = False  # its modalities (deadline, form) rest on an unverified point
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", typographie(self.description))
+        object.__setattr__(self, "references", merge_references(self.references))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"titre": self.titre, "description": self.description,
-                "echeance": self.echeance.isoformat() if self.echeance else None,
-                "references": [r.to_dict() for r in self.references], "a_confirmer": self.a_confirmer}
+        out: dict[str, Any] = {"titre": self.titre, "description": self.description,
+                               "echeance": self.echeance.isoformat() if self.echeance else None}
+        add_references(out, self.references)
+        out["a_confirmer"] = self.a_confirmer
+        return out
 
 
 @dataclass(slots=True)
@@ -52,40 +61,76 @@ class Verdict:
     demarches: tuple[Demarche, ...] = ()
     informations_manquantes: list[dict[str, Any]] = field(default_factory=list)
     commune: dict[str, Any] | None = None
+    article: Source | None = None
+    limites: tuple[str, ...] = ()
 
     @property
     def version_loi(self) -> str:
         return self.version.en_vigueur.isoformat()
 
+    @property
+    def points_a_confirmer(self) -> list[dict[str, str]]:
+        """The uncertain points that could change this verdict, in the order of the verdict."""
+        points = [p.to_dict(c.id) for c in self.conditions for p in c.points]
+        points += [p.to_dict(key) for key, e in self.exonerations.items() if e.applicable is not False for p in e.points]
+        return points
+
+    @property
+    def a_confirmer(self) -> bool:
+        return bool(self.points_a_confirmer)
+
     def version_explication(self) -> str:
         created = self.situation.date_creation
         if created < self.version.en_vigueur:
-            return (f"Aucune version de l'article 44 sexdecies n'était en vigueur le {date_fr(created)} : le régime "
-                    f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de référence.")
-        return (f"Version de l'article 44 sexdecies du CGI appliquée : celle en vigueur le {date_fr(created)}, date de "
-                f"création de l'entreprise, soit la version du {date_fr(self.version.en_vigueur)}. "
-                f"{self.version.modification}")
+            return typographie(
+                f"Aucune version de l'article 44 sexdecies n'était en vigueur le {date_fr(created)} : le régime "
+                f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de référence.")
+        return typographie(
+            f"Version du {date_fr(self.version.en_vigueur)}, en vigueur le {date_fr(created)}, date de création de "
+            f"l'entreprise. {self.version.modification}")
 
     def condition(self, condition_id: str) -> ConditionResult:
         return next(c for c in self.conditions if c.id == condition_id)
 
+    def sources(self) -> dict[str, dict[str, Any]]:
+        """Every source the verdict cites, once, in order of first citation: {id: {texte, url, version?,
+        complementaire?}}. A source with dated addresses (the article) points to the version applied."""
+        applied = self.version_loi
+        seen: dict[str, Source] = {}
+        if self.article is not None:
+            seen[self.article.id] = self.article
+        if self.version.texte_modificateur is not None:
+            seen.setdefault(self.version.texte_modificateur.id, self.version.texte_modificateur)
+        groups: list[tuple[Reference, ...]] = [c.references for c in self.conditions]
+        groups += [e.references for e in self.exonerations.values()]
+        groups += [d.references for d in self.demarches]
+        for group in groups:
+            for ref in group:
+                seen.setdefault(ref.source.id, ref.source)
+        return {key: source.to_dict(applied) for key, source in seen.items()}
+
+    def certitude(self) -> list[dict[str, Any]]:
+        """Research notes for experts («Sources et degré de certitude»), by condition and by exemption."""
+        out = [{"objet": c.id, "notes": list(c.notes)} for c in self.conditions if c.notes]
+        out += [{"objet": key, "notes": list(e.notes)} for key, e in self.exonerations.items()
+                if e.notes and e.applicable is not False]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        points = [{"objet": c.id, "motif": m} for c in self.conditions for m in c.motifs_a_confirmer]
-        points += [{"objet": key, "motif": m} for key, e in self.exonerations.items() if e.applicable is not False
-                   for m in e.motifs_a_confirmer]
+        modificateur = self.version.texte_modificateur
         return {
             "statut": self.statut,
             "libelle_statut": LIBELLES_STATUT[self.statut],
             "resume": self.resume,
+            "a_confirmer": self.a_confirmer,
             "version_loi": self.version_loi,
             "version": {
                 "en_vigueur": self.version_loi,
                 "explication": self.version_explication(),
                 "article": "CGI, art. 44 sexdecies",
-                "modification": self.version.modification,
-                "texte_modificateur": self.version.texte_modificateur.texte if self.version.texte_modificateur else None,
+                "source": self.article.id if self.article else None,
+                "texte_modificateur": modificateur.id if modificateur else None,
                 "confiance": self.version.confiance,
-                "url": self.version_url,
             },
             "regles_version": self.regles_version,
             "situation": self.situation.to_dict(),
@@ -94,8 +139,12 @@ class Verdict:
             "exonerations": {key: value.to_dict() for key, value in self.exonerations.items()},
             "demarches": [d.to_dict() for d in self.demarches],
             "informations_manquantes": self.informations_manquantes,
-            "points_a_confirmer": points,
+            "points_a_confirmer": self.points_a_confirmer,
+            "limites": list(self.limites),
+            "certitude": self.certitude(),
+            "sources": self.sources(),
             "avertissement": AVERTISSEMENT,
+            "format": FORMAT,
         }
 
 
@@ -129,36 +178,113 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _summary(statut: str, conditions: list[ConditionResult], full_end: str | None, part_bassin: float | None) -> str:
-    return _summary_of(statut, tuple(conditions), full_end, part_bassin)
+# --- the headline (`resume`): one sentence per concern, each from a small function ------------------------
+# Each function reads the `Headline` facts and returns a sentence, or None when it has nothing to say; the
+# headline is their sentences in order. A new clause (e.g. «périodes d'exonération terminées») is one more
+# function in HEADLINE_SENTENCES.
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    statut: str
+    conditions: tuple[ConditionResult, ...]
+    points: tuple[PointAConfirmer, ...]   # only the points that could change this verdict
+    full_end: str | None                  # last day of the full profit-tax relief
+    part_bassin: float | None             # non-sedentary activity above the threshold: share made in the zone
+
+
+def _what_to_confirm(points: tuple[PointAConfirmer, ...]) -> str:
+    """«classement de la commune, auprès de votre SIE» — grouped by whom to ask, in order."""
+    by_whom: dict[str, list[str]] = {}
+    for point in points:
+        whats = by_whom.setdefault(point.aupres_de, [])
+        if point.quoi not in whats:
+            whats.append(point.quoi)
+    parts = []
+    for whom, whats in by_whom.items():
+        listed = whats[0] if len(whats) == 1 else ", ".join(whats[:-1]) + " et " + whats[-1]
+        parts.append(f"{listed}, auprès de {whom}")
+    return " ; ".join(parts)
+
+
+def _sentence_statut(h: Headline) -> str | None:
+    if h.statut == NON_ELIGIBLE:
+        failing = ", ".join(_lower_first(c.libelle) for c in h.conditions if c.statut is Statut.NON_REMPLIE)
+        if h.points:
+            return (f"Non éligible en l'état du droit, à confirmer : {_what_to_confirm(h.points)}. "
+                    f"Condition non remplie : {failing}.")
+        return f"Non éligible au régime des bassins urbains à dynamiser, condition non remplie : {failing}."
+    if h.statut == INDETERMINE:
+        unknown = ", ".join(_lower_first(c.libelle) for c in h.conditions if c.statut is Statut.INCONNUE)
+        return f"Éligibilité à confirmer, il manque des informations sur : {unknown}."
+    if h.points:
+        return f"Éligible, à confirmer : {_what_to_confirm(h.points)}."
+    return None  # the exemption sentence says «Éligible…» itself
+
+
+def _sentence_exoneration(h: Headline) -> str | None:
+    if h.statut != ELIGIBLE:
+        return None
+    if h.points:
+        opening = "Si ce point se confirme" if len(h.points) == 1 else "Si ces points se confirment"
+        text = f"{opening}, exonération"
+    else:
+        text = "Éligible au régime des bassins urbains à dynamiser, avec une exonération"
+    if h.full_end is None:
+        return text + " d'impôt sur les bénéfices et d'impôts locaux."
+    end = date_fr(dt.date.fromisoformat(h.full_end))
+    if h.part_bassin is None:
+        return f"{text} totale d'impôt sur les bénéfices jusqu'au {end}."
+    return (f"{text} d'impôt sur les bénéfices limitée à la part réalisée dans le bassin ({pct(h.part_bassin)} du "
+            f"chiffre d'affaires) jusqu'au {end}.")
+
+
+def _sentence_indetermine_points(h: Headline) -> str | None:
+    if h.statut == INDETERMINE and h.points:
+        return f"À confirmer aussi : {_what_to_confirm(h.points)}."
+    return None
+
+
+HEADLINE_SENTENCES: list[Callable[[Headline], str | None]] = [
+    _sentence_statut, _sentence_exoneration, _sentence_indetermine_points,
+]
 
 
 @lru_cache(maxsize=1 << 11)
-def _summary_of(statut: str, conditions: tuple[ConditionResult, ...], full_end: str | None,
-                part_bassin: float | None) -> str:
-    """The verdict in one sentence (results are shared objects, so the same tuple recurs)."""
+def _summary_of(headline: Headline) -> str:
+    """The verdict in a few words (results are shared objects, so the same headline recurs)."""
+    sentences = (sentence(headline) for sentence in HEADLINE_SENTENCES)
+    return typographie(" ".join(text for text in sentences if text))
+
+
+def _points_that_matter(statut: str, conditions: list[ConditionResult],
+                        exonerations: dict[str, Exoneration]) -> list[ConditionResult]:
+    """Keep a condition's points only where they could change this verdict (BUD.md: a [U] point matters only if
+    it could change the verdict for this situation): when another condition fails for certain, nothing can."""
+    if statut != NON_ELIGIBLE:
+        return conditions
     failing = [c for c in conditions if c.statut is Statut.NON_REMPLIE]
-    unknown = [c for c in conditions if c.statut is Statut.INCONNUE]
-    to_confirm = any(c.a_confirmer for c in conditions)
-    if statut == NON_ELIGIBLE:
-        names = ", ".join(_lower_first(c.libelle) for c in failing)
-        return f"Non éligible au régime des bassins urbains à dynamiser : condition non remplie — {names}."
-    if statut == INDETERMINE:
-        names = ", ".join(_lower_first(c.libelle) for c in unknown)
-        return f"Éligibilité à confirmer : il manque des informations sur — {names}."
-    text = "Éligible au régime des bassins urbains à dynamiser"
-    if full_end and part_bassin is None:
-        text += f", avec une exonération totale d'impôt sur les bénéfices jusqu'au {date_fr(dt.date.fromisoformat(full_end))}"
-    elif full_end:
-        text += (f", avec une exonération d'impôt sur les bénéfices limitée à la part réalisée dans le bassin "
-                 f"({pct(part_bassin)} du chiffre d'affaires) jusqu'au {date_fr(dt.date.fromisoformat(full_end))}")
-    unconfirmed_commune = any(m.startswith(CLASSEMENT_NON_CONFIRME) for c in conditions for m in c.motifs_a_confirmer)
-    if unconfirmed_commune:
-        text += (", sous réserve des points à confirmer indiqués, en premier lieu le classement de la commune, "
-                 "que vous devez faire confirmer par votre service des impôts des entreprises")
-    elif to_confirm:
-        text += ", sous réserve des points à confirmer indiqués"
-    return text + "."
+    decisive = all(c.points for c in failing)
+    out = []
+    for condition in conditions:
+        keep = decisive and condition.statut is Statut.NON_REMPLIE
+        if condition.points and not keep:
+            condition = replace(condition, points=(),
+                                notes=condition.notes + tuple(p.motif for p in condition.points))
+        out.append(condition)
+    return out
+
+
+def _limites(rules: Rules, statut: str, conditions: list[ConditionResult]) -> tuple[str, ...]:
+    """The general limits of the tool that concern this verdict (rules/limites.yaml), each stated once."""
+    examined = {c.id for c in conditions if c.statut is not Statut.INCONNUE}
+    out = []
+    for limite in rules.limites:
+        if limite.exoneration and statut == NON_ELIGIBLE:
+            continue
+        if limite.conditions and not examined.intersection(limite.conditions):
+            continue
+        out.append(typographie(limite.texte))
+    return tuple(out)
 
 
 def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> tuple[Demarche, ...]:
@@ -175,12 +301,12 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
         Demarche("Déclarer le bénéfice exonéré",
                  "Pour chaque exercice, portez le bénéfice exonéré au titre de l'article 44 sexdecies sur votre "
                  "déclaration de résultats : c'est vous qui appliquez l'exonération, sous le contrôle de l'administration.",
-                 None, [article]),
+                 None, (article,)),
         Demarche("Vérifier la clause d'emploi ou d'embauche à chaque clôture",
-                 "À la date de clôture de chaque exercice, au moins la moitié des salariés (ou des embauchés depuis la "
-                 "création) en CDI ou CDD d'au moins 12 mois doivent résider dans un bassin urbain à dynamiser.",
-                 None, [rules.sources["bofip_bud_operations"].cite("§ 1"), rules.sources["erevue_clause_embauche"].cite()],
-                 a_confirmer=True),
+                 "Refaites le calcul de la clause à la date de clôture de chaque exercice (voir la condition) : "
+                 "l'exonération d'un exercice en dépend.",
+                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"), rules.sources["service_public_f34799"].cite(),
+                        rules.sources["erevue_clause_embauche"].cite())),
     ]
     if taxes.cfe.applicable is not False and "cfe" in taxes.echeances:
         date, refs = taxes.echeances["cfe"]
@@ -201,13 +327,12 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
             out.append(Demarche("Se renseigner sur la délibération de la commune",
                                 "Demandez à la mairie ou à l'intercommunalité si elle a délibéré pour exonérer l'autre "
                                 "moitié de CFE (art. 1466 B) et de taxe foncière (art. 1383 F II).",
-                                None, [rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1639_a_bis"].cite()],
-                                a_confirmer=True))
+                                None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1639_a_bis"].cite())))
     out.append(Demarche("Choisir entre régimes concurrents le cas échéant",
                         "L'exonération n'est pas cumulable avec d'autres régimes d'allègement des bénéfices (entreprises "
                         "nouvelles art. 44 sexies, JEI, ZFU-TE, ZRR, etc.) ; si vous pouvez en bénéficier, une option est "
                         "nécessaire. Le délai et les modalités de cette option n'ont pas été vérifiés : interrogez votre SIE.",
-                        None, [rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°")], a_confirmer=True))
+                        None, (rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°"),), a_confirmer=True))
     return tuple(out)
 
 
@@ -229,14 +354,23 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         statut, applicable = INDETERMINE, None
     else:
         statut, applicable = ELIGIBLE, True
-    failing = "; ".join(c.explication for c in conditions if c.statut is Statut.NON_REMPLIE)
+    failing = "condition non remplie : " + ", ".join(_lower_first(c.libelle) for c in conditions
+                                                    if c.statut is Statut.NON_REMPLIE)
     profit = impot_benefices(rules, situation.date_creation, applicable, failing, situation.non_sedentaire,
                              situation.ca_hors_zone_pct)
     taxes = local_taxes(rules, applicable=applicable, reason=failing,
                         creation_etablissement=situation.date_creation_etablissement or situation.date_creation,
                         categorie=ctx.categorie, deliberation_cfe=situation.deliberation_exoneration_cfe,
                         deliberation_tfpb=situation.deliberation_exoneration_tfpb,
-                        proprietaire=situation.proprietaire_immeuble, chiffre_affaires=situation.chiffre_affaires)
+                        proprietaire=situation.proprietaire_immeuble, chiffre_affaires=situation.chiffre_affaires,
+                        fin_exoneration_benefices=profit.periodes[-1].fin if profit.periodes else None)
+    exonerations = {"impot_benefices": profit, "cfe": taxes.cfe, "tfpb": taxes.tfpb, "cvae": taxes.cvae}
+    conditions = _points_that_matter(statut, conditions, exonerations)
+    points = tuple(p for c in conditions for p in c.points)
+    if statut != NON_ELIGIBLE:
+        points += tuple(p for e in exonerations.values() if e.applicable is not False for p in e.points)
+    headline = Headline(statut, tuple(conditions), tuple(dict.fromkeys(points)),
+                        profit.extra.get("fin_exoneration_totale"), profit.extra.get("part_bassin_pct"))
     missing = _missing(conditions) if statut == INDETERMINE else []
     if statut != NON_ELIGIBLE:
         known = {m["champ"] for m in missing}
@@ -256,14 +390,16 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         }
     return Verdict(
         statut=statut,
-        resume=_summary(statut, conditions, profit.extra.get("fin_exoneration_totale"), profit.extra.get("part_bassin_pct")),
+        resume=_summary_of(headline),
         situation=situation,
         version=version,
         version_url=rules.article.cite(version=version.en_vigueur.isoformat()).url,
         regles_version=rules.empreinte,
         conditions=conditions,
-        exonerations={"impot_benefices": profit, "cfe": taxes.cfe, "tfpb": taxes.tfpb, "cvae": taxes.cvae},
+        exonerations=exonerations,
         demarches=_demarches(rules, statut, taxes, situation),
         informations_manquantes=missing,
         commune=commune,
+        article=rules.article,
+        limites=_limites(rules, statut, conditions),
     )

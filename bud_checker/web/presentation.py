@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..engine.contract import resolve, upgrade
 from ..engine.fr import date_fr, nombre_fr
 
 CONDITION_STATUS = {
@@ -29,6 +30,13 @@ TAX_LABELS = {
 TAX_SHORT = {"impot_benefices": "Impôt sur les bénéfices", "cfe": "CFE", "tfpb": "Taxe foncière", "cvae": "CVAE"}
 PHASES = {"exoneration": "exonération", "abattement": "abattement dégressif"}
 CONFIANCE_LABELS = {"V": "vérifiée dans un texte officiel", "S": "source secondaire", "U": "non vérifiée"}
+# What each condition rests on (rules/conditions.yaml, `fondement`), for the «Sources et degré de certitude» detail.
+FONDEMENT_LABELS = {
+    "texte": "texte officiel de l'article lu",
+    "doctrine": "doctrine de l'administration (BOFiP) ou fiches officielles",
+    "sources_concordantes": "sources secondaires concordantes, aucune contradiction connue",
+    "incertain": "point non vérifié",
+}
 
 
 def iso_date(value: Any) -> dt.date | None:
@@ -219,8 +227,33 @@ def profit_table(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _with_refs(item: Mapping[str, Any], sources: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a condition, exemption or filing whose `references` (official) and `complementaires` are
+    resolved against the verdict's `sources` table, ready to show."""
+    official = resolve(item.get("references"), sources)
+    others = resolve(item.get("sources_complementaires"), sources)
+    return {**item, "references": [r for r in official if not r["complementaire"]],
+            "complementaires": others + [r for r in official if r["complementaire"]]}
+
+
+def certainty_view(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """The «Sources et degré de certitude» detail: what each rule rests on, research notes, every source."""
+    notes = {entry["objet"]: entry.get("notes") or [] for entry in verdict.get("certitude") or []}
+    rows = [{"libelle": c["libelle"], "fondement": FONDEMENT_LABELS.get(c.get("fondement")),
+             "notes": notes.get(c["id"], [])} for c in verdict["conditions"]]
+    rows += [{"libelle": TAX_LABELS[key], "fondement": FONDEMENT_LABELS.get((data or {}).get("fondement")),
+              "notes": notes[key]} for key, data in (verdict.get("exonerations") or {}).items()
+             if key in notes and key in TAX_LABELS]
+    sources = [{**s, "id": key} for key, s in (verdict.get("sources") or {}).items()]
+    return {"rows": [r for r in rows if r["fondement"] or r["notes"]],
+            "officielles": [s for s in sources if not s.get("complementaire")],
+            "complementaires": [s for s in sources if s.get("complementaire")]}
+
+
 def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything the verdict page needs besides the verdict itself."""
+    """Everything the verdict page needs besides the verdict itself (a verdict saved in any shape)."""
+    verdict = upgrade(verdict)
+    sources = verdict.get("sources") or {}
     checked_on = created_at.date() if created_at else None
     labels = {c["id"]: c["libelle"] for c in verdict["conditions"]} | TAX_LABELS
     points: dict[str, list[str]] = {}
@@ -229,7 +262,7 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     demarches = []
     for demarche in verdict.get("demarches") or []:
         deadline = iso_date(demarche.get("echeance"))
-        demarches.append({**demarche, "echeance_fr": date_fr(deadline) if deadline else None,
+        demarches.append({**_with_refs(demarche, sources), "echeance_fr": date_fr(deadline) if deadline else None,
                           "passee": bool(deadline and checked_on and deadline < checked_on)})
     exonerations = verdict.get("exonerations") or {}
     taxes = []
@@ -237,6 +270,7 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
         data = exonerations.get(key)
         if data is None:
             continue
+        data = _with_refs(data, sources)
         taxes.append({"id": key, "label": TAX_LABELS[key], "data": data,
                       "rows": profit_table(data) if key == "impot_benefices" else [],
                       "has_effective": any(p.get("taux_exoneration_effectif") is not None
@@ -247,11 +281,18 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
         status = CONDITION_STATUS[condition["statut"]]
         if decided_against and condition["statut"] == "inconnue":
             status = NOT_EXAMINED
-        conditions.append({**condition, "status": status, "examined": status is not NOT_EXAMINED})
+        conditions.append({**_with_refs(condition, sources), "status": status, "examined": status is not NOT_EXAMINED})
     deciding = [m for m in verdict.get("informations_manquantes") or [] if m.get("conditions")]
     refining = [m for m in verdict.get("informations_manquantes") or [] if not m.get("conditions")]
+    version = verdict.get("version") or {}
+    article = sources.get(version.get("source")) or {}
+    modificateur = sources.get(version.get("texte_modificateur")) or {}
     return {
-        "class": VERDICT_CLASS.get(verdict["statut"], "unknown"),
+        "verdict": verdict,
+        "version_url": article.get("url"),
+        "texte_modificateur": modificateur.get("texte"),
+        "limites": verdict.get("limites") or [],
+        "certitude": certainty_view(verdict),
         "conditions": conditions,
         "points": [{"objet": labels.get(key, key), "motifs": motifs} for key, motifs in points.items()],
         "demarches": demarches,

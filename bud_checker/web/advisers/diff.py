@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from ...engine.contract import resolve, upgrade
 from ...engine.fr import date_fr
 from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
 
@@ -242,8 +243,25 @@ def _demarches(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
     return section
 
 
+def _resolved(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict in the current shape, with each reference written in full (its source's title and address),
+    so that verdicts of either shape compare text to text."""
+    verdict = upgrade(verdict)
+    sources = verdict.get("sources") or {}
+
+    def full(item: Mapping[str, Any]) -> dict[str, Any]:
+        return {**item, "references": resolve(item.get("references"), sources)
+                + resolve(item.get("sources_complementaires"), sources)}
+
+    return {**verdict,
+            "conditions": [full(c) for c in verdict.get("conditions") or []],
+            "exonerations": {k: full(v) for k, v in (verdict.get("exonerations") or {}).items() if isinstance(v, Mapping)},
+            "demarches": [full(d) for d in verdict.get("demarches") or []]}
+
+
 def compare_verdicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> VerdictDiff:
-    """Everything that differs between two verdicts, in French, grouped by section."""
+    """Everything that differs between two verdicts (saved in either shape), in French, grouped by section."""
+    old, new = _resolved(old), _resolved(new)
     result = Section("resultat", "Résultat")
     if old.get("statut") != new.get("statut"):
         result.modified("Statut", STATUT_LABELS.get(old.get("statut"), old.get("statut")),

@@ -23,36 +23,47 @@ from .services import format_siren
 
 
 def all_references(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every legal source the verdict cites (the version of the article applied, conditions, exemptions,
-    filings), grouped by address, in the order they first appear: {url, textes, pour}."""
+    """Every source the verdict cites (the version of the article applied, conditions, exemptions, filings),
+    grouped by address, in the order they first appear: {url, textes, pour, complementaire}. Official
+    sources come first; the complementary ones (editors, translations) after them."""
+    from ...engine.contract import resolve, upgrade
     from ..presentation import TAX_LABELS
 
+    verdict = upgrade(verdict)
+    sources = verdict.get("sources") or {}
     grouped: dict[str, dict[str, Any]] = {}
 
     def add(ref: Mapping[str, Any], where: str) -> None:
         text = ref.get("texte", "")
         if ref.get("version"):
             text += f" (version en vigueur le {_date_fr(ref['version'])})"
-        entry = grouped.setdefault(ref.get("url") or text, {"url": ref.get("url"), "textes": [], "pour": []})
+        entry = grouped.setdefault(ref.get("url") or text, {"url": ref.get("url"), "textes": [], "pour": [],
+                                                            "complementaire": bool(ref.get("complementaire"))})
         if text not in entry["textes"]:
             entry["textes"].append(text)
         if where not in entry["pour"]:
             entry["pour"].append(where)
 
+    def add_all(item: Mapping[str, Any], where: str) -> None:
+        for ref in resolve(item.get("references"), sources) + resolve(item.get("sources_complementaires"), sources):
+            add(ref, where)
+
     version = verdict.get("version") or {}
-    if version.get("url"):
-        add({"texte": version.get("article", "CGI, art. 44 sexdecies"), "version": version.get("en_vigueur"),
-             "url": version["url"]}, "texte appliqué")
+    article = sources.get(version.get("source") or "")
+    if article:
+        add({"texte": version.get("article", article.get("texte")), "version": article.get("version"),
+             "url": article.get("url")}, "texte appliqué")
+    modificateur = sources.get(version.get("texte_modificateur") or "")
+    if modificateur:
+        add(modificateur, "texte appliqué")
     for condition in verdict.get("conditions") or []:
-        for ref in condition.get("references") or []:
-            add(ref, condition["libelle"])
+        add_all(condition, condition["libelle"])
     for key, data in (verdict.get("exonerations") or {}).items():
-        for ref in (data or {}).get("references") or []:
-            add(ref, TAX_LABELS.get(key, key))
+        add_all(data or {}, TAX_LABELS.get(key, key))
     for demarche in verdict.get("demarches") or []:
-        for ref in demarche.get("references") or []:
-            add(ref, demarche["titre"])
-    return list(grouped.values())
+        add_all(demarche, demarche["titre"])
+    entries = list(grouped.values())
+    return [e for e in entries if not e["complementaire"]] + [e for e in entries if e["complementaire"]]
 
 
 def _date_fr(value: Any) -> str:
@@ -64,8 +75,10 @@ def _date_fr(value: Any) -> str:
 
 
 def report_context(verification: DossierVerification) -> dict[str, Any]:
+    from ...engine.contract import upgrade
+
     dossier = verification.dossier
-    verdict = verification.verdict
+    verdict = upgrade(verification.verdict)
     answers = [{"label": QUESTIONS[key].label, "value": answer_text(key, verification.situation.get(key))}
                for key in LIBELLES if key in verification.situation]
     return {

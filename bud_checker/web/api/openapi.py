@@ -12,7 +12,8 @@ from typing import Any
 
 from ...engine.conditions import CONDITION_IDS
 from ...engine.situation import ACTIVITES, KEYS, LIBELLES, ORIGINES
-from ...engine.verdict import LIBELLES_STATUT
+from ...engine.law import FONDEMENTS
+from ...engine.verdict import FORMAT, LIBELLES_STATUT
 from ..models import ID_PATTERN
 
 API_VERSION = "1.0.0"
@@ -92,15 +93,25 @@ _DATE = {"type": "string", "format": "date"}
 _NULL_STRING = {"type": ["string", "null"]}
 _STRINGS = {"type": "array", "items": _STRING}
 
+_FONDEMENT = {"type": ["string", "null"], "enum": [*FONDEMENTS, None],
+              "description": "ce sur quoi repose la règle : texte officiel lu, doctrine de l'administration, sources "
+                             "secondaires concordantes, ou point incertain (null : vérification enregistrée avant "
+                             "l'introduction du fondement)"}
+_REFERENCES = {"type": "array", "items": _ref("Reference"), "description": "sources officielles, par identifiant"}
+_COMPLEMENTAIRES = {"type": "array", "items": _ref("Reference"),
+                    "description": "sources complémentaires (éditeurs, traductions, portails d'aides), absent si aucune"}
+_MOTIFS = {**_STRINGS, "description": "présent quand a_confirmer : ce qui pourrait changer le résultat"}
 _EXONERATION_COMMON = {
     "applicable": {"type": ["boolean", "null"],
                    "description": "true, false, ou null quand cela dépend de conditions encore inconnues"},
     "explication": _STRING,
-    "references": {"type": "array", "items": _ref("Reference")},
+    "fondement": _FONDEMENT,
+    "references": _REFERENCES,
+    "sources_complementaires": _COMPLEMENTAIRES,
     "a_confirmer": {"type": "boolean"},
-    "motifs_a_confirmer": _STRINGS,
+    "motifs_a_confirmer": _MOTIFS,
 }
-_COMMON_REQUIRED = ["applicable", "explication", "references", "a_confirmer", "motifs_a_confirmer"]
+_COMMON_REQUIRED = ["applicable", "explication", "references", "a_confirmer"]
 
 
 def _local_exoneration(extra: dict[str, Any], description: str) -> dict[str, Any]:
@@ -129,10 +140,19 @@ def openapi_document() -> dict[str, Any]:
         "SituationNormalisee": _situation_schema(output=True),
         "Reference": {
             "type": "object",
-            "description": "Texte juridique cité, dans la version appliquée quand elle est connue",
-            "properties": {"texte": _STRING, "version": {"type": ["string", "null"], "format": "date"},
-                           "url": {"type": "string", "format": "uri"}},
-            "required": ["texte", "version", "url"],
+            "description": "Une citation : l'identifiant d'une source du tableau `sources` du verdict, et le "
+                           "passage cité",
+            "properties": {"source": _STRING, "precision": _STRING},
+            "required": ["source"],
+            "additionalProperties": False,
+        },
+        "Source": {
+            "type": "object",
+            "description": "Une source citée par le verdict, écrite une seule fois ; `version` : la version appliquée "
+                           "(texte daté), `complementaire` : source non officielle",
+            "properties": {"texte": _STRING, "url": {"type": ["string", "null"], "format": "uri"},
+                           "version": {"type": "string", "format": "date"}, "complementaire": {"type": "boolean"}},
+            "required": ["texte", "url"],
             "additionalProperties": False,
         },
         "Condition": {
@@ -142,15 +162,17 @@ def openapi_document() -> dict[str, Any]:
                 "libelle": _STRING,
                 "statut": {"type": "string", "enum": ["remplie", "non_remplie", "inconnue"]},
                 "explication": _STRING,
-                "references": {"type": "array", "items": _ref("Reference")},
-                "a_confirmer": {"type": "boolean"},
-                "motifs_a_confirmer": _STRINGS,
-                "informations_manquantes": {"type": "array", "items": {
+                "fondement": _FONDEMENT,
+                "references": _REFERENCES,
+                "sources_complementaires": _COMPLEMENTAIRES,
+                "a_confirmer": {"type": "boolean",
+                                "description": "un point incertain pourrait changer ce verdict pour cette situation"},
+                "motifs_a_confirmer": _MOTIFS,
+                "informations_manquantes": {"type": "array", "description": "absent si rien ne manque", "items": {
                     "type": "object", "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING},
                     "required": ["champ", "question"], "additionalProperties": False}},
             },
-            "required": ["id", "libelle", "statut", "explication", "references", "a_confirmer", "motifs_a_confirmer",
-                         "informations_manquantes"],
+            "required": ["id", "libelle", "statut", "explication", "references", "a_confirmer"],
             "additionalProperties": False,
         },
         "Periode": {
@@ -169,10 +191,11 @@ def openapi_document() -> dict[str, Any]:
             "properties": {"annee": {"type": "integer"},
                            "part_de_droit": {"type": ["number", "null"]},
                            "part_sur_deliberation": {"type": ["number", "null"],
-                                                     "description": "null quand la délibération n'est pas connue"},
+                                                     "description": "absent (ou null) quand la délibération n'est pas "
+                                                                    "connue"},
                            "phase": {"type": "string", "enum": ["exoneration", "abattement"]},
                            "cvae_supprimee": {"type": "boolean"}},
-            "required": ["annee", "part_de_droit", "part_sur_deliberation", "phase"],
+            "required": ["annee", "part_de_droit", "phase"],
             "additionalProperties": False,
         },
         "ImpotBenefices": {
@@ -196,8 +219,8 @@ def openapi_document() -> dict[str, Any]:
             "type": "object",
             "properties": {"titre": _STRING, "description": _STRING,
                            "echeance": {"type": ["string", "null"], "format": "date"},
-                           "references": {"type": "array", "items": _ref("Reference")},
-                           "a_confirmer": {"type": "boolean"}},
+                           "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
+                           "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées"}},
             "required": ["titre", "description", "echeance", "references", "a_confirmer"],
             "additionalProperties": False,
         },
@@ -206,19 +229,21 @@ def openapi_document() -> dict[str, Any]:
             "description": "Le verdict du moteur (README, « The JSON contract ») : identique à la sortie de "
                            "`bud-checker check`.",
             "properties": {
+                "format": {"type": "integer", "const": FORMAT,
+                           "description": "forme du verdict (2 : sources écrites une fois et citées par identifiant)"},
                 "statut": {"type": "string", "enum": list(LIBELLES_STATUT)},
                 "libelle_statut": {"type": "string", "enum": list(LIBELLES_STATUT.values())},
                 "resume": _STRING,
+                "a_confirmer": {"type": "boolean",
+                                "description": "un point incertain pourrait changer ce verdict (voir points_a_confirmer)"},
                 "version_loi": _DATE,
                 "version": {
                     "type": "object",
                     "properties": {"en_vigueur": _DATE, "explication": _STRING, "article": _STRING,
-                                   "modification": _STRING,
-                                   "texte_modificateur": _NULL_STRING,
-                                   "confiance": {"type": "string", "enum": ["V", "S", "U"]},
-                                   "url": {"type": "string", "format": "uri"}},
-                    "required": ["en_vigueur", "explication", "article", "modification", "texte_modificateur",
-                                 "confiance", "url"],
+                                   "source": {**_NULL_STRING, "description": "l'article dans `sources`"},
+                                   "texte_modificateur": {**_NULL_STRING, "description": "la loi dans `sources`"},
+                                   "confiance": {"type": "string", "enum": ["V", "S", "U"]}},
+                    "required": ["en_vigueur", "explication", "article", "source", "texte_modificateur", "confiance"],
                     "additionalProperties": False,
                 },
                 "regles_version": _STRING,
@@ -247,14 +272,24 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING,
                                    "conditions": {"type": "array", "items": {"type": "string", "enum": list(CONDITION_IDS)}}},
                     "required": ["champ", "question", "conditions"], "additionalProperties": False}},
-                "points_a_confirmer": {"type": "array", "items": {
-                    "type": "object", "properties": {"objet": _STRING, "motif": _STRING},
-                    "required": ["objet", "motif"], "additionalProperties": False}},
+                "points_a_confirmer": {"type": "array", "description": "les seuls points incertains qui pourraient "
+                                       "changer ce verdict : quoi, auprès de qui, pourquoi", "items": {
+                    "type": "object", "properties": {"objet": _STRING, "quoi": _STRING, "aupres_de": _STRING,
+                                                     "motif": _STRING},
+                    "required": ["objet", "quoi", "aupres_de", "motif"], "additionalProperties": False}},
+                "limites": {**_STRINGS, "description": "les limites générales de l'outil, une seule fois"},
+                "certitude": {"type": "array", "description": "notes de recherche pour les experts, par condition "
+                              "ou exonération", "items": {
+                    "type": "object", "properties": {"objet": _STRING, "notes": _STRINGS},
+                    "required": ["objet", "notes"], "additionalProperties": False}},
+                "sources": {"type": "object", "additionalProperties": _ref("Source"),
+                            "description": "chaque source citée, une seule fois, par identifiant"},
                 "avertissement": _STRING,
             },
-            "required": ["statut", "libelle_statut", "resume", "version_loi", "version", "regles_version", "situation",
-                         "commune", "conditions", "exonerations", "demarches", "informations_manquantes",
-                         "points_a_confirmer", "avertissement"],
+            "required": ["format", "statut", "libelle_statut", "resume", "a_confirmer", "version_loi", "version",
+                         "regles_version", "situation", "commune", "conditions", "exonerations", "demarches",
+                         "informations_manquantes", "points_a_confirmer", "limites", "certitude", "sources",
+                         "avertissement"],
             "additionalProperties": False,
         },
         "Verification": {

@@ -163,7 +163,7 @@ def verification(verification_id: str):
     view = verdict_view(found.verdict, found.created_at)
     answers = [{"label": QUESTIONS[key].label, "value": answer_text(key, found.situation.get(key))}
                for key in LIBELLES if key in found.situation]
-    return render_template("public/verification.html", verification=found, v=found.verdict, view=view,
+    return render_template("public/verification.html", verification=found, v=view["verdict"], view=view,
                            answers=answers, all_asked=len(answers) == len(LIBELLES), share_url=url_for(".verification", verification_id=found.id, _external=True))
 
 
