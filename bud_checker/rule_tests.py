@@ -16,6 +16,15 @@ A file holds a `titre`, an optional `situation_de_base` (merged under each case'
     exonerations_applicables: {cfe: false, ...}
     informations_manquantes: [capital_detenu_par_societes_pct, ...]  # fields that must be asked (subset)
     erreur: {champ: date_creation}                # the situation must be refused, naming this field
+    verdict_a_confirmer: true                     # an uncertain point could change this verdict
+    fondements: {commune_zone: incertain, ...}    # what each condition named rests on
+    resume_commence_par: "Éligible, à confirmer : classement de la commune"
+    resume_contient: ["…", ...]                   # phrases the headline must contain
+    explication_contient: {periode_creation: "loi de finances pour 2027"}
+    limites_au_plus: 3                            # the general limits, stated once, stay short
+
+Texts are compared with ordinary spaces: write «Éligible, à confirmer : …», the verdict's non-breaking spaces
+match.
 """
 
 from __future__ import annotations
@@ -146,10 +155,41 @@ def run_case(case: RuleCase) -> list[str]:
         got = exonerations["cvae"].get("nulle_du_fait_du_chiffre_affaires")
         if got != attendu["cvae_nulle_du_fait_du_chiffre_affaires"]:
             failures.append(f"cvae_nulle_du_fait_du_chiffre_affaires attendu {attendu['cvae_nulle_du_fait_du_chiffre_affaires']!r}, obtenu {got!r}")
+    failures += _certainty(attendu, verdict, conditions)
     asked = {m["champ"] for m in verdict["informations_manquantes"]}
     for champ in attendu.get("informations_manquantes") or []:
         if champ not in asked:
             failures.append(f"information manquante attendue : {champ} (demandées : {sorted(asked)})")
+    return failures
+
+
+def _plain_spaces(text: str) -> str:
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _certainty(attendu: dict[str, Any], verdict: dict[str, Any], conditions: dict[str, Any]) -> list[str]:
+    """Expectations on certainty (issue 8 items 1 and 8): the verdict's flag, each condition's footing, the
+    headline and the explanations."""
+    failures = []
+    if "verdict_a_confirmer" in attendu and verdict["a_confirmer"] != attendu["verdict_a_confirmer"]:
+        failures.append(f"verdict à confirmer attendu {attendu['verdict_a_confirmer']!r} "
+                        f"(points : {[p['quoi'] for p in verdict['points_a_confirmer']]})")
+    for condition_id, fondement in (attendu.get("fondements") or {}).items():
+        got = conditions.get(condition_id, {}).get("fondement")
+        if got != fondement:
+            failures.append(f"fondement de {condition_id} attendu {fondement!r}, obtenu {got!r}")
+    resume = _plain_spaces(verdict["resume"])
+    if "resume_commence_par" in attendu and not resume.startswith(_plain_spaces(attendu["resume_commence_par"])):
+        failures.append(f"résumé attendu commençant par {attendu['resume_commence_par']!r}, obtenu {resume!r}")
+    for phrase in attendu.get("resume_contient") or []:
+        if _plain_spaces(phrase) not in resume:
+            failures.append(f"résumé sans {phrase!r} : {resume!r}")
+    for condition_id, phrase in (attendu.get("explication_contient") or {}).items():
+        text = _plain_spaces(conditions.get(condition_id, {}).get("explication", ""))
+        if _plain_spaces(phrase) not in text:
+            failures.append(f"explication de {condition_id} sans {phrase!r} : {text!r}")
+    if "limites_au_plus" in attendu and len(verdict["limites"]) > attendu["limites_au_plus"]:
+        failures.append(f"{len(verdict['limites'])} limites, au plus {attendu['limites_au_plus']} attendues")
     return failures
 
 

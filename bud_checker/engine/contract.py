@@ -80,23 +80,31 @@ def upgrade(verdict: Mapping[str, Any]) -> dict[str, Any]:
     if version["texte_modificateur"]:
         table.sources[version["texte_modificateur"]]["url"] = None
     version.pop("modification", None)
+    version.pop("article", None)
     version["source"] = article_id
     old["version"] = version
     for condition in old.get("conditions") or ():
         condition["references"] = table.cite(condition.get("references"))
         condition.setdefault("fondement", None)
+        if not condition.get("motifs_a_confirmer"):
+            condition.pop("motifs_a_confirmer", None)
     for data in (old.get("exonerations") or {}).values():
         if isinstance(data, dict):
             data["references"] = table.cite(data.get("references"))
             data.setdefault("fondement", None)
+            if not data.get("motifs_a_confirmer"):
+                data.pop("motifs_a_confirmer", None)
     for demarche in old.get("demarches") or ():
         demarche["references"] = table.cite(demarche.get("references"))
     labels = {c.get("id"): c.get("libelle", c.get("id")) for c in old.get("conditions") or ()}
     points = []
     for point in old.get("points_a_confirmer") or ():
         objet = point.get("objet")
-        points.append({"objet": objet, "quoi": str(labels.get(objet, objet))[:1].lower() + str(labels.get(objet, objet))[1:],
-                       "aupres_de": "votre service des impôts des entreprises (SIE)", "motif": point.get("motif", "")})
+        label = str(labels.get(objet, objet))
+        entry = {"objet": objet, "quoi": label[:1].lower() + label[1:],
+                 "aupres_de": "votre service des impôts des entreprises (SIE)"}
+        if entry not in points:
+            points.append(entry)
     old["points_a_confirmer"] = points
     old["a_confirmer"] = bool(points)
     old.setdefault("limites", [])

@@ -48,7 +48,8 @@ class PointAConfirmer:
     motif: str
 
     def to_dict(self, objet: str) -> dict[str, str]:
-        return {"objet": objet, "quoi": self.quoi, "aupres_de": self.aupres_de, "motif": self.motif}
+        """The entry of the verdict's `points_a_confirmer` (the motif is written once, at its `objet`)."""
+        return {"objet": objet, "quoi": self.quoi, "aupres_de": self.aupres_de}
 
 
 def merge_references(references: Iterable[Reference]) -> tuple[Reference, ...]:

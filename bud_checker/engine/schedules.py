@@ -28,8 +28,8 @@ def fondement_of(*values: ParameterValue) -> str:
     worst = max((v.confiance for v in values), key="VSU".index, default="V")
     return FONDEMENT_DE_CONFIANCE[worst]
 
-# A schedule is computed for a situation that is eligible, or that could be (statut indéterminé).
-SOUS_RESERVE = "Sous réserve que les conditions encore inconnues soient remplies : "
+# A schedule is computed for a situation that is eligible, or that could be (statut indéterminé: `applicable`
+# is then None, and the pages say «sous réserve» once for all the taxes).
 
 
 def _unique(references: list[Reference]) -> list[Reference]:
@@ -155,19 +155,17 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     periods = profit_tax_periods(date_creation, rules, hors_zone)
     full_months = rules.value("duree_exoneration_totale_mois", date_creation).valeur
     full, *degressive = periods
-    text = (f"Bénéfices exonérés d'impôt sur le revenu ou d'impôt sur les sociétés du {date_fr(full.debut)} au "
+    text = (f"Bénéfices exonérés d'impôt sur le revenu ou sur les sociétés du {date_fr(full.debut)} au "
             f"{date_fr(full.fin)} (terme du {full_months}e mois suivant celui de la création), puis imposés sur "
-            + ", ".join(f"{pct(100 - p.taux_exoneration)} de leur montant du {date_fr(p.debut)} au {date_fr(p.fin)}"
-                        for p in degressive)
-            + ". Les plus-values de réévaluation d'éléments d'actif ne sont pas exonérées.")
+            + ", ".join(f"{pct(100 - p.taux_exoneration)}" for p in degressive)
+            + f" de leur montant pendant trois périodes de douze mois, jusqu'au {date_fr(periods[-1].fin)}. Les "
+              "plus-values de réévaluation d'éléments d'actif ne sont pas exonérées.")
     if hors_zone is not None:
         text += (f" Activité non sédentaire avec {pct(hors_zone)} du chiffre d'affaires hors du bassin : cette part du "
                  "bénéfice est imposée dans les conditions de droit commun (taux effectif indiqué pour chaque période).")
     elif non_sedentaire and ca_hors_zone_pct is None:
         text += (f" Activité non sédentaire : si plus de {pct(seuil)} du chiffre d'affaires est réalisé hors du bassin "
                  "au cours d'un exercice, la part correspondante du bénéfice est imposée.")
-    if applicable is None:
-        text = SOUS_RESERVE + text[0].lower() + text[1:]
     notes = ()  # the unread points (straddling exercices, EU ceiling) are a general limit (rules/limites.yaml)
     extra: dict[str, Any] = {"fin_exoneration_totale": full.fin.isoformat()}
     if hors_zone is not None:
@@ -305,16 +303,18 @@ def _after_profit_relief(taxes: LocalTaxes, fin: dt.date) -> LocalTaxes:
 @lru_cache(maxsize=1 << 11)
 def _no_local_taxes(rules: Rules, creation: dt.date, categorie: str | None, reason: str) -> LocalTaxes:
     refs = _local_references(rules, creation, categorie)
-    none = f"Aucune exonération : {reason}."
     cvae_refs = tuple(rules.value("cvae_seuil_taux_nul_ca", creation).references())
-    return LocalTaxes(Exoneration("cfe", False, none, refs), Exoneration("tfpb", False, none, refs),
-                      Exoneration("cvae", False, none, cvae_refs), {})
+    return LocalTaxes(Exoneration("cfe", False, f"Aucune exonération de CFE : {reason}.", refs),
+                      Exoneration("tfpb", False, "Aucune exonération de taxe foncière, pour la même raison.", refs),
+                      Exoneration("cvae", False, "Aucune exonération de CVAE, pour la même raison.", cvae_refs), {})
 
 
 def _local_references(rules: Rules, creation: dt.date, categorie: str | None) -> tuple[Reference, ...]:
-    _, _, window_refs, _ = establishment_window(rules, creation, categorie)
+    """The local-tax articles: durations, abatement and the end of the establishment window (its start is the
+    profit-tax window's, cited by the condition «période de création»)."""
     return tuple(_unique(rules.value("duree_exoneration_locale_ans", creation).references()
-                         + rules.value("abattement_degressif_local_pct", creation).references() + window_refs))
+                         + rules.value("abattement_degressif_local_pct", creation).references()
+                         + rules.value("fin_periode_creation_etablissement", creation).references()))
 
 
 @lru_cache(maxsize=1024)
@@ -331,7 +331,6 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         return values[parameter_id]
     _, fin, _, confiance = establishment_window(rules, creation, categorie)
     refs = list(_local_references(rules, creation, categorie))
-    prefix = SOUS_RESERVE if applicable is None else ""
     window_note = (() if confiance == "V" else
                    (f"Fin de la période de création des établissements ({date_fr(fin)}) : sources secondaires "
                     "concordantes, texte non lu dans cette version.",))
@@ -348,41 +347,38 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         "tfpb": _echeance(rules, "echeance_declaration_tfpb", first, creation),
     }
     deliberation_text = {
-        True: "La commune ou l'intercommunalité a délibéré pour exonérer l'autre part (art. 1466 B) : la base est exonérée en totalité.",
-        False: "Sans délibération de la commune ou de l'intercommunalité (art. 1466 B), l'autre part de la base reste imposable.",
-        None: "L'autre part peut être exonérée si la commune ou l'intercommunalité a délibéré en ce sens (art. 1466 B) : "
-              "renseignez-vous auprès de votre mairie ou de votre intercommunalité.",
+        True: "L'autre moitié est exonérée sur délibération (art. 1466 B).",
+        False: "Sans délibération (art. 1466 B), l'autre moitié reste imposable.",
+        None: "L'autre moitié peut être exonérée sur délibération (art. 1466 B).",
     }[deliberation_cfe]
     cfe = Exoneration(
         "cfe", applicable,
-        prefix + (f"Cotisation foncière des entreprises : {de_droit} de la base nette est exonérée de plein droit "
-                  f"(art. 1463 A) de {first} à {last_full}, puis un abattement dégressif de {degressive} de cette "
-                  f"part s'applique de {last_full + 1} à {last_full + len(abattements)}. {deliberation_text} "
-                  f"À demander au plus tard le {date_fr(echeances['cfe'][0])} (voir les démarches)."),
+        (f"Cotisation foncière des entreprises : {de_droit} de la base nette exonérée de plein droit (art. 1463 A) "
+         f"de {first} à {last_full}, puis un abattement dégressif de {degressive} de cette part de {last_full + 1} "
+         f"à {last_full + len(abattements)}. {deliberation_text} À demander au plus tard le "
+         f"{date_fr(echeances['cfe'][0])}."),
         tuple(_unique(refs + list(echeances["cfe"][1]) + lookup("part_base_exoneree_sur_deliberation_pct").references())),
         annees=cfe_years, notes=window_note, fondement=local_fondement,
         extra={"premiere_annee": first},
     )
     tfpb_years = _local_years(rules, creation, deliberation_tfpb)
     owner = {
-        True: "L'entreprise, propriétaire de l'immeuble, est redevable de la taxe foncière et bénéficie de l'exonération.",
-        False: "L'entreprise n'étant pas propriétaire, c'est le propriétaire, redevable de la taxe foncière, qui peut "
-               "bénéficier de l'exonération ; il doit faire lui-même la déclaration.",
-        None: "L'exonération bénéficie au redevable de la taxe foncière (le propriétaire de l'immeuble), qui doit faire "
-              "lui-même la déclaration.",
+        True: "L'entreprise, propriétaire, en bénéficie.",
+        False: "L'entreprise n'étant pas propriétaire, c'est le propriétaire, redevable de la taxe, qui en bénéficie "
+               "et fait la déclaration.",
+        None: "Elle bénéficie au propriétaire de l'immeuble, redevable de la taxe, qui fait la déclaration.",
     }[proprietaire]
     tfpb = Exoneration(
         "tfpb", applicable,
-        prefix + (f"Taxe foncière sur les propriétés bâties : les immeubles rattachés à l'établissement sont exonérés "
-                  f"dans les mêmes proportions et pour la même durée que la CFE (art. 1383 F), à compter du 1er janvier "
-                  f"de l'année qui suit leur rattachement ({first} pour un rattachement à la création de l'établissement). "
-                  f"Une part de {de_droit} est exonérée de plein droit ; l'autre part seulement si la commune ou l'intercommunalité a délibéré "
-                  f"(art. 1383 F II). {owner} À déclarer au plus tard le {date_fr(echeances['tfpb'][0])} (voir les démarches)."),
+        (f"Taxe foncière sur les propriétés bâties : immeubles rattachés à l'établissement exonérés dans les mêmes "
+         f"proportions et pour la même durée que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement "
+         f"({first} pour un rattachement dès la création) ; l'autre moitié sur délibération (art. 1383 F II). {owner} "
+         f"À déclarer au plus tard le {date_fr(echeances['tfpb'][0])}."),
         tuple(_unique(refs + list(echeances["tfpb"][1]))),
-        annees=tfpb_years, notes=window_note, fondement=local_fondement,
+        annees=tfpb_years, fondement=local_fondement,
         extra={"premiere_annee": first, "proprietaire_immeuble": proprietaire},
     )
-    cvae = _cvae(rules, cfe_years, applicable, prefix, creation, ca_bucket, deliberation_cfe)
+    cvae = _cvae(rules, cfe_years, applicable, creation, ca_bucket, deliberation_cfe)
     return LocalTaxes(cfe, tfpb, cvae, echeances)
 
 
@@ -401,8 +397,7 @@ def _build_cvae_years(cfe_years: tuple[AnneeLocale, ...], flags: tuple[Parameter
     return tuple(out)
 
 
-def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, prefix: str,
-          creation: dt.date, ca_bucket: str | None, deliberation: bool | None) -> Exoneration:
+def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, creation: dt.date, ca_bucket: str | None, deliberation: bool | None) -> Exoneration:
     seuil_assujetti = rules.value("cvae_seuil_assujettissement_ca", creation)
     seuil_nul = rules.value("cvae_seuil_taux_nul_ca", creation)
     refs = _unique(seuil_assujetti.references() + seuil_nul.references()
@@ -411,25 +406,23 @@ def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | N
     abolished = [y.annee for y in years if y.cvae_supprimee]
     if ca_bucket is None:
         nulle = None
-        montant = (f"La CVAE n'est due qu'au-delà de {euros(seuil_assujetti.valeur)} de chiffre d'affaires, et son taux est nul "
+        montant = (f"Elle n'est due qu'au-delà de {euros(seuil_assujetti.valeur)} de chiffre d'affaires et son taux est nul "
                    f"en dessous de {euros(seuil_nul.valeur)} : pour la plupart des créations, elle est nulle de toute façon.")
     elif ca_bucket == "non_assujetti":
         nulle = True
-        montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_assujetti.valeur)}, l'entreprise n'est pas "
-                   "assujettie à la CVAE : elle est nulle de toute façon et l'exonération n'a pas d'effet.")
+        montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_assujetti.valeur)}, l'entreprise n'y est pas "
+                   "assujettie : elle est nulle de toute façon.")
     elif ca_bucket == "taux_nul":
         nulle = True
-        montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_nul.valeur)}, le taux de CVAE est nul : "
-                   "elle est nulle de toute façon et l'exonération n'a pas d'effet (une déclaration reste due au-delà de "
-                   f"{euros(seuil_assujetti.valeur)}).")
+        montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_nul.valeur)}, son taux est nul : elle est "
+                   f"nulle de toute façon (une déclaration reste due au-delà de {euros(seuil_assujetti.valeur)}).")
     else:
         nulle = False
         montant = (f"Avec un chiffre d'affaires d'au moins {euros(seuil_nul.valeur)}, la CVAE est due en principe : "
                    "l'exonération a un effet.")
-    text = (prefix + "Cotisation sur la valeur ajoutée des entreprises : la valeur ajoutée afférente à l'activité exonérée "
-            "de CFE en application de l'art. 1463 A est exclue de plein droit de la CVAE (art. 1586 ter, II, 1), pour les "
-            "mêmes années ; la part exonérée de CFE sur délibération ouvre droit à une exonération de CVAE sur demande "
-            "(art. 1586 nonies, I). " + montant)
+    text = ("Cotisation sur la valeur ajoutée des entreprises : la valeur ajoutée de l'activité exonérée de CFE "
+            "(art. 1463 A) en est exclue de plein droit, les mêmes années (art. 1586 ter, II, 1°) ; la part exonérée sur "
+            "délibération l'est sur demande (art. 1586 nonies, I). " + montant)
     if abolished:
         text += f" La CVAE est supprimée à compter de {abolished[0]} selon la trajectoire actuelle."
     notes = ("Non lus : application de la part exonérée de CFE à la valeur ajoutée, exonération sur délibération "

@@ -86,8 +86,7 @@ class Verdict:
                 f"Aucune version de l'article 44 sexdecies n'était en vigueur le {date_fr(created)} : le régime "
                 f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de référence.")
         return typographie(
-            f"Version du {date_fr(self.version.en_vigueur)}, en vigueur le {date_fr(created)}, date de création de "
-            f"l'entreprise. {self.version.modification}")
+            f"C'est la version applicable à une création le {date_fr(created)}. {self.version.modification}")
 
     def condition(self, condition_id: str) -> ConditionResult:
         return next(c for c in self.conditions if c.id == condition_id)
@@ -127,7 +126,6 @@ class Verdict:
             "version": {
                 "en_vigueur": self.version_loi,
                 "explication": self.version_explication(),
-                "article": "CGI, art. 44 sexdecies",
                 "source": self.article.id if self.article else None,
                 "texte_modificateur": modificateur.id if modificateur else None,
                 "confiance": self.version.confiance,
@@ -299,39 +297,34 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
     article = rules.sources["cgi_44_sexdecies"].cite()
     out = [
         Demarche("Déclarer le bénéfice exonéré",
-                 "Pour chaque exercice, portez le bénéfice exonéré au titre de l'article 44 sexdecies sur votre "
-                 "déclaration de résultats : c'est vous qui appliquez l'exonération, sous le contrôle de l'administration.",
+                 "Portez chaque année le bénéfice exonéré (art. 44 sexdecies) sur votre déclaration de résultats : "
+                 "vous appliquez vous-même l'exonération, sous le contrôle de l'administration.",
                  None, (article,)),
         Demarche("Vérifier la clause d'emploi ou d'embauche à chaque clôture",
-                 "Refaites le calcul de la clause à la date de clôture de chaque exercice (voir la condition) : "
-                 "l'exonération d'un exercice en dépend.",
-                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"), rules.sources["service_public_f34799"].cite(),
-                        rules.sources["erevue_clause_embauche"].cite())),
+                 "Refaites le calcul de la clause à la clôture de chaque exercice : l'exonération de l'exercice en dépend.",
+                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"),)),
     ]
     if taxes.cfe.applicable is not False and "cfe" in taxes.echeances:
         date, refs = taxes.echeances["cfe"]
         out.append(Demarche("Demander l'exonération de CFE",
-                            "Demandez l'exonération au service des impôts dont relève l'établissement, avec la déclaration "
-                            "provisoire de l'établissement créé (art. 1477 II a) ; une demande tardive fait perdre "
-                            "l'exonération pour l'année concernée.", date, refs))
+                            "Au service des impôts de l'établissement, avec sa déclaration provisoire (art. 1477 II a) ; "
+                            "une demande tardive fait perdre l'exonération de l'année.", date, refs))
         date, refs = taxes.echeances["cfe_annuelle"]
         out.append(Demarche("Déclarer les éléments d'imposition à la CFE",
-                            "Déclaration des éléments servant au calcul de la CFE, au plus tard le deuxième jour ouvré "
-                            "suivant le 1er mai de l'année qui suit la création (art. 1477 I).", date, refs))
+                            "Le deuxième jour ouvré après le 1er mai de l'année qui suit la création (art. 1477 I).",
+                            date, refs))
         date, refs = taxes.echeances["tfpb"]
         out.append(Demarche("Déclarer l'immeuble pour l'exonération de taxe foncière",
-                            "Le redevable de la taxe foncière (le propriétaire) déclare l'immeuble au service des impôts du "
-                            "lieu de sa situation, sur le formulaire établi par l'administration, avant le 1er janvier de "
-                            "la première année d'exonération (art. 1383 F IV).", date, refs))
+                            "Le propriétaire, redevable de la taxe, déclare l'immeuble au service des impôts de sa situation "
+                            "avant le 1er janvier de la première année d'exonération (art. 1383 F IV).", date, refs))
         if deliberation_unknown:
             out.append(Demarche("Se renseigner sur la délibération de la commune",
-                                "Demandez à la mairie ou à l'intercommunalité si elle a délibéré pour exonérer l'autre "
-                                "moitié de CFE (art. 1466 B) et de taxe foncière (art. 1383 F II).",
+                                "Demandez à l'intercommunalité (CFE, art. 1466 B) et à la mairie (taxe foncière, "
+                                "art. 1383 F II) si elles ont délibéré pour exonérer l'autre moitié.",
                                 None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1639_a_bis"].cite())))
     out.append(Demarche("Choisir entre régimes concurrents le cas échéant",
-                        "L'exonération n'est pas cumulable avec d'autres régimes d'allègement des bénéfices (entreprises "
-                        "nouvelles art. 44 sexies, JEI, ZFU-TE, ZRR, etc.) ; si vous pouvez en bénéficier, une option est "
-                        "nécessaire. Le délai et les modalités de cette option n'ont pas été vérifiés : interrogez votre SIE.",
+                        "Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, ZRR…) : "
+                        "si vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE.",
                         None, (rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°"),), a_confirmer=True))
     return tuple(out)
 
@@ -354,8 +347,9 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         statut, applicable = INDETERMINE, None
     else:
         statut, applicable = ELIGIBLE, True
-    failing = "condition non remplie : " + ", ".join(_lower_first(c.libelle) for c in conditions
-                                                    if c.statut is Statut.NON_REMPLIE)
+    failing_names = [f"« {_lower_first(c.libelle)} »" for c in conditions if c.statut is Statut.NON_REMPLIE]
+    failing = (f"la condition {failing_names[0]} n'est pas remplie" if len(failing_names) == 1 else
+               f"les conditions {', '.join(failing_names)} ne sont pas remplies")
     profit = impot_benefices(rules, situation.date_creation, applicable, failing, situation.non_sedentaire,
                              situation.ca_hors_zone_pct)
     taxes = local_taxes(rules, applicable=applicable, reason=failing,

@@ -256,9 +256,12 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     sources = verdict.get("sources") or {}
     checked_on = created_at.date() if created_at else None
     labels = {c["id"]: c["libelle"] for c in verdict["conditions"]} | TAX_LABELS
+    motifs = {c["id"]: c.get("motifs_a_confirmer") or [] for c in verdict["conditions"]}
+    motifs |= {key: (data or {}).get("motifs_a_confirmer") or [] for key, data in (verdict.get("exonerations") or {}).items()}
     points: dict[str, list[str]] = {}
     for point in verdict.get("points_a_confirmer") or []:
-        points.setdefault(point["objet"], []).append(point["motif"])
+        if point["objet"] not in points:
+            points[point["objet"]] = [*motifs.get(point["objet"], [])]
     demarches = []
     for demarche in verdict.get("demarches") or []:
         deadline = iso_date(demarche.get("echeance"))
@@ -290,6 +293,7 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     return {
         "verdict": verdict,
         "version_url": article.get("url"),
+        "version_article": article.get("texte") or "CGI, art. 44 sexdecies",
         "texte_modificateur": modificateur.get("texte"),
         "limites": verdict.get("limites") or [],
         "certitude": certainty_view(verdict),

@@ -284,8 +284,8 @@ def compare_verdicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> VerdictD
 
     points = Section("points", "Points à confirmer")
     _list_changes(points, "Point à confirmer",
-                  [p["motif"] for p in old.get("points_a_confirmer") or []],
-                  [p["motif"] for p in new.get("points_a_confirmer") or []])
+                  [p.get("quoi") or p.get("motif", "") for p in old.get("points_a_confirmer") or []],
+                  [p.get("quoi") or p.get("motif", "") for p in new.get("points_a_confirmer") or []])
 
     sections = [result, texte, _conditions(old, new), _taxes(old, new), _demarches(old, new), missing, points]
     return VerdictDiff(sections, old.get("regles_version"), new.get("regles_version"))

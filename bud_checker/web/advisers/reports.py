@@ -51,7 +51,7 @@ def all_references(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
     version = verdict.get("version") or {}
     article = sources.get(version.get("source") or "")
     if article:
-        add({"texte": version.get("article", article.get("texte")), "version": article.get("version"),
+        add({"texte": article.get("texte"), "version": article.get("version"),
              "url": article.get("url")}, "texte appliqué")
     modificateur = sources.get(version.get("texte_modificateur") or "")
     if modificateur:

@@ -239,11 +239,11 @@ def openapi_document() -> dict[str, Any]:
                 "version_loi": _DATE,
                 "version": {
                     "type": "object",
-                    "properties": {"en_vigueur": _DATE, "explication": _STRING, "article": _STRING,
+                    "properties": {"en_vigueur": _DATE, "explication": _STRING,
                                    "source": {**_NULL_STRING, "description": "l'article dans `sources`"},
                                    "texte_modificateur": {**_NULL_STRING, "description": "la loi dans `sources`"},
                                    "confiance": {"type": "string", "enum": ["V", "S", "U"]}},
-                    "required": ["en_vigueur", "explication", "article", "source", "texte_modificateur", "confiance"],
+                    "required": ["en_vigueur", "explication", "source", "texte_modificateur", "confiance"],
                     "additionalProperties": False,
                 },
                 "regles_version": _STRING,
@@ -274,9 +274,10 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["champ", "question", "conditions"], "additionalProperties": False}},
                 "points_a_confirmer": {"type": "array", "description": "les seuls points incertains qui pourraient "
                                        "changer ce verdict : quoi, auprès de qui, pourquoi", "items": {
-                    "type": "object", "properties": {"objet": _STRING, "quoi": _STRING, "aupres_de": _STRING,
-                                                     "motif": _STRING},
-                    "required": ["objet", "quoi", "aupres_de", "motif"], "additionalProperties": False}},
+                    "type": "object", "properties": {"objet": {**_STRING, "description": "la condition ou "
+                                                               "l'exonération, dont `motifs_a_confirmer` dit pourquoi"},
+                                                     "quoi": _STRING, "aupres_de": _STRING},
+                    "required": ["objet", "quoi", "aupres_de"], "additionalProperties": False}},
                 "limites": {**_STRINGS, "description": "les limites générales de l'outil, une seule fois"},
                 "certitude": {"type": "array", "description": "notes de recherche pour les experts, par condition "
                               "ou exonération", "items": {
