@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTENSIONS: list[Callable[[Any], None]] = []
 
 
-EXTENSION_MODULES = ("bud_checker.web.commands", "bud_checker.batch", "bud_checker.web.advisers.commands")
+EXTENSION_MODULES = ("bud_checker.web.commands", "bud_checker.batch_command", "bud_checker.web.advisers.commands")
 
 
 def _load_extensions() -> None:

@@ -44,7 +44,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Commune", "CommuneReference", "load_reference", "normalize", "reference_path"]
+__all__ = ["Commune", "CommuneReference", "Resolution", "load_reference", "normalize", "reference_path", "resolve"]
 
 RULES_DIR_ENV = "BUD_RULES_DIR"
 REFERENCE_FILENAME = "communes_france.json.gz"
@@ -592,3 +592,55 @@ class CommuneReference:
 def load_reference() -> CommuneReference:
     """The national reference, loaded once per process."""
     return CommuneReference()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The commune meant by a free text (a name, a postal code or an INSEE code), as the form reads it.
+
+    ``commune`` is set when the text designates exactly one commune; otherwise ``candidates`` lists the
+    communes it may mean (none: nothing matches). ``postal`` tells that the commune was found by its postal
+    code."""
+
+    text: str
+    commune: Commune | None = None
+    candidates: tuple[Commune, ...] = ()
+    postal: bool = False
+    code_insee_de: Commune | None = None  # read as a postal code, the text is also this commune's INSEE code
+
+
+def resolve(text: str, reference: CommuneReference | None = None, limit: int = 10) -> Resolution:
+    """Resolve ``text`` to one commune, or list the candidates.
+
+    A five-digit text is read as a postal code first, as the form does: the one commune with that postal code
+    (``62800``: Liévin, though it is also the INSEE code of Souastre, given in ``code_insee_de``), or, when
+    several communes share it (``62300``: Lens and Éleu-dit-Leauwette; also the INSEE code of Équihen-Plage),
+    the candidates, never one of them picked silently; otherwise the commune with that INSEE code. A name
+    matching one commune exactly (accents and case ignored; «Saint-Amand (62)» restricted to department 62) is
+    that commune."""
+    reference = reference or load_reference()
+    text = (text or "").strip()
+    if not text:
+        return Resolution(text)
+    aside = re.search(r"\(([^)]*)\)", text)
+    query = re.sub(r"\(.*?\)", " ", text).strip() or text
+    found = reference.search(query, limit=limit)
+    department = aside.group(1).strip().upper() if aside else ""
+    if re.fullmatch(r"[0-9][0-9AB]", department):  # «Saint-Amand (62)»: the department settles it
+        found = [c for c in found if c.departement == department]
+    compact = "".join(query.split()).upper()
+    if compact.isdigit() and len(compact) == 5:
+        by_postal = [c for c in found if compact in c.codes_postaux]
+        by_code = reference.get(compact)
+        other = by_code if by_code is not None and by_code not in by_postal else None
+        if len(by_postal) == 1:
+            return Resolution(text, by_postal[0], postal=True, code_insee_de=other)
+        if by_postal:
+            return Resolution(text, candidates=(*by_postal, *([other] if other else [])))
+    if len(found) == 1:
+        return Resolution(text, found[0])
+    wanted = normalize(query)
+    exact = [c for c in found if normalize(c.nom) == wanted]
+    if len(exact) == 1:
+        return Resolution(text, exact[0])
+    return Resolution(text, candidates=(*exact, *(c for c in found if c not in exact)))  # exact names first

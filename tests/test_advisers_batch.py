@@ -81,18 +81,20 @@ def test_upload_1000_situations_through_the_page(adviser):
     assert len(rows) == 1000
     assert [row["Ligne"] for row in rows[:3]] == ["2", "3", "4"]
     assert rows[0]["Dossier"] == "Client n° 1"
-    assert {row["Statut"] for row in rows} <= {"eligible", "non_eligible", "indetermine"}
-    assert {"eligible", "non_eligible", "indetermine"} <= {row["Statut"] for row in rows}
-    eligible = [row for row in rows if row["Statut"] == "eligible"]
+    assert {row["Statut"] for row in rows} == {"Éligible", "Non éligible", "À confirmer"}
+    assert {row["statut"] for row in rows} == {"eligible", "non_eligible", "indetermine"}
+    eligible = [row for row in rows if row["Statut"] == "Éligible"]
     assert all(row["Fin de l'exonération totale d'impôt sur les bénéfices"] for row in eligible)
-    assert any("commune_zone" in row["Conditions non remplies"] for row in rows)  # Lille is outside
+    assert any("commune_zone" in row["conditions_non_remplies"] for row in rows)  # Lille is outside
+    assert any("Implantation dans une commune classée" in row["Conditions non remplies"] for row in rows)
+    assert all(row["Commune retenue"] and row["Code INSEE retenu"] for row in rows)
     response = adviser.get(f"/conseillers/lots/{batch_id}/resultats.xlsx")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=clients-2024-resultats.xlsx")
     workbook = load_workbook(io.BytesIO(response.data), read_only=True)
-    assert workbook.sheetnames == ["Résultats", "Synthèse"]
+    assert workbook.sheetnames == ["Résultats", "Synthèse", "Légende"]
     assert sum(1 for _ in workbook["Résultats"].iter_rows(values_only=True)) == 1001
-    summary = {row[0]: row[1] for row in workbook["Synthèse"].iter_rows(values_only=True)}
-    assert summary["Lignes traitées"] == 1000 and summary["Lignes en erreur"] == 0
+    summary = {row[0]: row[1] for row in workbook["Synthèse"].iter_rows(values_only=True) if len(row) > 1}
+    assert summary["Total"] == 1000 and summary["Erreur"] == 0
     # The file as sent can be downloaded again, byte for byte.
     assert adviser.get(f"/conseillers/lots/{batch_id}/fichier-source").data == data
 
@@ -110,15 +112,15 @@ def test_broken_lines_each_get_their_reason_and_never_stop_the_others(adviser):
     for name, _, _, _, field in BROKEN_LINES:
         row = by_name[name]
         if field is None:
-            assert row["Statut"] in ("eligible", "non_eligible", "indetermine") and not row["Erreur"], name
+            assert row["statut"] in ("eligible", "non_eligible", "indetermine") and not row["Erreur"], name
         else:
-            assert row["Statut"] == "erreur" and row["Champ en erreur"] == field and row["Erreur"], name
+            assert row["Statut"] == "Erreur" and row["erreur_champ"] == field and row["Erreur"], name
     assert "n'est pas une date qui existe" in by_name["Date impossible"]["Erreur"]
     assert "Atlantis" in by_name["Commune inconnue"]["Erreur"]
     unreadable = [row for row in rows if row["client"].startswith("Mauvais")][0]
-    assert unreadable["Statut"] == "erreur" and "illisibles" in unreadable["Erreur"]
+    assert unreadable["Statut"] == "Erreur" and "illisibles" in unreadable["Erreur"]
     assert "colonnes" in by_name["Trop de colonnes"]["Erreur"]
-    assert by_name["Bon 3"]["Champ en erreur"] == "effectif"
+    assert by_name["Bon 3"]["erreur_champ"] == "effectif" and by_name["Bon 3"]["Champ en erreur"] == "effectif salarié"
     # The page lists every bad line with its reason.
     page = page_text(adviser.get(body["page"]).get_data(as_text=True))
     assert "Lignes en erreur" in page and "8 en erreur" in page and "Atlantis" in page
@@ -128,7 +130,7 @@ def test_a_file_that_cannot_be_read_at_all_is_refused_with_a_reason(adviser):
     response = adviser.post("/conseillers/lots", {"fichier": (io.BytesIO(b"nom;ville\nA;B\n"), "sans-date.csv")},
                             content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "colonne date_creation" in page_text(response.get_data(as_text=True))
+    assert "colonne de la date de création introuvable" in page_text(response.get_data(as_text=True))
     response = adviser.post("/conseillers/lots", {}, content_type="multipart/form-data")
     assert response.status_code == 422 and "Choisissez un fichier" in page_text(response.get_data(as_text=True))
     response = adviser.api("POST", "/api/v1/conseillers/lots", {"pas": "un csv"})
@@ -142,7 +144,7 @@ def test_at_most_10000_lines(adviser):
     response = adviser.post("/conseillers/lots", {"fichier": (io.BytesIO(data), "trop.csv")},
                             content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "la limite est de 10000 par fichier" in page_text(response.get_data(as_text=True))
+    assert "la limite est de 10 000 par fichier" in page_text(response.get_data(as_text=True))
 
 
 def test_size_limit_and_csrf(world, adviser):
@@ -191,3 +193,48 @@ def test_the_template_file_is_accepted_as_is(adviser):
     assert response.status_code == 303
     page = page_text(adviser.get(response.headers["Location"]).get_data(as_text=True))
     assert "2 lignes" in page and "0 en erreur" in page
+
+
+def test_an_xlsx_of_200_clients_through_the_page_and_the_api(adviser):
+    from openpyxl import load_workbook
+
+    from batch_helpers import client_workbook
+
+    data = client_workbook(200)
+    response = adviser.post("/conseillers/lots", {"fichier": (io.BytesIO(data), "clients.xlsx")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 303, page_text(response.get_data(as_text=True))[:500]
+    page = page_text(adviser.get(response.headers["Location"]).get_data(as_text=True))
+    assert "200 lignes" in page and "classeur Excel, feuille « Clients »" in page
+    batch_id = response.headers["Location"].rsplit("/", 1)[1]
+    workbook = load_workbook(io.BytesIO(adviser.get(f"/conseillers/lots/{batch_id}/resultats.xlsx").data))
+    sheet = workbook["Résultats"]
+    assert sheet.max_row == 201 and sheet.auto_filter.ref and sheet.freeze_panes == "B2"
+    source = adviser.get(f"/conseillers/lots/{batch_id}/fichier-source")
+    assert source.data == data and source.mimetype.endswith("spreadsheetml.sheet")
+    response = adviser.client.post("/api/v1/conseillers/lots?nom_fichier=clients.xlsx", data=data, headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "X-CSRFToken": adviser.form_token()})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["synthese"]["lignes"] == 200 and response.get_json()["synthese"]["format"] == "xlsx"
+
+
+def test_hostile_files_get_a_french_422_never_a_500(adviser):
+    wide = (";".join(["date_creation"] + [f"c{i}" for i in range(20_000)]) + "\n14/05/2019\n").encode()
+    long_line = ("date_creation;note\n14/05/2019;" + "x" * 100_000 + "\n").encode()
+    for data in (wide, long_line, b"PK\x03\x04broken", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64):
+        response = adviser.post("/conseillers/lots", {"fichier": (io.BytesIO(data), "x.csv")},
+                                content_type="multipart/form-data")
+        assert response.status_code == 422, response.status_code
+        assert "Le fichier n'a pas pu être vérifié" in page_text(response.get_data(as_text=True))
+        response = adviser.client.post("/api/v1/conseillers/lots", data=data, headers={
+            "Content-Type": "text/csv", "X-CSRFToken": adviser.form_token()})
+        assert response.status_code == 422 and response.get_json()["erreur"]["champ"] == "fichier"
+
+
+def test_the_size_limit_message_states_the_real_limit(adviser):
+    data = b"date_creation\n" + b"14/05/2019\n" * (16 * 1024 * 1024 // 11 + 10)
+    response = adviser.client.post("/api/v1/conseillers/lots", data=data, headers={
+        "Content-Type": "text/csv", "X-CSRFToken": adviser.form_token()})
+    assert response.status_code == 413
+    assert "16\u00a0Mio" in response.get_json()["erreur"]["message"]

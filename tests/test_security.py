@@ -127,7 +127,7 @@ def test_bodies_over_64_kib_are_refused(client):
     big = "x" * (65 * 1024)
     response = client.post("/api/v1/verifications", data='{"date_creation": "' + big + '"}',
                            content_type="application/json")
-    assert response.status_code == 413 and "64 Kio" in response.get_json()["erreur"]["message"]
+    assert response.status_code == 413 and "64\u00a0Kio" in response.get_json()["erreur"]["message"]
     page = client.post("/verifier", data={"etat": big})
     assert page.status_code == 413 and "Requête trop volumineuse" in page.get_data(as_text=True)
 

@@ -9,6 +9,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..batch import size_text
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -54,8 +56,8 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         message = MESSAGES.get(status, error.description or "Erreur.")
         if status == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-            message = f"Requête trop volumineuse : au plus {limit // 1024} Kio."
+            limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = f"Requête trop volumineuse : au plus {size_text(limit)}."
         if status == 405 and wants_json():
             allowed = ", ".join(sorted(error.valid_methods or [])) if hasattr(error, "valid_methods") else ""
             message = f"Méthode {request.method} non admise pour cette adresse" + (f" ; admises : {allowed}." if allowed else ".")

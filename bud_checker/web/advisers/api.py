@@ -17,7 +17,7 @@ organisation's: the API never says which), 400/415/422 (bad input), 413 (too lar
     GET   /dossiers/<id>/verifications/<vid>/comparaison?avec=<vid2>   what differs between two checks
     GET   /dossiers/<id>/verifications/<vid>/rapport.pdf     the printable report
     GET   /lots                                              batches of the organisation
-    POST  /lots                                              a CSV (multipart field `fichier`, or a text/csv body) -> 201
+    POST  /lots                                              a CSV or XLSX (multipart field `fichier`, or the body) -> 201
     GET   /lots/<id>                                         summary and the lines in error
     GET   /lots/<id>/resultats.csv | resultats.xlsx          the result files
 """
@@ -42,7 +42,7 @@ from . import api_bp
 from .diff import compare_verdicts
 from .models import Batch, Dossier, DossierVerification
 from .reports import send_report_pdf
-from .routes import send_results
+from .routes import XLSX_MIME, send_results
 from .services import (PAGE_SIZE, ValidationError, create_dossier, get_batch, get_dossier, get_verification, history,
                        list_batches, previous_verification, record_dossier_verification, rerun, run_and_store_batch,
                        search_dossiers, update_dossier)
@@ -321,7 +321,8 @@ def list_batches_api():
 @api_bp.post("/lots")
 @login_required
 def create_batch():
-    """A CSV as multipart (field `fichier`) or as the body (Content-Type: text/csv, name in ?nom_fichier=).
+    """A CSV or XLSX as multipart (field `fichier`) or as the body (Content-Type: text/csv or the XLSX type, name
+    in ?nom_fichier=).
     Exempt from the global CSRF check to raise the size limit first; the X-CSRFToken header is checked here."""
     limit = current_app.config["ADVISER_BATCH_MAX_BYTES"]
     request.max_content_length = limit
@@ -337,9 +338,12 @@ def create_batch():
         data, name = upload.read(limit + 1), upload.filename
     elif request.mimetype in ("text/csv", "text/plain", "application/csv"):
         data, name = request.get_data(cache=False), request.args.get("nom_fichier") or "situations.csv"
+    elif request.mimetype == XLSX_MIME:
+        data, name = request.get_data(cache=False), request.args.get("nom_fichier") or "situations.xlsx"
     else:
         return api_error(415, f"Type de contenu « {request.mimetype or 'aucun'} » non admis : envoyez le fichier en "
-                              "multipart/form-data (champ « fichier ») ou en text/csv.", "Content-Type")
+                              "multipart/form-data (champ « fichier »), en text/csv ou en "
+                              f"{XLSX_MIME}.", "Content-Type")
     with _stored_or_422(BatchError):
         batch = run_and_store_batch(current_user, data, name, MAX_LIGNES_WEB)
     return _created(batch_body(batch))

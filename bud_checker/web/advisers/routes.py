@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ...batch import MAX_LIGNES_WEB, BatchError
+from ...batch import MAX_LIGNES_WEB, BatchError, size_text
 from ...engine.law import current_rules
 from ...engine.situation import KEYS, LIBELLES, SituationError
 from ..errors import api_error, capitalized
@@ -345,8 +345,13 @@ def rapport_pdf(dossier_id: str, verification_id: str):
 @bp.get("/lots")
 @login_required
 def lots():
-    return render_template("conseillers/lots.html", batches=list_batches(_org()),
-                           max_lignes=MAX_LIGNES_WEB, error=None, keys=KEYS, libelles=LIBELLES)
+    return _lots_page(None)
+
+
+def _lots_page(error: str | None):  # noqa: ANN202
+    return render_template("conseillers/lots.html", batches=list_batches(_org()), max_lignes=MAX_LIGNES_WEB,
+                           max_taille=size_text(current_app.config["ADVISER_BATCH_MAX_BYTES"]), error=error,
+                           keys=KEYS, libelles=LIBELLES)
 
 
 @bp.post("/lots")
@@ -363,7 +368,7 @@ def lot_nouveau():
     upload = request.files.get("fichier")
     error = None
     if upload is None or not upload.filename:
-        error = "Choisissez un fichier CSV à envoyer."
+        error = "Choisissez un fichier CSV ou Excel (.xlsx) à envoyer."
     else:
         data = upload.read(limit + 1)
         try:
@@ -374,8 +379,7 @@ def lot_nouveau():
         else:
             flash(f"Lot vérifié : {batch.synthese['texte']}", "ok")
             return redirect(url_for(".lot", batch_id=batch.id), code=303)
-    return render_template("conseillers/lots.html", batches=list_batches(_org()),
-                           max_lignes=MAX_LIGNES_WEB, error=error, keys=KEYS, libelles=LIBELLES), 422
+    return _lots_page(error), 422
 
 
 @bp.get("/lots/<batch_id>")
@@ -410,8 +414,10 @@ def send_results(batch: Batch, extension: str) -> Response:
 @login_required
 def lot_source(batch_id: str):
     found = _batch_or_404(batch_id)
-    return send_file(io.BytesIO(unpack(found.fichier_source)), mimetype="text/csv", as_attachment=True,
-                     download_name=found.nom_fichier, max_age=0)
+    data = unpack(found.fichier_source)
+    mimetype = XLSX_MIME if data[:4] == b"PK\x03\x04" else "text/csv"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=found.nom_fichier,
+                     max_age=0)
 
 
 @bp.get("/lots/modele.csv")

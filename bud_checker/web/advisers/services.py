@@ -6,7 +6,6 @@ organisation is simply not found (the doors answer 404, never 403: they do not c
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 import zlib
@@ -16,7 +15,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import defer
 
-from ...batch import BatchError, BatchResult, run_batch, summary_text, write_csv, write_xlsx
+from ...batch import BatchError, check_table
 from ...communes import normalize
 from ...engine.law import current_rules
 from ...engine.verdict import evaluate
@@ -331,24 +330,19 @@ def clean_filename(name: str | None) -> str:
 
 
 def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int) -> Batch:
-    """Check every line of `data` (a CSV) and store the batch with its result files. Raises `BatchError` when the
-    file as a whole cannot be read (bad lines never stop the others: each gets its own message)."""
-    result: BatchResult = run_batch(data, max_lines=max_lines)
-    csv_text = io.StringIO(newline="")
-    write_csv(result, csv_text)
-    xlsx = io.BytesIO()
-    write_xlsx(result, xlsx)
-    summary = result.summary()
+    """Check every line of `data` (a CSV or XLSX table) and store the batch with its result files. Raises
+    `BatchError` when the file as a whole cannot be read (bad lines never stop the others: each gets its own
+    message)."""
+    files = check_table(data, max_lines=max_lines)
+    result = files.result
+    summary = dict(files.summary)
     errors = [{"ligne": line.ligne, "champ": line.erreur_champ, "message": line.erreur}
-              for line in result.lines if line.verdict is None]
+              for line in result.lines if line.statut == "erreur"]
     summary["erreurs"] = errors[:MAX_BATCH_ERRORS_SHOWN]
-    summary["texte"] = summary_text(result)
-    versions = {line.verdict.regles_version for line in result.lines if line.verdict is not None}
     batch = Batch(
         organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
-        regles_version=versions.pop() if len(versions) == 1 else rules_version(), synthese=summary,
-        fichier_source=pack(data), resultats_csv=pack(csv_text.getvalue().encode("utf-8")),
-        resultats_xlsx=xlsx.getvalue(),
+        regles_version=result.regles_version or rules_version(), synthese=summary,
+        fichier_source=pack(data), resultats_csv=pack(files.csv), resultats_xlsx=files.xlsx,
     )
     db.session.add(batch)
     db.session.commit()

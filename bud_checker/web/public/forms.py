@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, HiddenField, RadioField, StringField
 from wtforms.widgets import DateInput
 
-from ...communes import Commune, load_reference, normalize
+from ...communes import Commune, load_reference, resolve
 from ...engine.fr import euros, nombre_fr, pct
 from ...engine.law import Rules, current_rules
 from ...engine.situation import ACTIVITES, LIBELLES, ORIGINES
@@ -338,24 +338,13 @@ def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> Commun
             return CommuneResolution(insee=commune.insee)
     if not text:
         return CommuneResolution(error="Indiquez la commune (nom ou code postal), ou cochez « Je ne sais pas encore ».")
-    found = reference.search(text, limit=10)
-    compact = "".join(text.split())
-    if compact.isdigit() and len(compact) == 5:
-        by_postal = [c for c in found if compact in c.codes_postaux]
-        if len(by_postal) == 1:
-            return CommuneResolution(insee=by_postal[0].insee)
-        if by_postal:
-            found = by_postal
-    if len(found) == 1:
-        return CommuneResolution(insee=found[0].insee)
-    wanted = normalize(re.sub(r"\(.*?\)", "", text))
-    exact = [c for c in found if normalize(c.nom) == wanted]
-    if len(exact) == 1:
-        return CommuneResolution(insee=exact[0].insee)
-    if not found:
+    found = resolve(text, reference)
+    if found.commune is not None:
+        return CommuneResolution(insee=found.commune.insee)
+    if not found.candidates:
         return CommuneResolution(error=f"Aucune commune ne correspond à « {text[:60]} » : vérifiez l'orthographe ou "
                                        "tapez le code postal.")
-    return CommuneResolution(candidates=found,
+    return CommuneResolution(candidates=list(found.candidates),
                              error=f"Plusieurs communes correspondent à « {text[:60]} » : choisissez la vôtre.")
 
 
