@@ -99,7 +99,7 @@ def test_an_advisers_day(page, workspace, tmp_path):
     csv_file = tmp_path / "clients.csv"
     csv_file.write_bytes("nom;date de création;commune;activité\nA;14/05/2019;Douai;commerciale\n"
                          "B;30/02/2019;Douai;commerciale\n".encode("cp1252"))
-    page.get_by_label("Fichier CSV des situations").set_input_files(str(csv_file))
+    page.get_by_label("Fichier des situations (Excel ou CSV)").set_input_files(str(csv_file))
     with page.expect_navigation():
         page.get_by_role("button", name="Vérifier le fichier").click()
     assert "Lot « clients.csv »" in page.locator("h1").inner_text()

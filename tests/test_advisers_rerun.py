@@ -83,7 +83,7 @@ def test_to_dict_is_the_api_shape(verdict):
     body = compare_verdicts(old, verdict).to_dict()
     assert body["identique"] is False
     assert body["sections"][0] == {"id": "resultat", "titre": "Résultat", "changements": [
-        {"objet": "Statut", "nature": "modifie", "avant": "non éligible", "apres": "éligible"}]}
+        {"objet": "Statut", "nature": "modifie", "avant": "non éligible", "apres": "éligible", "sens": "mieux"}]}
 
 
 def _age(app, verification_id: str, mutate) -> None:

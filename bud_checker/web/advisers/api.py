@@ -10,6 +10,7 @@ organisation's: the API never says which), 400/415/422 (bad input), 413 (too lar
     POST  /dossiers                                          {"nom", "siren"?, "notes"?} -> 201
     GET   /dossiers/<id>                                     the case file and its history of checks
     PATCH /dossiers/<id>                                     change nom, siren, notes
+    DELETE /dossiers/<id>                                    the case file with its checks -> 204
     GET   /dossiers/<id>/verifications                       its checks, newest first
     POST  /dossiers/<id>/verifications                       a situation (the public API's body) -> 201
     GET   /dossiers/<id>/verifications/<vid>                 one check, with its verdict
@@ -17,8 +18,10 @@ organisation's: the API never says which), 400/415/422 (bad input), 413 (too lar
     GET   /dossiers/<id>/verifications/<vid>/comparaison?avec=<vid2>   what differs between two checks
     GET   /dossiers/<id>/verifications/<vid>/rapport.pdf     the printable report
     GET   /lots                                              batches of the organisation
-    POST  /lots                                              a CSV or XLSX (multipart field `fichier`, or the body) -> 201
+    POST  /lots?dossiers=1                                   a CSV or XLSX (multipart field `fichier`, or the body) -> 201;
+                                                             with dossiers=1, each line is filed in its case file
     GET   /lots/<id>                                         summary and the lines in error
+    DELETE /lots/<id>                                        the batch with its stored files -> 204
     GET   /lots/<id>/resultats.csv | resultats.xlsx          the result files
 """
 
@@ -43,7 +46,8 @@ from .diff import compare_verdicts
 from .models import Batch, Dossier, DossierVerification
 from .reports import send_report_pdf
 from .routes import XLSX_MIME, send_results
-from .services import (PAGE_SIZE, ValidationError, create_dossier, get_batch, get_dossier, get_verification, history,
+from .services import (PAGE_SIZE, ValidationError, create_dossier, delete_batch, delete_dossier, get_batch, get_dossier,
+                       get_verification, history,
                        list_batches, previous_verification, record_dossier_verification, rerun, run_and_store_batch,
                        search_dossiers, update_dossier)
 
@@ -255,6 +259,14 @@ def update_dossier_api(dossier_id: str):
     return jsonify(dossier_body(found, nombre=len(history(found))))
 
 
+@api_bp.delete("/dossiers/<dossier_id>")
+@login_required
+def delete_dossier_api(dossier_id: str):
+    """The case file and all its checks; 204. Another organisation's answers 404, as an unknown one."""
+    delete_dossier(current_user, _dossier(dossier_id))
+    return "", 204
+
+
 # --- checks ---------------------------------------------------------------------------------------------------
 
 @api_bp.get("/dossiers/<dossier_id>/verifications")
@@ -345,7 +357,8 @@ def create_batch():
                               "multipart/form-data (champ « fichier »), en text/csv ou en "
                               f"{XLSX_MIME}.", "Content-Type")
     with _stored_or_422(BatchError):
-        batch = run_and_store_batch(current_user, data, name, MAX_LIGNES_WEB)
+        batch = run_and_store_batch(current_user, data, name, MAX_LIGNES_WEB,
+                                    dossiers=(request.args.get("dossiers") or request.form.get("dossiers")) in ("1", "oui", "true"))
     return _created(batch_body(batch))
 
 
@@ -353,6 +366,14 @@ def create_batch():
 @login_required
 def get_batch_api(batch_id: str):
     return jsonify(batch_body(_batch(batch_id)))
+
+
+@api_bp.delete("/lots/<batch_id>")
+@login_required
+def delete_batch_api(batch_id: str):
+    """The batch with its stored files (sent and results); 204. The checks it left in case files stay."""
+    delete_batch(current_user, _batch(batch_id))
+    return "", 204
 
 
 @api_bp.get("/lots/<batch_id>/resultats.csv")

@@ -5,6 +5,7 @@
     bud-checker admin set-password --email a.martin@cci-artois.fr
     bud-checker admin deactivate-adviser --email a.martin@cci-artois.fr
     bud-checker admin list
+    bud-checker admin purge --avant 2025-01-01 [--simulation]     (or BUD_RETENTION_JOURS=730 bud-checker admin purge)
 
 Passwords are never taken from the command line (it ends up in the shell history and in `ps`): they are
 asked twice on the terminal, or read from the first line of standard input with --password-stdin. The
@@ -15,8 +16,10 @@ and one French line on standard error.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
+import os
 import sys
 from typing import Any, Callable
 
@@ -158,6 +161,56 @@ def cmd_list(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+RETENTION_ENV = "BUD_RETENTION_JOURS"
+
+
+def _purge_date(args: argparse.Namespace) -> dt.datetime:
+    """The cut-off: --avant AAAA-MM-JJ, else today minus BUD_RETENTION_JOURS days (UTC midnight)."""
+    if args.avant:
+        try:
+            day = dt.date.fromisoformat(args.avant)
+        except ValueError:
+            raise ValueError(f"--avant : « {args.avant} » n'est pas une date au format AAAA-MM-JJ.") from None
+    else:
+        raw = os.environ.get(RETENTION_ENV, "").strip()
+        if not raw:
+            raise ValueError(f"--avant : indiquez une date (--avant AAAA-MM-JJ) ou la durée de conservation en jours "
+                             f"dans la variable {RETENTION_ENV}.")
+        if not raw.isdigit() or int(raw) < 1 or int(raw) > 36_500:
+            raise ValueError(f"{RETENTION_ENV} : « {raw} » n'est pas un nombre de jours (entier de 1 à 36500).")
+        day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=int(raw))
+    if day > dt.datetime.now(dt.timezone.utc).date():
+        raise ValueError(f"--avant : le {day:%d/%m/%Y} est dans le futur ; tout serait supprimé.")
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    def work() -> str:
+        from .services import plan_purge, purge
+
+        before = _purge_date(args)
+        with _app().app_context():
+            plan = plan_purge(before)
+            if not plan.dossiers and not plan.lots:
+                return f"Rien à supprimer : aucun dossier sans activité ni aucun lot avant le {before:%d/%m/%Y}."
+            lines = [f"{'Seraient supprimés' if args.simulation else 'Supprimés'} (sans activité avant le "
+                     f"{before:%d/%m/%Y}) :"]
+            done = {} if args.simulation else purge(plan)
+            for org in sorted(set(plan.dossiers) | set(plan.lots)):
+                dossiers, lots = plan.dossiers.get(org, []), plan.lots.get(org, [])
+                count = f" — {done[org].text()}" if org in done else ""
+                lines.append(f"{plan.organisations.get(org, org)}{count}")
+                for id_, nom, when in dossiers:
+                    lines.append(f"    dossier {id_} « {nom} », dernière activité le {when:%d/%m/%Y}")
+                for id_, nom, when in lots:
+                    lines.append(f"    lot {id_} « {nom} », envoyé le {when:%d/%m/%Y}")
+            if args.simulation:
+                lines.append("Simulation : rien n'a été supprimé.")
+            return "\n".join(lines)
+
+    return _run(work)
+
+
 def register(subparsers: Any) -> None:
     admin = subparsers.add_parser("admin", help="administrer l'espace conseillers (organisations, conseillers)")
     sub = admin.add_subparsers(dest="admin_command", required=True, parser_class=type(admin))
@@ -186,6 +239,13 @@ def register(subparsers: Any) -> None:
 
     listing = sub.add_parser("list", help="lister les organisations et leurs conseillers")
     listing.set_defaults(func=cmd_list)
+
+    purge = sub.add_parser("purge", help="supprimer les dossiers sans activité et les lots antérieurs à une date "
+                                         f"(ou à la durée de {RETENTION_ENV})")
+    purge.add_argument("--avant", help="date AAAA-MM-JJ : dossiers sans activité depuis, lots envoyés avant ; par "
+                                       f"défaut aujourd'hui moins {RETENTION_ENV} jours")
+    purge.add_argument("--simulation", action="store_true", help="afficher ce qui serait supprimé, sans supprimer")
+    purge.set_defaults(func=cmd_purge)
 
 
 if register not in cli._EXTENSIONS:

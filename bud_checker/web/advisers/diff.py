@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from ...communes import load_reference
 from ...engine.contract import resolve, upgrade
-from ...engine.fr import date_fr
+from ...engine.fr import date_fr, nombre_fr
+from ...engine.situation import KEYS, LIBELLES
 from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
 
 STATUT_LABELS = {"eligible": "éligible", "non_eligible": "non éligible", "indetermine": "à confirmer"}
@@ -20,12 +22,27 @@ APPLICABLE_LABELS = {True: "exonération", False: "pas d'exonération", None: "s
 LONG_TEXT = 160  # characters: longer texts are folded on the page
 
 
+# How favourable a value is to the company: a change from a higher to a lower rank is a change for the worse.
+RANK_STATUT = {"eligible": 2, "indetermine": 1, "non_eligible": 0}
+RANK_CONDITION = {"remplie": 2, "inconnue": 1, "non_remplie": 0}
+RANK_APPLICABLE = {True: 2, None: 1, False: 0}
+
+
+def direction(ranks: Mapping[Any, int], before: Any, after: Any) -> str | None:
+    """«mieux», «pire», or None when the change is neither (or cannot be ranked)."""
+    a, b = ranks.get(before), ranks.get(after)
+    if a is None or b is None or a == b:
+        return None
+    return "mieux" if b > a else "pire"
+
+
 @dataclass
 class Change:
     objet: str
     nature: str  # «modifie», «ajoute» or «retire»
     avant: str | None = None
     apres: str | None = None
+    sens: str | None = None  # «mieux» or «pire» for the company, None when neither
 
     @property
     def long(self) -> bool:
@@ -38,8 +55,8 @@ class Section:
     titre: str
     changes: list[Change] = field(default_factory=list)
 
-    def modified(self, objet: str, avant: Any, apres: Any) -> None:
-        self.changes.append(Change(objet, "modifie", _text(avant), _text(apres)))
+    def modified(self, objet: str, avant: Any, apres: Any, sens: str | None = None) -> None:
+        self.changes.append(Change(objet, "modifie", _text(avant), _text(apres), sens))
 
     def added(self, objet: str, value: Any = None) -> None:
         self.changes.append(Change(objet, "ajoute", None, _text(value)))
@@ -61,6 +78,14 @@ class VerdictDiff:
     @property
     def count(self) -> int:
         return sum(len(section.changes) for section in self.sections)
+
+    @property
+    def worse(self) -> int:
+        return sum(1 for section in self.sections for change in section.changes if change.sens == "pire")
+
+    @property
+    def better(self) -> int:
+        return sum(1 for section in self.sections for change in section.changes if change.sens == "mieux")
 
     @property
     def same_rules(self) -> bool:
@@ -150,7 +175,8 @@ def _conditions(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
             section.removed(objet, f"condition retirée (elle était {_condition_status(a['statut'])})")
             continue
         if a["statut"] != b["statut"]:
-            section.modified(f"{objet} : statut", _condition_status(a["statut"]), _condition_status(b["statut"]))
+            section.modified(f"{objet} : statut", _condition_status(a["statut"]), _condition_status(b["statut"]),
+                             direction(RANK_CONDITION, a["statut"], b["statut"]))
         if a.get("explication") != b.get("explication"):
             section.modified(f"{objet} : explication", a.get("explication"), b.get("explication"))
         if bool(a.get("a_confirmer")) != bool(b.get("a_confirmer")):
@@ -200,11 +226,14 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
             (section.added if a is None else section.removed)(label, "exonération" if a is None else None)
             continue
         if a.get("applicable") != b.get("applicable"):
-            section.modified(label, APPLICABLE_LABELS.get(a.get("applicable")), APPLICABLE_LABELS.get(b.get("applicable")))
+            section.modified(label, APPLICABLE_LABELS.get(a.get("applicable")), APPLICABLE_LABELS.get(b.get("applicable")),
+                             direction(RANK_APPLICABLE, a.get("applicable"), b.get("applicable")))
         if tax == "impot_benefices":
             if a.get("fin_exoneration_totale") != b.get("fin_exoneration_totale"):
+                ends = (iso_date(a.get("fin_exoneration_totale")), iso_date(b.get("fin_exoneration_totale")))
+                sens = None if None in ends or ends[0] == ends[1] else ("mieux" if ends[1] > ends[0] else "pire")
                 section.modified(f"{label} : fin de l'exonération totale", _date(a.get("fin_exoneration_totale")),
-                                 _date(b.get("fin_exoneration_totale")))
+                                 _date(b.get("fin_exoneration_totale")), sens)
             pa, pb = _periods(a), _periods(b)
             _keyed_changes(section, lambda key: f"{label} : du {_date(key[0])} au {_date(key[1])}", pa, pb,
                            _new_then_removed(pa, pb))
@@ -265,7 +294,8 @@ def compare_verdicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> VerdictD
     result = Section("resultat", "Résultat")
     if old.get("statut") != new.get("statut"):
         result.modified("Statut", STATUT_LABELS.get(old.get("statut"), old.get("statut")),
-                        STATUT_LABELS.get(new.get("statut"), new.get("statut")))
+                        STATUT_LABELS.get(new.get("statut"), new.get("statut")),
+                        direction(RANK_STATUT, old.get("statut"), new.get("statut")))
     if old.get("resume") != new.get("resume"):
         result.modified("Résumé", old.get("resume"), new.get("resume"))
 
@@ -275,7 +305,8 @@ def compare_verdicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> VerdictD
                        f"en vigueur le {_date(new.get('version_loi'))}")
     commune_a, commune_b = old.get("commune") or {}, new.get("commune") or {}
     if commune_a.get("bud") != commune_b.get("bud") or commune_a.get("liste") != commune_b.get("liste"):
-        texte.modified("Classement de la commune", _commune_text(commune_a), _commune_text(commune_b))
+        texte.modified("Classement de la commune", _commune_text(commune_a), _commune_text(commune_b),
+                       direction({True: 1, False: 0}, bool(commune_a.get("bud")), bool(commune_b.get("bud"))))
 
     missing = Section("informations", "Informations qui décideraient du résultat")
     _list_changes(missing, "Information manquante",
@@ -287,7 +318,8 @@ def compare_verdicts(old: Mapping[str, Any], new: Mapping[str, Any]) -> VerdictD
                   [p.get("quoi") or p.get("motif", "") for p in old.get("points_a_confirmer") or []],
                   [p.get("quoi") or p.get("motif", "") for p in new.get("points_a_confirmer") or []])
 
-    sections = [result, texte, _conditions(old, new), _taxes(old, new), _demarches(old, new), missing, points]
+    sections = [result, _answers(old, new), texte, _conditions(old, new), _taxes(old, new), _demarches(old, new),
+                missing, points]
     return VerdictDiff(sections, old.get("regles_version"), new.get("regles_version"))
 
 
@@ -298,3 +330,30 @@ def _commune_text(commune: Mapping[str, Any]) -> str:
     if commune.get("bud"):
         return f"{name} : classée en BUD ({commune.get('liste')})"
     return f"{name} : hors BUD"
+
+
+def _answer_text(key: str, value: Any) -> str:
+    if value is None:
+        return "je ne sais pas"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if key in ("date_creation", "date_creation_etablissement"):
+        return _date(value)
+    if key == "commune_insee":
+        commune = load_reference().get(str(value))
+        return f"{commune.nom} ({commune.departement}, {value})" if commune else str(value)
+    if isinstance(value, (int, float)):
+        return nombre_fr(value)
+    return str(value)
+
+
+def _answers(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
+    """The answers that differ between the two checks (the situations as the verdicts carry them)."""
+    section = Section("reponses", "Réponses modifiées")
+    before, after = old.get("situation") or {}, new.get("situation") or {}
+    for key in [*KEYS, *sorted((set(before) | set(after)) - set(KEYS))]:
+        a, b = before.get(key), after.get(key)
+        if a != b:
+            section.modified(LIBELLES.get(key, key)[:1].upper() + LIBELLES.get(key, key)[1:], _answer_text(key, a),
+                             _answer_text(key, b))
+    return section

@@ -110,13 +110,18 @@ class DossierVerification(CheckRecord, db.Model):
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     adviser_id: Mapped[int] = mapped_column(ForeignKey("conseillers.id"))
-    # «formulaire» (the page), «api», or «relance» (an earlier situation run again under the rules of the day).
+    # «formulaire» (the page), «api», «lot» (a line of a batch) or «relance» (an earlier situation run again
+    # under the rules of the day).
     canal: Mapped[str] = mapped_column(String(20), default="formulaire")
     relance_de_id: Mapped[str | None] = mapped_column(ForeignKey("dossier_verifications.id"))
+    # The batch the check came from (canal «lot»); emptied when that batch is deleted, the check stays.
+    lot_id: Mapped[str | None] = mapped_column(ForeignKey("lots.id"), index=True)
+    lot_ligne: Mapped[int | None] = mapped_column(Integer)
 
     dossier: Mapped[Dossier] = relationship(back_populates="verifications")
     adviser: Mapped[Adviser] = relationship(lazy="joined")
     relance_de: Mapped[DossierVerification | None] = relationship(remote_side="DossierVerification.id")
+    lot: Mapped[Batch | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<DossierVerification {self.id} {self.statut} {self.created_at:%Y-%m-%d}>"
@@ -145,3 +150,26 @@ class Batch(db.Model):
 
     def __repr__(self) -> str:
         return f"<Batch {self.id} {self.nom_fichier!r}>"
+
+
+class Deletion(db.Model):
+    """The trace of a deletion (a case file, a batch, or a purge of old ones): who, when, what kind, how many.
+
+    It never holds what was deleted (no name, SIREN, note, situation or file): only the counts."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The adviser who asked for it; None for `bud-checker admin purge`, named in `acteur`.
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("conseillers.id"))
+    acteur: Mapped[str] = mapped_column(String(254))
+    # «dossier» or «lot» (deleted by an adviser), «purge» (deleted by the retention command).
+    nature: Mapped[str] = mapped_column(String(20))
+    dossiers: Mapped[int] = mapped_column(Integer, default=0)
+    verifications: Mapped[int] = mapped_column(Integer, default=0)
+    lots: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<Deletion {self.id} {self.nature} {self.created_at:%Y-%m-%d}>"

@@ -30,7 +30,8 @@ from .diff import STATUT_LABELS, compare_verdicts
 from .forms import DossierForm, LoginForm, PasswordChangeForm, build_check_form, read_check_form
 from .models import Batch
 from .reports import render_report_html, report_context, send_report_pdf
-from .services import (ValidationError, create_dossier, find_adviser, format_siren, get_batch, get_dossier,
+from .services import (ValidationError, create_dossier, delete_batch, delete_dossier, dossier_counts, find_adviser,
+                       format_siren, get_batch, get_dossier,
                        get_verification, history, list_batches, previous_verification, record_dossier_verification,
                        rerun, result_basename, run_and_store_batch, search_dossiers, set_password, unpack,
                        update_dossier)
@@ -250,6 +251,21 @@ def dossier_modifier(dossier_id: str):
     return render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=found), (422 if errors else 200)
 
 
+@bp.route("/dossiers/<dossier_id>/supprimer", methods=["GET", "POST"])
+@login_required
+def dossier_supprimer(dossier_id: str):
+    """A confirmation page, then the deletion of the case file with all its checks (CSRF-checked form)."""
+    found = _dossier_or_404(dossier_id)
+    if request.method == "POST":
+        nom = found.nom
+        removed = delete_dossier(current_user, found)
+        flash(f"Dossier « {nom} » supprimé, avec ses {removed.verifications} vérification"
+              f"{'s' if removed.verifications > 1 else ''}.", "ok")
+        return redirect(url_for(".dossiers"), code=303)
+    return render_template("conseillers/supprimer.html", objet="dossier", dossier=found, batch=None,
+                           nombre=dossier_counts(found))
+
+
 # --- checks in a case file ----------------------------------------------------------------------------------
 
 @bp.route("/dossiers/<dossier_id>/verifier", methods=["GET", "POST"])
@@ -372,7 +388,8 @@ def lot_nouveau():
     else:
         data = upload.read(limit + 1)
         try:
-            batch = run_and_store_batch(current_user, data, upload.filename, MAX_LIGNES_WEB)
+            batch = run_and_store_batch(current_user, data, upload.filename, MAX_LIGNES_WEB,
+                                        dossiers=request.form.get("dossiers") == "1")
         except BatchError as problem:
             db.session.rollback()
             error = capitalized(str(problem))
@@ -386,6 +403,19 @@ def lot_nouveau():
 @login_required
 def lot(batch_id: str):
     return render_template("conseillers/lot.html", batch=_batch_or_404(batch_id))
+
+
+@bp.route("/lots/<batch_id>/supprimer", methods=["GET", "POST"])
+@login_required
+def lot_supprimer(batch_id: str):
+    """A confirmation page, then the deletion of the batch with its stored files."""
+    found = _batch_or_404(batch_id)
+    if request.method == "POST":
+        nom = found.nom_fichier
+        delete_batch(current_user, found)
+        flash(f"Lot « {nom} » supprimé, avec le fichier envoyé et ses résultats.", "ok")
+        return redirect(url_for(".lots"), code=303)
+    return render_template("conseillers/supprimer.html", objet="lot", dossier=None, batch=found, nombre=None)
 
 
 @bp.get("/lots/<batch_id>/resultats.csv")

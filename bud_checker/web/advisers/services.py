@@ -6,13 +6,14 @@ organisation is simply not found (the doors answer 404, never 403: they do not c
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.orm import defer
 
 from ...batch import BatchError, check_table
@@ -23,7 +24,7 @@ from ..extensions import db
 from ..models import ID_PATTERN, utcnow
 from .auth import check_password_rules, hash_password, normalize_email
 from .models import new_auth_id
-from .models import Adviser, Batch, Dossier, DossierVerification, Organisation
+from .models import Adviser, Batch, Deletion, Dossier, DossierVerification, Organisation
 
 _ID_RE = re.compile(ID_PATTERN)
 PAGE_SIZE = 25
@@ -329,10 +330,11 @@ def clean_filename(name: str | None) -> str:
     return name[:255] or "situations.csv"
 
 
-def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int) -> Batch:
+def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int,
+                        dossiers: bool = False) -> Batch:
     """Check every line of `data` (a CSV or XLSX table) and store the batch with its result files. Raises
     `BatchError` when the file as a whole cannot be read (bad lines never stop the others: each gets its own
-    message)."""
+    message). With `dossiers`, each checked line is also recorded in its client's case file (`file_lines`)."""
     files = check_table(data, max_lines=max_lines)
     result = files.result
     summary = dict(files.summary)
@@ -345,8 +347,87 @@ def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max
         fichier_source=pack(data), resultats_csv=pack(files.csv), resultats_xlsx=files.xlsx,
     )
     db.session.add(batch)
+    db.session.flush()
+    if dossiers:
+        batch.synthese = {**summary, "dossiers": file_lines(adviser, batch, result.lines).to_dict()}
     db.session.commit()
     return batch
+
+
+@dataclass
+class Filing:
+    """What `file_lines` did: case files created and updated, lines left out and why."""
+
+    crees: int = 0
+    mis_a_jour: int = 0
+    sans_identite: list[int] = field(default_factory=list)   # lines with neither name nor SIREN
+    en_erreur: int = 0                                         # lines not checked: nothing to record
+    remarques: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"crees": self.crees, "mis_a_jour": self.mis_a_jour, "sans_identite": self.sans_identite[:200],
+                "nombre_sans_identite": len(self.sans_identite), "en_erreur": self.en_erreur,
+                "remarques": self.remarques[:MAX_BATCH_ERRORS_SHOWN]}
+
+
+def file_lines(adviser: Adviser, batch: Batch, lines: list[Any]) -> Filing:
+    """Record each checked line of a batch in its client's case file: the file with that SIREN, else the one with
+    that name (accents and case ignored), else a new one; the check is added to its history (canal «lot»)."""
+    organisation_id = adviser.organisation_id
+    filing = Filing()
+    by_siren: dict[str, Dossier] = {}
+    by_name: dict[str, Dossier] = {}
+    touched: set[str] = set()
+    now = utcnow()
+    for line in lines:
+        if line.verdict is None:
+            filing.en_erreur += 1
+            continue
+        nom = " ".join((line.nom or "").split())[:MAX_NOM] or None
+        siren = None
+        if line.siren:
+            try:
+                siren = clean_siren(line.siren)
+            except ValidationError as problem:
+                filing.remarques.append({"ligne": line.ligne, "message": f"{problem.message} Dossier cherché par le "
+                                                                         "nom."})
+        if not nom and not siren:
+            filing.sans_identite.append(line.ligne)
+            continue
+        dossier = by_siren.get(siren) if siren else None
+        if dossier is None and siren:
+            dossier = db.session.execute(select(Dossier).filter_by(organisation_id=organisation_id, siren=siren)
+                                         ).scalar_one_or_none()
+        key = normalize(nom)[:MAX_NOM] if nom else None
+        if dossier is None and key:
+            dossier = by_name.get(key) or db.session.execute(
+                select(Dossier).filter_by(organisation_id=organisation_id, nom_recherche=key)
+                .order_by(Dossier.updated_at.desc()).limit(1)).scalar_one_or_none()
+            if dossier is not None and siren and dossier.siren and dossier.siren != siren:
+                dossier = None  # same name, another company
+        if dossier is None:
+            dossier = Dossier(organisation_id=organisation_id, nom=nom or f"SIREN {format_siren(siren)}",
+                              nom_recherche=key or normalize(f"siren {siren}"), siren=siren, notes="",
+                              created_by_id=adviser.id, updated_by_id=adviser.id, created_at=now, updated_at=now)
+            db.session.add(dossier)
+            db.session.flush()
+            filing.crees += 1
+        elif dossier.id not in touched:
+            filing.mis_a_jour += 1
+            if siren and not dossier.siren:
+                dossier.siren = siren
+        touched.add(dossier.id)
+        if dossier.siren:
+            by_siren[dossier.siren] = dossier
+        by_name[dossier.nom_recherche] = dossier
+        verdict = line.verdict.to_dict()
+        db.session.add(DossierVerification(
+            dossier_id=dossier.id, organisation_id=organisation_id, adviser_id=adviser.id,
+            situation=line.situation, verdict=verdict, statut=verdict["statut"],
+            regles_version=verdict["regles_version"], canal="lot", lot_id=batch.id, lot_ligne=line.ligne,
+            created_at=now))
+        dossier.updated_at, dossier.updated_by_id = now, adviser.id
+    return filing
 
 
 def get_batch(organisation_id: int, batch_id: str) -> Batch | None:
@@ -360,6 +441,119 @@ def list_batches(organisation_id: int, limit: int = 100) -> list[Batch]:
     ).scalars())
 
 
+# --- deletion and retention ---------------------------------------------------------------------------------
+
+@dataclass
+class Removed:
+    """What a deletion removed, counted (the audit row holds these counts and nothing else)."""
+
+    dossiers: int = 0
+    verifications: int = 0
+    lots: int = 0
+
+    def add(self, other: Removed) -> None:
+        self.dossiers += other.dossiers
+        self.verifications += other.verifications
+        self.lots += other.lots
+
+    def text(self) -> str:
+        parts = [f"{self.dossiers} dossier{'s' if self.dossiers > 1 else ''} ({self.verifications} vérification"
+                 f"{'s' if self.verifications > 1 else ''})", f"{self.lots} lot{'s' if self.lots > 1 else ''}"]
+        return " et ".join(parts)
+
+
+def _remove_dossiers(ids: list[str]) -> Removed:
+    """Delete case files with their checks (the reports are made from the checks, never stored)."""
+    if not ids:
+        return Removed()
+    count = db.session.execute(select(func.count()).select_from(DossierVerification)
+                               .where(DossierVerification.dossier_id.in_(ids))).scalar_one()
+    db.session.execute(update(DossierVerification).where(DossierVerification.dossier_id.in_(ids))
+                       .values(relance_de_id=None))
+    db.session.execute(delete(DossierVerification).where(DossierVerification.dossier_id.in_(ids)))
+    db.session.execute(delete(Dossier).where(Dossier.id.in_(ids)))
+    return Removed(dossiers=len(ids), verifications=count)
+
+
+def _remove_batches(ids: list[str]) -> Removed:
+    """Delete batches with their stored files; the checks they left in case files stay, unlinked."""
+    if not ids:
+        return Removed()
+    db.session.execute(update(DossierVerification).where(DossierVerification.lot_id.in_(ids)).values(lot_id=None))
+    db.session.execute(delete(Batch).where(Batch.id.in_(ids)))
+    return Removed(lots=len(ids))
+
+
+def _audit(organisation_id: int, adviser: Adviser | None, nature: str, removed: Removed, acteur: str) -> None:
+    db.session.add(Deletion(organisation_id=organisation_id, adviser_id=adviser.id if adviser else None,
+                            acteur=acteur, nature=nature, dossiers=removed.dossiers,
+                            verifications=removed.verifications, lots=removed.lots, created_at=utcnow()))
+
+
+def delete_dossier(adviser: Adviser, dossier: Dossier) -> Removed:
+    """Delete a case file with all its checks, leaving an audit row without its content."""
+    assert dossier.organisation_id == adviser.organisation_id
+    organisation_id, dossier_id = dossier.organisation_id, dossier.id
+    db.session.expunge(dossier)
+    removed = _remove_dossiers([dossier_id])
+    _audit(organisation_id, adviser, "dossier", removed, adviser.email)
+    db.session.commit()
+    return removed
+
+
+def delete_batch(adviser: Adviser, batch: Batch) -> Removed:
+    """Delete a batch with its stored files (the file sent and the results), leaving an audit row."""
+    assert batch.organisation_id == adviser.organisation_id
+    organisation_id, batch_id = batch.organisation_id, batch.id
+    db.session.expunge(batch)
+    removed = _remove_batches([batch_id])
+    _audit(organisation_id, adviser, "lot", removed, adviser.email)
+    db.session.commit()
+    return removed
+
+
+def dossier_counts(dossier: Dossier) -> int:
+    return db.session.execute(select(func.count()).select_from(DossierVerification)
+                              .where(DossierVerification.dossier_id == dossier.id)).scalar_one()
+
+
+@dataclass
+class PurgePlan:
+    """Per organisation: the case files without activity since the date, and the batches sent before it."""
+
+    avant: dt.datetime
+    dossiers: dict[int, list[tuple[str, str, dt.datetime]]]   # organisation -> (id, nom, last activity)
+    lots: dict[int, list[tuple[str, str, dt.datetime]]]       # organisation -> (id, file name, sent)
+    organisations: dict[int, str]
+
+
+def plan_purge(before: dt.datetime) -> PurgePlan:
+    dossiers: dict[int, list[tuple[str, str, dt.datetime]]] = {}
+    lots: dict[int, list[tuple[str, str, dt.datetime]]] = {}
+    for org, id_, nom, when in db.session.execute(
+            select(Dossier.organisation_id, Dossier.id, Dossier.nom, Dossier.updated_at)
+            .where(Dossier.updated_at < before).order_by(Dossier.organisation_id, Dossier.updated_at)):
+        dossiers.setdefault(org, []).append((id_, nom, when))
+    for org, id_, nom, when in db.session.execute(
+            select(Batch.organisation_id, Batch.id, Batch.nom_fichier, Batch.created_at)
+            .where(Batch.created_at < before).order_by(Batch.organisation_id, Batch.created_at)):
+        lots.setdefault(org, []).append((id_, nom, when))
+    names = dict(db.session.execute(select(Organisation.id, Organisation.nom)).all())
+    return PurgePlan(before, dossiers, lots, names)
+
+
+def purge(plan: PurgePlan, acteur: str = "bud-checker admin purge") -> dict[int, Removed]:
+    """Delete what `plan_purge` found, one audit row per organisation."""
+    done: dict[int, Removed] = {}
+    for org in sorted(set(plan.dossiers) | set(plan.lots)):
+        removed = _remove_dossiers([d[0] for d in plan.dossiers.get(org, [])])
+        removed.add(_remove_batches([b[0] for b in plan.lots.get(org, [])]))
+        _audit(org, None, "purge", removed, acteur)
+        done[org] = removed
+    db.session.commit()
+    return done
+
+
 def result_basename(batch: Batch) -> str:
     stem = batch.nom_fichier.rsplit(".", 1)[0] if "." in batch.nom_fichier else batch.nom_fichier
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
@@ -369,7 +563,8 @@ def result_basename(batch: Batch) -> str:
 
 __all__ = [
     "BatchError", "ValidationError", "clean_siren", "create_adviser", "create_dossier", "create_organisation",
-    "format_siren", "get_batch", "get_dossier", "get_verification", "list_batches", "luhn_valid",
+    "delete_batch", "delete_dossier", "file_lines", "format_siren", "get_batch", "get_dossier", "get_verification",
+    "list_batches", "luhn_valid", "plan_purge", "purge",
     "record_dossier_verification", "rerun", "run_and_store_batch", "search_dossiers", "set_password",
     "update_dossier",
 ]
