@@ -229,7 +229,8 @@ def _csv_records(lines: list[str], start: int, delimiter: str) -> Iterator[Recor
             for row in reader:
                 span = lines[begin:position]
                 if len(span) > 1 and any(("\n" in cell or "\r" in cell) and delimiter in cell for cell in row):
-                    yield Record(begin + 1, [], SituationError(
+                    alone = next(csv.reader([lines[begin].rstrip("\r\n")], delimiter=delimiter), [])
+                    yield Record(begin + 1, alone, SituationError(
                         "ligne", f"guillemet « \" » ouvert et jamais fermé : la ligne n'a pas pu être lue (les "
                                  f"lignes suivantes l'ont été) ; fermez le guillemet ou retirez-le."))
                     position = begin + 1
@@ -580,7 +581,8 @@ PEOPLE_COLUMNS = (
            "d'information.", width=40),
     Column("informations_manquantes_fr", "Informations manquantes", "Les réponses qui décideraient du résultat.",
            width=40),
-    Column("points_a_confirmer_fr", "Points à confirmer", "Ce qu'il reste à confirmer, et auprès de qui.", width=50),
+    Column("points_a_confirmer_fr", "Points à confirmer", "Ce qu'il reste à confirmer, et auprès de qui (sur les lignes "
+           "éligibles ou à confirmer ; une ligne non éligible l'est quoi qu'il en soit).", width=50),
     Column("commune_fr", "Commune retenue", "La commune comprise à partir du fichier.", width=24),
     Column("commune_insee_fr", "Code INSEE retenu", "Le code INSEE de cette commune.", width=11),
     Column("departement_fr", "Département", "Le département de cette commune.", width=8),
@@ -672,7 +674,8 @@ def _output(line: BatchLine) -> dict[str, Any]:
         "conditions_non_remplies_fr": " ; ".join(c.libelle for c in failing) or None,
         "conditions_a_verifier_fr": " ; ".join(c.libelle for c in unknown) or None,
         "informations_manquantes_fr": " ; ".join(LIBELLES.get(m["champ"], m["champ"]) for m in missing) or None,
-        "points_a_confirmer_fr": " ".join(dict.fromkeys(motifs)) or None,
+        # What is left to confirm matters when it could change the verdict: not on a line that fails anyway.
+        "points_a_confirmer_fr": (" ".join(dict.fromkeys(motifs)) or None) if v.statut != "non_eligible" else None,
         "commune_fr": commune.get("nom"),
         "commune_insee_fr": commune.get("insee"),
         "departement_fr": commune.get("departement"),
@@ -954,7 +957,13 @@ def _write_summary(workbook: Any, result: BatchResult) -> None:
 
 
 def _run_date(result: BatchResult) -> str:
-    local = result.date.astimezone()
+    """The date and time of the run, in France's time (the workspace's users)."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        local = result.date.astimezone(ZoneInfo("Europe/Paris"))
+    except (ImportError, KeyError, ValueError, OSError):  # no time-zone database: say UTC
+        return result.date.strftime("%d/%m/%Y à %H:%M (UTC)")
     return local.strftime("%d/%m/%Y à %H:%M")
 
 

@@ -6,6 +6,7 @@ fresh one. Only the verdicts are compared, never re-evaluated here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -13,6 +14,7 @@ from ...communes import load_reference
 from ...engine.contract import resolve, upgrade
 from ...engine.fr import date_fr, nombre_fr
 from ...engine.situation import KEYS, LIBELLES
+from ..public.forms import ACTIVITE_LABELS, ORIGINE_LABELS
 from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
 
 STATUT_LABELS = {"eligible": "éligible", "non_eligible": "non éligible", "indetermine": "à confirmer"}
@@ -344,6 +346,9 @@ def _answer_text(key: str, value: Any) -> str:
         return f"{commune.nom} ({commune.departement}, {value})" if commune else str(value)
     if isinstance(value, (int, float)):
         return nombre_fr(value)
+    label = {"activite": ACTIVITE_LABELS, "origine": ORIGINE_LABELS}.get(key, {}).get(value)
+    if label:  # the choice's label, short: «Création pure», «Commerciale»
+        return re.split(r" \(| :", label, maxsplit=1)[0]
     return str(value)
 
 
