@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -402,7 +403,7 @@ def _commune_from_text(key: str, cell: Any) -> tuple[str, str | None]:
     text = _as_text(cell).strip()
     if isinstance(cell, (int, float)) and len(text) == 4:
         text = "0" + text  # a spreadsheet dropped the leading zero
-    found = resolve(text)
+    found = _resolved(text)
     if found.commune is not None:
         warning = None
         if found.code_insee_de is not None:
@@ -539,9 +540,19 @@ def _engine_warnings(verdict: Verdict) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _postal_communes(code: str) -> tuple[Commune, ...]:
+    return tuple(c for c in load_reference().search(code) if code in c.codes_postaux)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(text: str) -> Any:
+    return resolve(text)
+
+
 def _postal_code_warning(code: str, commune: Commune) -> list[str]:
     """An INSEE code that is also another commune's postal code (62300: Équihen-Plage, and Lens's postal code)."""
-    others = [c for c in load_reference().search(code) if code in c.codes_postaux and c.insee != commune.insee]
+    others = [c for c in _postal_communes(code) if c.insee != commune.insee]
     if not others:
         return []
     names = ", ".join(f"{c.nom} ({c.departement})" for c in others[:4])
