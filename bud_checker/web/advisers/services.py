@@ -490,26 +490,24 @@ def _audit(organisation_id: int, adviser: Adviser | None, nature: str, removed: 
                             verifications=removed.verifications, lots=removed.lots, created_at=utcnow()))
 
 
-def delete_dossier(adviser: Adviser, dossier: Dossier) -> Removed:
-    """Delete a case file with all its checks, leaving an audit row without its content."""
-    assert dossier.organisation_id == adviser.organisation_id
-    organisation_id, dossier_id = dossier.organisation_id, dossier.id
-    db.session.expunge(dossier)
-    removed = _remove_dossiers([dossier_id])
-    _audit(organisation_id, adviser, "dossier", removed, adviser.email)
+def _delete_one(adviser: Adviser, found: Dossier | Batch, remove: Any, nature: str) -> Removed:
+    assert found.organisation_id == adviser.organisation_id
+    organisation_id, found_id = found.organisation_id, found.id
+    db.session.expunge(found)
+    removed = remove([found_id])
+    _audit(organisation_id, adviser, nature, removed, adviser.email)
     db.session.commit()
     return removed
+
+
+def delete_dossier(adviser: Adviser, dossier: Dossier) -> Removed:
+    """Delete a case file with all its checks, leaving an audit row without its content."""
+    return _delete_one(adviser, dossier, _remove_dossiers, "dossier")
 
 
 def delete_batch(adviser: Adviser, batch: Batch) -> Removed:
     """Delete a batch with its stored files (the file sent and the results), leaving an audit row."""
-    assert batch.organisation_id == adviser.organisation_id
-    organisation_id, batch_id = batch.organisation_id, batch.id
-    db.session.expunge(batch)
-    removed = _remove_batches([batch_id])
-    _audit(organisation_id, adviser, "lot", removed, adviser.email)
-    db.session.commit()
-    return removed
+    return _delete_one(adviser, batch, _remove_batches, "lot")
 
 
 def dossier_counts(dossier: Dossier) -> int:
