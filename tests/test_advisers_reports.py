@@ -90,7 +90,7 @@ def test_pdf_can_be_downloaded_as_an_attachment(check):
 
 
 def test_weasyprint_reads_only_the_applications_static_files(adv_app):
-    from bud_checker.web.advisers.reports import _static_fetcher
+    from bud_checker.web.pdf import static_fetcher as _static_fetcher
 
     with adv_app.test_request_context():
         fetcher = _static_fetcher()

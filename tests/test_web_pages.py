@@ -91,6 +91,10 @@ def test_douai_commerce_is_eligible_with_its_schedule(app, flow):
     assert "non_sedentaire" in flow.keys and "ca_hors_zone_pct" not in flow.keys
     flow.submit({"non_sedentaire": "non", "date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
                  "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "non"})
+    assert flow.group == "economies", "the optional last step: the figures of the savings estimate"
+    assert "Estimer vos économies" in page_text(flow.html) and "(facultatif)" in page_text(flow.html)
+    flow.submit({"benefice_annuel_estime_nsp": "y", "impot_sur": "nsp", "taux_marginal_ir_pct_nsp": "y",
+                 "cfe_annuelle_estimee_nsp": "y", "taxe_fonciere_annuelle_estimee_nsp": "y"})
     assert flow.response.status_code == 303, "nothing left to ask: the check is saved"
     location = flow.response.headers["Location"]
     assert re.fullmatch(r"/verifications/[A-Za-z0-9_-]{24}", location)
@@ -187,6 +191,9 @@ def test_every_question_accepts_je_ne_sais_pas(app, flow):
                  "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "nsp"})
     assert flow.group == "echeancier" and flow.keys == ["ca_hors_zone_pct"], "asked of a non-sedentary activity"
     flow.submit({"ca_hors_zone_pct_nsp": "y"})
+    assert flow.group == "economies"
+    flow.submit({"benefice_annuel_estime_nsp": "y", "impot_sur": "nsp", "taux_marginal_ir_pct_nsp": "y",
+                 "cfe_annuelle_estimee_nsp": "y", "taxe_fonciere_annuelle_estimee_nsp": "y"})
     assert flow.response.status_code == 303
     stored = _stored(app, flow.response.headers["Location"])
     assert stored.statut == "indetermine"

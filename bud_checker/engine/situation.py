@@ -17,6 +17,7 @@ from ..communes import Commune, load_reference
 
 ACTIVITES = ("industrielle", "commerciale", "artisanale", "liberale", "agricole", "civile")
 ORIGINES = ("creation_pure", "reprise", "transfert", "concentration", "restructuration", "extension")
+IMPOTS_SUR = ("is", "ir")
 
 # The public labels of each key, in French, used in error messages and by the adapters.
 LIBELLES: dict[str, str] = {
@@ -39,6 +40,12 @@ LIBELLES: dict[str, str] = {
     "deliberation_exoneration_cfe": "délibération de la commune ou de l'EPCI exonérant l'autre moitié de CFE (art. 1466 B)",
     "deliberation_exoneration_tfpb": "délibération de la commune ou de l'EPCI exonérant l'autre moitié de TFPB (art. 1383 F II)",
     "proprietaire_immeuble": "entreprise propriétaire de l'immeuble",
+    # Optional, for the savings estimate only (never read by the conditions).
+    "benefice_annuel_estime": "bénéfice imposable annuel estimé (€)",
+    "impot_sur": "impôt sur les bénéfices (IS ou IR)",
+    "taux_marginal_ir_pct": "taux marginal d'imposition du foyer à l'impôt sur le revenu (%)",
+    "cfe_annuelle_estimee": "CFE annuelle estimée sans exonération (€)",
+    "taxe_fonciere_annuelle_estimee": "taxe foncière annuelle estimée sans exonération (€)",
 }
 
 _DATE_MIN = dt.date(1900, 1, 1)
@@ -82,6 +89,11 @@ class Situation:
     deliberation_exoneration_cfe: bool | None = None
     deliberation_exoneration_tfpb: bool | None = None
     proprietaire_immeuble: bool | None = None
+    benefice_annuel_estime: float | None = None
+    impot_sur: str | None = None
+    taux_marginal_ir_pct: float | None = None
+    cfe_annuelle_estimee: float | None = None
+    taxe_fonciere_annuelle_estimee: float | None = None
     # Resolved, not input: the current commune and whether a former code of a merged commune was given.
     commune: Commune | None = None
     commune_code_ancien: bool = False
@@ -129,25 +141,27 @@ def _date(key: str, value: Any) -> dt.date:
     return value
 
 
-def _number(key: str, value: Any, *, integer: bool = False, maximum: float | None = None) -> float | int:
+def _number(key: str, value: Any, *, integer: bool = False, maximum: float | None = None,
+            signed: bool = False) -> float | int:
     kind = "un nombre entier" if integer else "un nombre"
+    expected = kind if signed else f"{kind} positif ou nul"
     if isinstance(value, bool):
-        raise SituationError(key, f"attendu {kind} positif ou nul, pas une valeur oui/non.")
+        raise SituationError(key, f"attendu {expected}, pas une valeur oui/non.")
     if isinstance(value, str):
         text = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
         try:
             value = float(text) if text else math.nan
         except ValueError:
-            raise SituationError(key, f"« {_show(value.strip())} » n'est pas {kind} ; attendu {kind} positif ou nul.") from None
+            raise SituationError(key, f"« {_show(value.strip())} » n'est pas {kind} ; attendu {expected}.") from None
     if not isinstance(value, (int, float)) or isinstance(value, complex):
-        raise SituationError(key, f"attendu {kind} positif ou nul.")
+        raise SituationError(key, f"attendu {expected}.")
     if isinstance(value, float) and not math.isfinite(value):
-        raise SituationError(key, f"attendu {kind} fini, positif ou nul.")
-    if value < 0:
+        raise SituationError(key, f"attendu {kind} fini" + ("." if signed else ", positif ou nul."))
+    if value < 0 and not signed:
         raise SituationError(key, f"la valeur {value:g} est négative ; attendu {kind} positif ou nul.")
     if maximum is not None and value > maximum:
         raise SituationError(key, f"la valeur {value:g} dépasse {maximum:g} ; attendu un pourcentage entre 0 et 100.")
-    if value > 1e15:
+    if abs(value) > 1e15:
         raise SituationError(key, f"la valeur {value:g} est trop grande pour être plausible.")
     if integer:
         if isinstance(value, float) and not value.is_integer():
@@ -206,8 +220,9 @@ def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
 
 _INTEGERS = {"salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
              "embauches_eligibles_residents_bud"}
-_PERCENTAGES = {"capital_detenu_par_societes_pct", "ca_hors_zone_pct"}
-_NUMBERS = {"effectif", "chiffre_affaires", "total_bilan"}
+_PERCENTAGES = {"capital_detenu_par_societes_pct", "ca_hors_zone_pct", "taux_marginal_ir_pct"}
+_NUMBERS = {"effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee"}
+_SIGNED_NUMBERS = {"benefice_annuel_estime"}  # a loss is a negative profit
 _BOOLEANS = {"siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoneration_cfe",
              "deliberation_exoneration_tfpb", "proprietaire_immeuble"}
 _DATES = {"date_creation", "date_creation_etablissement"}
@@ -242,9 +257,11 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     **{key: _fast_number(_number, integer=True) for key in _INTEGERS},
     **{key: _fast_number(_number, maximum=100) for key in _PERCENTAGES},
     **{key: _fast_number(_number) for key in _NUMBERS},
+    **{key: (lambda key, value: _number(key, value, signed=True)) for key in _SIGNED_NUMBERS},
     **{key: (lambda key, value: value if value.__class__ is bool else _boolean(key, value)) for key in _BOOLEANS},
     "activite": lambda key, value: _choice(key, value, ACTIVITES),
     "origine": lambda key, value: _choice(key, value, ORIGINES),
+    "impot_sur": lambda key, value: _choice(key, value, IMPOTS_SUR),
 }
 
 

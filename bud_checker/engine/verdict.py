@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
+from . import economies as savings
 from .conditions import CONDITIONS, Context
 from .fr import date_fr, pct, typographie
 from .law import LawVersion, Reference, Rules, Source, current_rules
@@ -35,13 +36,14 @@ class Demarche:
     echeance: dt.date | None
     references: tuple[Reference, ...]
     a_confirmer: bool = False  # its modalities (deadline, form) rest on an unverified point
+    id: str | None = None  # what rules/demarches_formulaires.yaml knows the step by (forms, where to go)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", typographie(self.description))
         object.__setattr__(self, "references", merge_references(self.references))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"titre": self.titre, "description": self.description,
+        out: dict[str, Any] = {"id": self.id, "titre": self.titre, "description": self.description,
                                "echeance": self.echeance.isoformat() if self.echeance else None}
         add_references(out, self.references)
         out["a_confirmer"] = self.a_confirmer
@@ -63,6 +65,8 @@ class Verdict:
     commune: dict[str, Any] | None = None
     article: Source | None = None
     limites: tuple[str, ...] = ()
+    economies: dict[str, Any] | None = None  # the savings estimate (economies.estimate), its sources below
+    economies_references: tuple[Reference, ...] = ()
 
     @property
     def version_loi(self) -> str:
@@ -103,6 +107,7 @@ class Verdict:
         groups: list[tuple[Reference, ...]] = [c.references for c in self.conditions]
         groups += [e.references for e in self.exonerations.values()]
         groups += [d.references for d in self.demarches]
+        groups.append(self.economies_references)
         for group in groups:
             for ref in group:
                 seen.setdefault(ref.source.id, ref.source)
@@ -141,6 +146,7 @@ class Verdict:
             "limites": list(self.limites),
             "certitude": self.certitude(),
             "sources": self.sources(),
+            "economies": self.economies,
             "avertissement": AVERTISSEMENT,
             "format": FORMAT,
         }
@@ -299,33 +305,36 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
         Demarche("Déclarer le bénéfice exonéré",
                  "Portez chaque année le bénéfice exonéré (art. 44 sexdecies) sur votre déclaration de résultats : "
                  "vous appliquez vous-même l'exonération, sous le contrôle de l'administration.",
-                 None, (article,)),
+                 None, (article,), id="declarer_benefice"),
         Demarche("Vérifier la clause d'emploi ou d'embauche à chaque clôture",
                  "Refaites le calcul de la clause à la clôture de chaque exercice : l'exonération de l'exercice en dépend.",
-                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"),)),
+                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"),), id="clause_embauche"),
     ]
     if taxes.cfe.applicable is not False and "cfe" in taxes.echeances:
         date, refs = taxes.echeances["cfe"]
         out.append(Demarche("Demander l'exonération de CFE",
                             "Au service des impôts de l'établissement, avec sa déclaration provisoire (art. 1477 II a) ; "
-                            "une demande tardive fait perdre l'exonération de l'année.", date, refs))
+                            "une demande tardive fait perdre l'exonération de l'année.", date, refs, id="demande_cfe"))
         date, refs = taxes.echeances["cfe_annuelle"]
         out.append(Demarche("Déclarer les éléments d'imposition à la CFE",
                             "Le deuxième jour ouvré après le 1er mai de l'année qui suit la création (art. 1477 I).",
-                            date, refs))
+                            date, refs, id="declaration_cfe_annuelle"))
         date, refs = taxes.echeances["tfpb"]
         out.append(Demarche("Déclarer l'immeuble pour l'exonération de taxe foncière",
                             "Le propriétaire, redevable de la taxe, déclare l'immeuble au service des impôts de sa situation "
-                            "avant le 1er janvier de la première année d'exonération (art. 1383 F IV).", date, refs))
+                            "avant le 1er janvier de la première année d'exonération (art. 1383 F IV).", date, refs,
+                            id="declaration_tfpb"))
         if deliberation_unknown:
             out.append(Demarche("Se renseigner sur la délibération de la commune",
                                 "Demandez à l'intercommunalité (CFE, art. 1466 B) et à la mairie (taxe foncière, "
                                 "art. 1383 F II) si elles ont délibéré pour exonérer l'autre moitié.",
-                                None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1639_a_bis"].cite())))
+                                None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1639_a_bis"].cite()),
+                                id="se_renseigner_deliberation"))
     out.append(Demarche("Choisir entre régimes concurrents le cas échéant",
                         "Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, ZRR…) : "
                         "si vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE.",
-                        None, (rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°"),), a_confirmer=True))
+                        None, (rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°"),), a_confirmer=True,
+                        id="choisir_regime"))
     return tuple(out)
 
 
@@ -382,6 +391,8 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
             "classee_depuis": row.liste.classee_depuis.isoformat() if row else None,
             "confiance_liste": row.confiance.id if row else None,
         }
+    economies_references = _savings_references(rules, situation)
+    economies = savings.estimate(rules, situation, applicable, profit, taxes.cfe, taxes.tfpb, economies_references)
     return Verdict(
         statut=statut,
         resume=_summary_of(headline),
@@ -396,4 +407,17 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         commune=commune,
         article=rules.article,
         limites=_limites(rules, statut, conditions),
+        economies=economies,
+        economies_references=economies_references if economies else (),
     )
+
+
+def _savings_references(rules: Rules, situation: Situation) -> tuple[Reference, ...]:
+    """The sources of the savings estimate: the corporate-tax rates in force at creation, when at IS."""
+    if situation.impot_sur != "is" or situation.benefice_annuel_estime is None:
+        return ()
+    refs: list[Reference] = []
+    for parameter in ("is_taux_normal_bareme", "is_taux_reduit_pme_pct", "is_plafond_taux_reduit_pme",
+                      "is_taux_reduit_ca_maximum"):
+        refs += rules.value(parameter, situation.date_creation).references()
+    return merge_references(refs)

@@ -1,21 +1,18 @@
 """The printable report of a check in a case file: one HTML document (print stylesheet) and its PDF (WeasyPrint).
 
 The report is rendered from the stored verdict, like every page: it reads the same whenever it is printed.
-WeasyPrint fetches nothing from the network: only the application's own static files are served to it.
+The PDF is made by ..pdf (WeasyPrint, fetching nothing from the network).
 """
 
 from __future__ import annotations
 
 import io
-import logging
-import mimetypes
-from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import unquote, urlsplit
 
-from flask import Response, current_app, render_template, send_file
+from flask import Response, render_template, send_file
 
 from ...engine.situation import LIBELLES
+from ..pdf import html_to_pdf
 from ..presentation import verdict_view
 from ..public.forms import QUESTIONS, answer_text
 from .models import DossierVerification
@@ -97,40 +94,8 @@ def render_report_html(verification: DossierVerification, *, for_pdf: bool = Fal
     return render_template("conseillers/rapport.html", for_pdf=for_pdf, **report_context(verification))
 
 
-def _static_fetcher():
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    static_root = Path(current_app.static_folder).resolve()
-    static_prefix = (current_app.static_url_path or "/static").rstrip("/") + "/"
-
-    class StaticOnlyFetcher(URLFetcher):
-        """Serves the application's static files; refuses everything else (no network access)."""
-
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            path = unquote(urlsplit(url).path)
-            if path.startswith(static_prefix):
-                target = (static_root / path[len(static_prefix):]).resolve()
-                if target.is_relative_to(static_root) and target.is_file():
-                    mime = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-                    return URLFetcherResponse(url, target.read_bytes(), {"Content-Type": mime})
-            raise ValueError(f"ressource refusée dans un rapport : {url}")
-
-    return StaticOnlyFetcher()
-
-
 def render_report_pdf(verification: DossierVerification) -> bytes:
-    from weasyprint import HTML
-
-    html = render_report_html(verification, for_pdf=True)
-    document = HTML(string=html, base_url="http://rapport.invalid/", url_fetcher=_static_fetcher())
-    # app.css has screen rules WeasyPrint ignores (media queries, overflow...): not worth a warning each time.
-    css_logger = logging.getLogger("weasyprint")
-    level = css_logger.level
-    css_logger.setLevel(logging.ERROR)
-    try:
-        return document.write_pdf()
-    finally:
-        css_logger.setLevel(level)
+    return html_to_pdf(render_report_html(verification, for_pdf=True))
 
 
 def send_report_pdf(verification: DossierVerification, *, as_attachment: bool = False) -> Response:

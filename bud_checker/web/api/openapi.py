@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from ...engine.conditions import CONDITION_IDS
-from ...engine.situation import ACTIVITES, KEYS, LIBELLES, ORIGINES
+from ...engine.situation import ACTIVITES, IMPOTS_SUR, KEYS, LIBELLES, ORIGINES
 from ...engine.law import FONDEMENTS
 from ...engine.verdict import FORMAT, LIBELLES_STATUT
 from ..models import ID_PATTERN
@@ -21,8 +21,8 @@ API_VERSION = "1.0.0"
 _DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 _INTEGERS = ("salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
              "embauches_eligibles_residents_bud")
-_PERCENTAGES = ("capital_detenu_par_societes_pct", "ca_hors_zone_pct")
-_NUMBERS = ("effectif", "chiffre_affaires", "total_bilan")
+_PERCENTAGES = ("capital_detenu_par_societes_pct", "ca_hors_zone_pct", "taux_marginal_ir_pct")
+_NUMBERS = ("effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee")
 _BOOLEANS = ("siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoneration_cfe",
              "deliberation_exoneration_tfpb", "proprietaire_immeuble")
 _MAX = 1e15  # the engine refuses larger amounts as implausible
@@ -52,6 +52,11 @@ def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
         schema = {"type": "string", "enum": list(ACTIVITES)}
     elif key == "origine":
         schema = {"type": "string", "enum": list(ORIGINES)}
+    elif key == "impot_sur":
+        schema = {"type": "string", "enum": list(IMPOTS_SUR)}
+    elif key == "benefice_annuel_estime":  # a loss is a negative profit
+        schema = {"type": "number", "minimum": -_MAX, "maximum": _MAX,
+                  "description": f"{label} ; sert seulement à l'estimation des économies (0 ou une perte : aucune économie d'impôt sur les bénéfices)"}
     elif key in _INTEGERS:
         schema = {"type": "integer", "minimum": 0, "maximum": _MAX}
     elif key in _PERCENTAGES:
@@ -217,11 +222,42 @@ def openapi_document() -> dict[str, Any]:
                                    "CVAE (art. 1586 ter et 1586 nonies)"),
         "Demarche": {
             "type": "object",
-            "properties": {"titre": _STRING, "description": _STRING,
+            "properties": {"id": _NULL_STRING, "titre": _STRING, "description": _STRING,
                            "echeance": {"type": ["string", "null"], "format": "date"},
                            "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
                            "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées"}},
             "required": ["titre", "description", "echeance", "references", "a_confirmer"],
+            "additionalProperties": False,
+        },
+        "Economies": {
+            "type": "object",
+            "description": "Estimation des économies d'impôt (null sans montant indiqué ou si non éligible) : année "
+                           "par année, avec ses hypothèses ; ce n'est pas un calcul de l'impôt dû.",
+            "properties": {
+                "estimation": {"type": "boolean"},
+                "annees": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"annee": {"type": "integer"}, "impot_benefices": {"type": ["integer", "null"]},
+                                   "cfe": {"type": ["integer", "null"]}, "tfpb": {"type": ["integer", "null"]},
+                                   "total": {"type": "integer"}},
+                    "required": ["annee", "impot_benefices", "cfe", "tfpb", "total"], "additionalProperties": False}},
+                "periodes_impot_benefices": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {"debut": _DATE, "fin": _DATE, "taux_exoneration": {"type": "number"},
+                                   "benefice": {"type": "integer"}, "impot_sans_exoneration": {"type": "integer"},
+                                   "impot_avec_exoneration": {"type": "integer"}, "economie": {"type": "integer"}},
+                    "required": ["debut", "fin", "taux_exoneration", "benefice", "impot_sans_exoneration",
+                                 "impot_avec_exoneration", "economie"], "additionalProperties": False}},
+                "totaux": {"type": "object",
+                           "properties": {k: {"type": ["integer", "null"]} for k in ("impot_benefices", "cfe", "tfpb")},
+                           "required": ["impot_benefices", "cfe", "tfpb"], "additionalProperties": False},
+                "total": {"type": "integer"},
+                "hypotheses": _STRINGS,
+                "explication": _STRING,
+                "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
+            },
+            "required": ["estimation", "annees", "periodes_impot_benefices", "totaux", "total", "hypotheses",
+                         "explication", "references"],
             "additionalProperties": False,
         },
         "Verdict": {
@@ -286,6 +322,7 @@ def openapi_document() -> dict[str, Any]:
                 "sources": {"type": "object", "additionalProperties": _ref("Source"),
                             "description": "chaque source citée, une seule fois, par identifiant"},
                 "avertissement": _STRING,
+                "economies": {"anyOf": [{"type": "null"}, _ref("Economies")]},
             },
             "required": ["format", "statut", "libelle_statut", "resume", "a_confirmer", "version_loi", "version",
                          "regles_version", "situation", "commune", "conditions", "exonerations", "demarches",

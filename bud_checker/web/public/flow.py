@@ -4,7 +4,8 @@ After each step the answers so far are evaluated. While the verdict is «à conf
 user has not been asked yet, the next step is the first group holding one of those facts (the engine names
 them in `informations_manquantes` with the conditions they decide). Once no such fact is left, the verdict is
 decided: a «non éligible» needs nothing more; otherwise the remaining questions only refine the schedules
-and are offered as an optional last step. Facts answered «je ne sais pas» are never asked again.
+and are offered as an optional step, followed by the optional figures of the savings estimate
+(«Estimer vos économies»). Facts answered «je ne sais pas» are never asked again.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ def next_step(etat: Mapping[str, Any]) -> Step:
     keys = _relevant_schedule_keys(schedule, etat)
     if keys:
         return Step(schedule, keys, verdict)
+    savings = GROUPS_BY_ID["economies"]
+    keys = [key for key in savings.keys if key not in etat]
+    if keys:
+        return Step(savings, keys, verdict)
     return Step(None, [], verdict)
 
 

@@ -20,7 +20,7 @@ from wtforms.widgets import DateInput
 from ...communes import Commune, load_reference, resolve
 from ...engine.fr import euros, nombre_fr, pct
 from ...engine.law import Rules, current_rules
-from ...engine.situation import ACTIVITES, LIBELLES, ORIGINES
+from ...engine.situation import ACTIVITES, IMPOTS_SUR, LIBELLES, ORIGINES
 from ..services import commune_label
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
@@ -51,7 +51,12 @@ ORIGINE_LABELS = {
     "restructuration": "Restructuration d'activités existantes",
     "extension": "Extension d'une activité existante (nouvel établissement d'une entreprise existante)",
 }
+IMPOT_SUR_LABELS = {
+    "is": "Impôt sur les sociétés (IS)",
+    "ir": "Impôt sur le revenu (IR) : entreprise individuelle, ou société ayant opté pour l'IR",
+}
 assert set(ACTIVITE_LABELS) == set(ACTIVITES) and set(ORIGINE_LABELS) == set(ORIGINES)
+assert set(IMPOT_SUR_LABELS) == set(IMPOTS_SUR)
 BOOL_LABELS = {True: "Oui", False: "Non"}
 
 
@@ -152,6 +157,31 @@ def _help_proprietaire(rules: Rules, on: dt.date) -> str:
             "qui peut bénéficier de l'exonération.")
 
 
+def _help_benefice(rules: Rules, on: dt.date) -> str:
+    return ("Le bénéfice imposable d'une année, prévisionnel pour une création : il sert seulement à estimer "
+            "l'économie d'impôt. Avec 0 ou une perte (nombre négatif), il n'y a pas d'impôt sur les bénéfices à exonérer.")
+
+
+def _help_impot_sur(rules: Rules, on: dt.date) -> str:
+    return ("Une SARL, une SAS ou une SA est en principe à l'impôt sur les sociétés ; une entreprise individuelle "
+            "(micro-entreprise comprise) est à l'impôt sur le revenu, sauf option.")
+
+
+def _help_taux_marginal(rules: Rules, on: dt.date) -> str:
+    return ("Seulement à l'impôt sur le revenu : le taux de la tranche la plus haute du barème atteinte par votre "
+            "foyer, indiqué sur votre avis d'impôt sur le revenu.")
+
+
+def _help_cfe_annuelle(rules: Rules, on: dt.date) -> str:
+    return ("Ce que vous paieriez chaque année sans l'exonération : le montant d'un avis de CFE, ou une estimation "
+            "demandée à votre service des impôts des entreprises.")
+
+
+def _help_taxe_fonciere(rules: Rules, on: dt.date) -> str:
+    return ("Seulement si l'entreprise est propriétaire de ses locaux : la taxe foncière annuelle des locaux "
+            "professionnels, sans l'exonération.")
+
+
 # --- questions ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -195,6 +225,14 @@ QUESTIONS: dict[str, Question] = {q.key: q for q in (
     Question("deliberation_exoneration_tfpb", "bool",
              "La commune ou l'intercommunalité a-t-elle délibéré pour exonérer l'autre moitié de la taxe foncière ?"),
     Question("proprietaire_immeuble", "bool", "L'entreprise est-elle propriétaire de ses locaux ?", _help_proprietaire),
+    Question("benefice_annuel_estime", "number", "Bénéfice imposable annuel estimé", _help_benefice, unit="€"),
+    Question("impot_sur", "choice", "Votre entreprise est-elle à l'impôt sur les sociétés ou à l'impôt sur le revenu ?",
+             _help_impot_sur, IMPOT_SUR_LABELS),
+    Question("taux_marginal_ir_pct", "percent", "Taux marginal d'imposition de votre foyer (impôt sur le revenu)",
+             _help_taux_marginal, unit="%"),
+    Question("cfe_annuelle_estimee", "number", "CFE annuelle sans exonération (estimation)", _help_cfe_annuelle, unit="€"),
+    Question("taxe_fonciere_annuelle_estimee", "number", "Taxe foncière annuelle sans exonération (estimation)",
+             _help_taxe_fonciere, unit="€"),
 )}
 assert set(QUESTIONS) == set(LIBELLES)
 
@@ -217,6 +255,10 @@ GROUPS: tuple[Group, ...] = (
     Group("echeancier", "Pour préciser l'échéancier", (
         "non_sedentaire", "ca_hors_zone_pct", "date_creation_etablissement", "deliberation_exoneration_cfe",
         "deliberation_exoneration_tfpb", "proprietaire_immeuble"), echeancier=True),
+    # The last, optional step: figures for the savings estimate only.
+    Group("economies", "Estimer vos économies", (
+        "benefice_annuel_estime", "impot_sur", "taux_marginal_ir_pct", "cfe_annuelle_estimee",
+        "taxe_fonciere_annuelle_estimee"), echeancier=True),
 )
 GROUPS_BY_ID = {g.id: g for g in GROUPS}
 assert sorted(k for g in GROUPS for k in g.keys) == sorted(LIBELLES)

@@ -10,7 +10,6 @@ from flask import abort, jsonify, redirect, render_template, request, url_for
 
 from ...engine.situation import LIBELLES, SituationError
 from ...engine.verdict import NON_ELIGIBLE
-from ..presentation import verdict_view
 from ..rules_catalogue import catalogue
 from ..services import find_verification, record_verification, search_communes
 from . import bp
@@ -157,14 +156,14 @@ def verifier():
 
 @bp.get("/verifications/<verification_id>")
 def verification(verification_id: str):
+    from .results import result_context  # results imports this module
+
     found = find_verification(verification_id)
     if found is None:
         abort(404)
-    view = verdict_view(found.verdict, found.created_at)
-    answers = [{"label": QUESTIONS[key].label, "value": answer_text(key, found.situation.get(key))}
-               for key in LIBELLES if key in found.situation]
-    return render_template("public/verification.html", verification=found, v=view["verdict"], view=view,
-                           answers=answers, all_asked=len(answers) == len(LIBELLES), share_url=url_for(".verification", verification_id=found.id, _external=True))
+    return render_template("public/verification.html",
+                           share_url=url_for(".verification", verification_id=found.id, _external=True),
+                           **result_context(found))
 
 
 @bp.get("/regles")

@@ -1,0 +1,150 @@
+"""What a saved public check offers besides its page: change the answers (a new check; the old one stays),
+its PDF, and its deadlines as an iCalendar file. Everything is read from the stored check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any, Mapping
+
+from flask import Response, abort, render_template, request, send_file, url_for
+
+from ...engine.fr import typographie
+from ...engine.guidance import alternatives, for_demarche
+from ...engine.law import current_rules
+from ...engine.situation import LIBELLES, SituationError
+from ..models import Verification
+from ..pdf import html_to_pdf
+from ..presentation import iso_date, verdict_view
+from ..savings_view import savings_view
+from ..services import find_verification
+from . import bp
+from .flow import Step, next_step
+from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, prefill
+from .routes import _creation_date, _dump_etat, _render_step
+
+ICS_PRODID = "-//BUD Checker//Echeances//FR"
+
+
+def _found(verification_id: str) -> Verification:
+    found = find_verification(verification_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def answers_of(found: Verification) -> list[dict[str, str]]:
+    return [{"label": QUESTIONS[key].label, "value": answer_text(key, found.situation.get(key))}
+            for key in LIBELLES if key in found.situation]
+
+
+def demarches_view(verdict: Mapping[str, Any], view: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The filing steps with their forms and offices; dated steps still ahead first, then past ones, then the
+    undated ones (as the verdict lists them)."""
+    rules = current_rules()
+    steps = [{**d, **for_demarche(rules, d.get("id"))} for d in view["demarches"]]
+    upcoming = sorted((d for d in steps if d.get("echeance") and not d.get("passee")), key=lambda d: d["echeance"])
+    past = sorted((d for d in steps if d.get("echeance") and d.get("passee")), key=lambda d: d["echeance"])
+    return upcoming + past + [d for d in steps if not d.get("echeance")]
+
+
+def result_context(found: Verification) -> dict[str, Any]:
+    """Everything the result page and its PDF show (the stored verdict, nothing evaluated again)."""
+    view = verdict_view(found.verdict, found.created_at)
+    verdict = view["verdict"]  # in the current shape, whatever the shape it was saved in
+    failing = [c["id"] for c in verdict["conditions"] if c["statut"] == "non_remplie"]
+    return {
+        "verification": found, "v": verdict, "view": view, "answers": answers_of(found),
+        "all_asked": all(key in found.situation for key in LIBELLES),
+        "savings": savings_view(verdict),
+        "steps": demarches_view(verdict, view),
+        "alternatives": alternatives(current_rules(), failing) if verdict["statut"] == "non_eligible" else [],
+    }
+
+
+@bp.get("/verifications/<verification_id>/modifier")
+def modifier(verification_id: str):
+    """The form again, every answer of the saved check filled in; the step chosen (default: the first one)."""
+    found = _found(verification_id)
+    etat = {key: value for key, value in found.situation.items() if key in LIBELLES}
+    group = GROUPS_BY_ID.get(request.args.get("groupe", ""), GROUPS[0])
+    keys = list(group.keys) if group is GROUPS[0] else ([key for key in group.keys if key in etat] or list(group.keys))
+    try:
+        verdict = next_step(etat).verdict
+    except SituationError:
+        verdict = None
+    form = build_form(keys, _creation_date(etat), etat=_dump_etat(etat), groupe=group.id, **prefill(keys, etat))
+    return _render_step(Step(group, keys, verdict), etat, form=form, editing=True)
+
+
+@bp.get("/verifications/<verification_id>.pdf")
+def verification_pdf(verification_id: str):
+    found = _found(verification_id)
+    html = render_template("public/resultat_pdf.html", for_pdf=True,
+                           page_url=url_for(".verification", verification_id=found.id, _external=True),
+                           **result_context(found))
+    return send_file(io.BytesIO(html_to_pdf(html)), mimetype="application/pdf",
+                     download_name=f"verification-bud-{found.created_at:%Y-%m-%d}-{found.id[:8]}.pdf", max_age=0)
+
+
+def _ics_description(step: Mapping[str, Any], page_url: str) -> str:
+    lines = []
+    if step.get("passee"):
+        lines.append("Échéance déjà passée à la date de la vérification.")
+    lines.append(step["description"])
+    for form in step.get("formulaires") or []:
+        if form.get("numero"):
+            text = f"Formulaire {form['numero']} : {form['libelle']}"
+            if form.get("confiance") != "V":
+                text += " (numéro à vérifier)"
+        else:
+            text = form["libelle"]
+        if form.get("url"):
+            text += f" — {form['url']}"
+        lines.append(text)
+    for office in step.get("ou") or []:
+        lines.append(f"Où s'adresser : {office['libelle']} — {office['url']}")
+    lines.append(f"Votre vérification : {page_url}")
+    return typographie("\n\n".join(lines))
+
+
+def deadlines_calendar(found: Verification, page_url: str) -> bytes:
+    """One all-day event per dated step: upcoming ones first, past ones marked as such in their title."""
+    from icalendar import Alarm, Calendar, Event
+
+    context = result_context(found)
+    calendar = Calendar()
+    calendar.add("prodid", ICS_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "Régime BUD : vos échéances")
+    stamp = found.created_at.astimezone(dt.timezone.utc)
+    for index, step in enumerate(s for s in context["steps"] if s.get("echeance")):
+        day = iso_date(step["echeance"])
+        event = Event()
+        event.add("uid", f"{found.id}-{step.get('id') or index}@bud-checker")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        event.add("summary", ("[Échéance passée] " if step.get("passee") else "") + f"BUD : {step['titre']}")
+        event.add("description", _ics_description(step, page_url))
+        event.add("url", page_url)
+        event.add("categories", ["Régime BUD", "passée" if step.get("passee") else "à venir"])
+        event.add("transp", "TRANSPARENT")
+        if not step.get("passee"):
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"Dans sept jours : {step['titre']}")
+            alarm.add("trigger", dt.timedelta(days=-7))
+            event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@bp.get("/verifications/<verification_id>/echeances.ics")
+def echeances_ics(verification_id: str):
+    found = _found(verification_id)
+    body = deadlines_calendar(found, url_for(".verification", verification_id=found.id, _external=True))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="echeances-bud-{found.id[:8]}.ics"'
+    return response

@@ -1,0 +1,282 @@
+"""Issue 12, items 1, 2, 4, 5 and 8 through the Flask test client: the savings estimate (engine and page),
+«Modifier mes réponses», the deadlines as iCalendar, the public PDF and the other schemes when not eligible."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from bud_checker import evaluate
+from bud_checker.engine import economies
+from bud_checker.engine.law import current_rules
+from bud_checker.engine.situation import SituationError, parse_situation
+from bud_checker.web.extensions import db
+from bud_checker.web.models import Verification
+from conftest import FormFlow, page_text
+
+DOUAI_SHOP_2024 = {
+    "date_creation": "2024-03-12", "commune_insee": "59178", "activite": "commerciale", "origine": "creation_pure",
+    "siege_et_moyens_dans_zone": True, "effectif": 2, "chiffre_affaires": 250000, "capital_detenu_par_societes_pct": 0,
+    "salaries_eligibles": 1, "salaries_eligibles_residents_bud": 1, "non_sedentaire": False,
+    "deliberation_exoneration_cfe": False, "deliberation_exoneration_tfpb": None, "proprietaire_immeuble": True,
+}
+
+
+def _record(app, situation: dict) -> str:
+    from bud_checker.web.services import record_verification
+
+    with app.app_context():
+        return record_verification(situation).id
+
+
+# --- item 1: the savings estimate, in the engine -------------------------------------------------------------
+
+def test_is_savings_follow_the_schedule_and_article_219_rates():
+    verdict = evaluate({**DOUAI_SHOP_2024, "benefice_annuel_estime": 60000, "impot_sur": "is"}).to_dict()
+    savings = verdict["economies"]
+    assert savings["estimation"] is True
+    periods = savings["periodes_impot_benefices"]
+    # 100 % for the two first 12-month periods (to the end of the 23rd month after March 2024), then 75/50/25 %.
+    assert [p["taux_exoneration"] for p in periods] == [100, 100, 75, 50, 25]
+    assert periods[0]["debut"] == "2024-03-12" and periods[1]["fin"] == "2026-02-28"
+    # Exercises opened from 2022 and closed from 31/12/2022: 15 % up to 42 500 €, 25 % above.
+    assert periods[0]["impot_sans_exoneration"] == round(42500 * 0.15 + 17500 * 0.25)
+    assert periods[2]["impot_avec_exoneration"] == round(15000 * 0.15)  # a quarter of 60 000 € taxable
+    assert periods[2]["economie"] == 10750 - 2250
+    assert savings["totaux"]["impot_benefices"] == 10750 * 2 + 8500 + 6250 + 3750
+    assert [row["annee"] for row in savings["annees"]][0] == 2024
+    assert sum(row["impot_benefices"] for row in savings["annees"]) == pytest.approx(savings["totaux"]["impot_benefices"], abs=3)
+    assert savings["totaux"]["cfe"] is None and savings["totaux"]["tfpb"] is None, "not given, not estimated"
+    assert "estimation" in savings["explication"].lower()
+
+
+def test_2018_rates_and_the_38_120_ceiling_are_read_from_the_rules():
+    rules = current_rules()
+    exercise = economies.Exercice(dt.date(2018, 5, 1), dt.date(2019, 4, 30), 100)
+    situation = parse_situation({"date_creation": "2018-05-01", "chiffre_affaires": 100000})
+    assert economies.impot_societes(rules, exercise, 100000, situation) == pytest.approx(38120 * 0.15 + 61880 * 0.28)
+    big = parse_situation({"date_creation": "2018-05-01", "chiffre_affaires": 9_000_000})  # over 7.63 M€ before 2021
+    assert economies.impot_societes(rules, exercise, 600000, big) == pytest.approx(500000 * 0.28 + 100000 * 0.333333)
+    later = economies.Exercice(dt.date(2021, 5, 1), dt.date(2022, 4, 30), 100)
+    assert economies.impot_societes(rules, later, 100000, big) == pytest.approx(38120 * 0.15 + 61880 * 0.265)
+    held = parse_situation({"date_creation": "2021-05-01", "capital_detenu_par_societes_pct": 40})
+    assert economies.impot_societes(rules, later, 100000, held) == pytest.approx(100000 * 0.265), "< 75 % by persons"
+
+
+def test_ir_savings_use_the_marginal_rate_and_the_non_sedentary_pro_rata():
+    verdict = evaluate({**DOUAI_SHOP_2024, "non_sedentaire": True, "ca_hors_zone_pct": 40,
+                        "benefice_annuel_estime": 30000, "impot_sur": "ir", "taux_marginal_ir_pct": 30}).to_dict()
+    periods = verdict["economies"]["periodes_impot_benefices"]
+    assert periods[0]["taux_exoneration"] == 60, "40 % of the turnover outside the zone is taxed"
+    assert periods[0]["economie"] == round(30000 * 0.6 * 0.30)
+    assert any("taux marginal" in h for h in verdict["economies"]["hypotheses"])
+
+
+def test_a_loss_means_no_profit_tax_saving_and_says_so():
+    verdict = evaluate({**DOUAI_SHOP_2024, "benefice_annuel_estime": -8000, "impot_sur": "is",
+                        "cfe_annuelle_estimee": 1000}).to_dict()
+    savings = verdict["economies"]
+    assert savings["totaux"]["impot_benefices"] == 0
+    assert any("perte" in h for h in savings["hypotheses"])
+    assert savings["totaux"]["cfe"] == 7 * 500 + 375 + 250 + 125, "half the base de plein droit, no deliberation"
+
+
+def test_local_savings_count_the_deliberated_half_only_when_voted():
+    voted = evaluate({**DOUAI_SHOP_2024, "deliberation_exoneration_cfe": True, "cfe_annuelle_estimee": 1000,
+                      "deliberation_exoneration_tfpb": True, "taxe_fonciere_annuelle_estimee": 2000}).to_dict()
+    assert voted["economies"]["totaux"]["cfe"] == 7 * 1000 + 750 + 500 + 250
+    assert voted["economies"]["totaux"]["tfpb"] == 7 * 2000 + 1500 + 1000 + 500
+    tenant = evaluate({**DOUAI_SHOP_2024, "proprietaire_immeuble": False, "taxe_fonciere_annuelle_estimee": 2000}).to_dict()
+    assert tenant["economies"]["totaux"]["tfpb"] is None
+    assert any("propriétaire" in h for h in tenant["economies"]["hypotheses"])
+
+
+def test_no_figures_or_not_eligible_means_no_estimate():
+    assert evaluate(DOUAI_SHOP_2024).to_dict()["economies"] is None
+    lille = evaluate({"date_creation": "2024-03-12", "commune_insee": "59350", "benefice_annuel_estime": 60000,
+                      "impot_sur": "is"}).to_dict()
+    assert lille["statut"] == "non_eligible" and lille["economies"] is None
+
+
+def test_savings_inputs_are_validated_with_french_messages():
+    with pytest.raises(SituationError) as error:
+        parse_situation({"date_creation": "2024-03-12", "impot_sur": "tva"})
+    assert error.value.champ == "impot_sur" and "valeurs admises : is, ir" in error.value.message
+    with pytest.raises(SituationError) as error:
+        parse_situation({"date_creation": "2024-03-12", "taux_marginal_ir_pct": 120})
+    assert error.value.champ == "taux_marginal_ir_pct"
+    with pytest.raises(SituationError):
+        parse_situation({"date_creation": "2024-03-12", "cfe_annuelle_estimee": -3})
+    assert parse_situation({"date_creation": "2024-03-12", "benefice_annuel_estime": "-1 500"}).benefice_annuel_estime == -1500
+
+
+# --- items 1 and 2 through the form --------------------------------------------------------------------------
+
+def _douai_2024_until_savings(flow: FormFlow) -> None:
+    flow.submit({"date_creation": "12/03/2024", "commune": "Douai"})
+    flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"effectif": "2", "chiffre_affaires": "250000", "capital_detenu_par_societes_pct": "0"})
+    flow.submit({"salaries_eligibles": "1", "salaries_eligibles_residents_bud": "1"})
+    assert flow.group == "echeancier"
+    flow.submit({"non_sedentaire": "non", "date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
+                 "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "oui"})
+    assert flow.group == "economies"
+
+
+def test_the_savings_step_is_optional_and_the_result_shows_table_and_chart(app, flow):
+    _douai_2024_until_savings(flow)
+    flow.submit({"benefice_annuel_estime": "60 000", "impot_sur": "is", "taux_marginal_ir_pct_nsp": "y",
+                 "cfe_annuelle_estimee": "800", "taxe_fonciere_annuelle_estimee_nsp": "y"})
+    assert flow.response.status_code == 303
+    html = flow.client.get(flow.response.headers["Location"]).get_data(as_text=True)
+    text = page_text(html)
+    assert "Vos économies estimation" in text
+    assert "Économies estimées par année civile" in text and "2024" in text
+    assert '<svg class="savings-chart__svg"' in html and 'role="img"' in html
+    assert " style=" not in html and not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert "Hypothèses de l'estimation" in text and "CGI, art. 219" in text
+
+
+def test_skipping_the_savings_step_still_saves_and_offers_it_later(app, flow):
+    _douai_2024_until_savings(flow)
+    location = flow.result()
+    text = page_text(flow.html)
+    assert "Éligible" in text and "Estimer vos économies" in text
+    assert f"{location}/modifier?groupe=economies" in flow.html
+
+
+def test_modifier_mes_reponses_prefills_everything_and_makes_a_new_check(app, client):
+    old_id = _record(app, DOUAI_SHOP_2024)
+    page = client.get(f"/verifications/{old_id}")
+    assert f'href="/verifications/{old_id}/modifier"' in page.get_data(as_text=True)
+    form_page = client.get(f"/verifications/{old_id}/modifier")
+    assert form_page.status_code == 200
+    flow = FormFlow(client)
+    flow.response = form_page
+    assert flow.group == "entreprise"
+    html = flow.html
+    assert 'value="2024-03-12"' in html and 'value="Douai (59)"' in html
+    assert "Modifiez vos réponses" in page_text(html)
+    # Every answer travels along: change only the turnover step.
+    flow.response = client.get(f"/verifications/{old_id}/modifier?groupe=taille")
+    assert flow.group == "taille" and 'value="250 000"' in flow.html
+    flow.submit({"effectif": "2", "chiffre_affaires": "400000", "capital_detenu_par_societes_pct": "0"})
+    # The questions left unanswered are optional (schedule, savings): skipped; every other answer is kept.
+    assert flow.response.status_code == 200 and flow.group in ("echeancier", "economies")
+    assert "(facultatif)" in page_text(flow.html)
+    flow.submit(action="resultat")
+    assert flow.response.status_code == 303
+    new_id = flow.response.headers["Location"].rsplit("/", 1)[1]
+    assert new_id != old_id
+    with app.app_context():
+        old, new = db.session.get(Verification, old_id), db.session.get(Verification, new_id)
+        assert old.situation == DOUAI_SHOP_2024, "the old check stays as it was"
+        assert new.situation["chiffre_affaires"] == 400000
+        assert {k: v for k, v in new.situation.items() if k != "chiffre_affaires" and v is not None} == \
+            {k: v for k, v in DOUAI_SHOP_2024.items() if k != "chiffre_affaires" and v is not None}
+
+
+def test_modifier_of_an_unknown_check_is_404(client):
+    assert client.get("/verifications/" + "x" * 24 + "/modifier").status_code == 404
+
+
+# --- item 4: deadlines as iCalendar --------------------------------------------------------------------------
+
+def test_deadlines_calendar_parses_back_with_forms_offices_and_past_steps(app, client):
+    from icalendar import Calendar
+
+    verification_id = _record(app, DOUAI_SHOP_2024)
+    response = client.get(f"/verifications/{verification_id}/echeances.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    calendar = Calendar.from_ical(response.data)
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == 3, "CFE request, CFE yearly declaration, TFPB declaration"
+    summaries = [str(e["SUMMARY"]) for e in events]
+    cfe = next(e for e in events if "Demander l'exonération de CFE" in str(e["SUMMARY"]))
+    assert cfe.decoded("DTSTART") == dt.date(2024, 12, 31)
+    assert "1447-C-SD" in str(cfe["DESCRIPTION"]) and "Où s'adresser" in str(cfe["DESCRIPTION"])
+    assert "impots.gouv.fr/formulaire/1447-c-sd" in str(cfe["DESCRIPTION"])
+    assert str(cfe["URL"]).endswith(f"/verifications/{verification_id}")
+    # Checked today (December 2026): the 2024 and 2025 deadlines have passed, and come after the upcoming ones.
+    today = dt.date.today()
+    past = [e for e in events if e.decoded("DTSTART") < today]
+    upcoming = [e for e in events if e.decoded("DTSTART") >= today]
+    assert all(str(e["SUMMARY"]).startswith("[Échéance passée]") for e in past)
+    assert summaries == [str(e["SUMMARY"]) for e in upcoming + past]
+    assert len({str(e["UID"]) for e in events}) == len(events)
+
+
+def test_result_page_names_forms_and_where_to_go(app, client):
+    verification_id = _record(app, DOUAI_SHOP_2024)
+    html = client.get(f"/verifications/{verification_id}").get_data(as_text=True)
+    text = page_text(html)
+    assert "1447-C-SD" in text and "Où s'adresser" in text and "1447-M-SD" in text
+    assert f"/verifications/{verification_id}/echeances.ics" in html
+    for url in re.findall(r'class="[^"]*"[^>]*href="(https?://[^"]+)"|href="(https?://[^"]+)"', html):
+        link = url[0] or url[1]
+        assert re.match(r"https://(www\.)?(legifrance\.gouv\.fr|bofip\.impots\.gouv\.fr|impots\.gouv\.fr|www\.impots\.gouv\.fr|"
+                        r"entreprendre\.service-public\.fr|lannuaire\.service-public\.fr|www\.cci\.fr|eur-lex\.europa\.eu|"
+                        r"[a-z0-9.-]+)", link)
+
+
+def test_a_non_eligible_check_has_no_calendar_link(app, client):
+    verification_id = _record(app, {"date_creation": "2019-05-14", "commune_insee": "59350"})
+    html = client.get(f"/verifications/{verification_id}").get_data(as_text=True)
+    assert "echeances.ics" not in html
+    assert client.get(f"/verifications/{verification_id}/echeances.ics").status_code == 200  # an empty calendar
+
+
+# --- item 8: other schemes when not eligible -----------------------------------------------------------------
+
+def test_a_freelancer_in_lens_is_pointed_to_other_schemes(app, client):
+    verification_id = _record(app, {"date_creation": "2024-03-12", "commune_insee": "62498", "activite": "liberale"})
+    text = page_text(client.get(f"/verifications/{verification_id}").get_data(as_text=True))
+    assert "Non éligible" in text
+    assert "D'autres dispositifs peuvent vous concerner" in text
+    assert "ACRE" in text and "Jeune entreprise innovante" in text
+
+
+def test_the_other_schemes_depend_on_the_failing_condition():
+    from bud_checker.engine.guidance import alternatives
+
+    rules = current_rules()
+    outside = {d["id"] for d in alternatives(rules, ["commune_zone"])}
+    takeover = {d["id"] for d in alternatives(rules, ["creation_nouvelle"])}
+    assert "entreprises_nouvelles_44_sexies" in outside and "entreprises_nouvelles_44_sexies" not in takeover
+    assert "france_ruralites_revitalisation" in takeover
+    for item in alternatives(rules, list(rules.conditions)):
+        assert item["url"].startswith(("https://entreprendre.service-public.fr/", "https://www.legifrance.gouv.fr/"))
+
+
+def test_an_eligible_check_lists_no_other_scheme(app, client):
+    verification_id = _record(app, DOUAI_SHOP_2024)
+    assert "D'autres dispositifs" not in client.get(f"/verifications/{verification_id}").get_data(as_text=True)
+
+
+# --- item 5: the public PDF ----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils (pdfinfo) not installed")
+def test_public_pdf_of_a_typical_eligible_check_is_at_most_six_a4_pages(app, client, tmp_path):
+    verification_id = _record(app, {**DOUAI_SHOP_2024, "benefice_annuel_estime": 60000, "impot_sur": "is",
+                                    "cfe_annuelle_estimee": 800, "taxe_fonciere_annuelle_estimee": 1500})
+    response = client.get(f"/verifications/{verification_id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    path = tmp_path / "resultat.pdf"
+    path.write_bytes(response.data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert 1 <= pages <= 6, info
+    assert "595.28 x 841.89" in info or "A4" in info
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Éligible" in text or "éligible" in text
+    assert "estimation" in text and "1447-C-SD" in text
+
+
+def test_pdf_of_an_unknown_check_is_404(client):
+    assert client.get("/verifications/" + "y" * 24 + ".pdf").status_code == 404
