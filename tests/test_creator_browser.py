@@ -34,7 +34,7 @@ def page(request, browser):
         yield page
 
 
-def _douai_shop_2024(page, base_url: str, *, savings: bool = True) -> None:
+def _douai_shop_2024(page, base_url: str, *, savings: bool = True, check_step: bool = False) -> None:
     first_step(page, base_url, "Doua", "Douai (59)", date="2024-03-12")
     answer(page, {"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
     next_step(page)
@@ -46,6 +46,10 @@ def _douai_shop_2024(page, base_url: str, *, savings: bool = True) -> None:
                   "proprietaire_immeuble": "non"})
     next_step(page)
     assert "Estimer vos économies" in page.locator("h2.step-title").inner_text()
+    if check_step:
+        assert_accessible(page, "étape « Estimer vos économies »")
+        if page.viewport_size["width"] < 500:
+            _no_sideways_scroll(page)
     if savings:
         answer(page, {"benefice_annuel_estime": "60000", "impot_sur": "is", "taux_marginal_ir_pct": None,
                       "cfe_annuelle_estimee": "900", "taxe_fonciere_annuelle_estimee": None})
@@ -61,7 +65,7 @@ def _no_sideways_scroll(page) -> None:
 
 
 def test_douai_shop_sees_its_savings_year_by_year(page, live_server):
-    _douai_shop_2024(page, live_server)
+    _douai_shop_2024(page, live_server, check_step=True)
     section = page.locator("#economies")
     assert section.is_visible()
     assert "estimation" in section.locator("h2").inner_text().lower()

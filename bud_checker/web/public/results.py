@@ -12,16 +12,15 @@ from flask import Response, abort, render_template, request, send_file, url_for
 from ...engine.fr import typographie
 from ...engine.guidance import alternatives, for_demarche
 from ...engine.law import current_rules
-from ...engine.situation import LIBELLES, SituationError
+from ...engine.situation import LIBELLES
 from ..models import Verification
 from ..pdf import html_to_pdf
 from ..presentation import iso_date, verdict_view
 from ..savings_view import savings_view
 from ..services import find_verification
 from . import bp
-from .flow import Step, next_step
-from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, prefill
-from .routes import _creation_date, _dump_etat, _render_step
+from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text
+from .routes import render_edit
 
 ICS_PRODID = "-//BUD Checker//Echeances//FR"
 
@@ -42,7 +41,13 @@ def demarches_view(verdict: Mapping[str, Any], view: Mapping[str, Any]) -> list[
     """The filing steps with their forms and offices; dated steps still ahead first, then past ones, then the
     undated ones (as the verdict lists them)."""
     rules = current_rules()
-    steps = [{**d, **for_demarche(rules, d.get("id"))} for d in view["demarches"]]
+    commune = (verdict.get("commune") or {}).get("nom")
+    steps = []
+    for demarche in view["demarches"]:
+        extra = for_demarche(rules, demarche.get("id"))
+        if commune:  # say which office: the one of the commune of the establishment
+            extra["ou"] = [{**o, "libelle": f"{o['libelle']} ({commune})"} for o in extra["ou"]]
+        steps.append({**demarche, **extra})
     upcoming = sorted((d for d in steps if d.get("echeance") and not d.get("passee")), key=lambda d: d["echeance"])
     past = sorted((d for d in steps if d.get("echeance") and d.get("passee")), key=lambda d: d["echeance"])
     return upcoming + past + [d for d in steps if not d.get("echeance")]
@@ -67,14 +72,7 @@ def modifier(verification_id: str):
     """The form again, every answer of the saved check filled in; the step chosen (default: the first one)."""
     found = _found(verification_id)
     etat = {key: value for key, value in found.situation.items() if key in LIBELLES}
-    group = GROUPS_BY_ID.get(request.args.get("groupe", ""), GROUPS[0])
-    keys = list(group.keys) if group is GROUPS[0] else ([key for key in group.keys if key in etat] or list(group.keys))
-    try:
-        verdict = next_step(etat).verdict
-    except SituationError:
-        verdict = None
-    form = build_form(keys, _creation_date(etat), etat=_dump_etat(etat), groupe=group.id, **prefill(keys, etat))
-    return _render_step(Step(group, keys, verdict), etat, form=form, editing=True)
+    return render_edit(GROUPS_BY_ID.get(request.args.get("groupe", ""), GROUPS[0]), etat)
 
 
 @bp.get("/verifications/<verification_id>.pdf")

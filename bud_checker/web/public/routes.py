@@ -82,6 +82,19 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
     ), status
 
 
+def render_edit(group, etat: dict[str, Any]):
+    """The step `group` shown again with the answers of `etat` filled in, to change them."""
+    keys = [key for key in group.keys if key in etat] or list(group.keys)
+    if group is GROUPS[0]:
+        keys = list(group.keys)
+    try:
+        verdict = next_step(etat).verdict
+    except SituationError:
+        verdict = None
+    form = build_form(keys, _creation_date(etat), etat=_dump_etat(etat), groupe=group.id, **prefill(keys, etat))
+    return _render_step(Step(group, keys, verdict), etat, form=form, editing=True)
+
+
 @bp.get("/")
 def index():
     step = next_step({})
@@ -111,15 +124,7 @@ def verifier():
         group = GROUPS_BY_ID.get(action.split(":", 1)[1])
         if group is None:
             abort(400)
-        keys = [key for key in group.keys if key in etat] or list(group.keys)
-        if group is GROUPS[0]:
-            keys = list(group.keys)
-        try:
-            verdict = next_step(etat).verdict
-        except SituationError:
-            verdict = None
-        form = build_form(keys, _creation_date(etat), etat=_dump_etat(etat), groupe=group.id, **prefill(keys, etat))
-        return _render_step(Step(group, keys, verdict), etat, form=form, editing=True)
+        return render_edit(group, etat)
 
     group = GROUPS_BY_ID.get(request.form.get("groupe", ""))
     keys = [key for key in request.form.get("cles", "").split(",") if key]
