@@ -636,7 +636,7 @@ LIGNE = Column("ligne", "Ligne", "Le numéro de la ligne dans le fichier envoyé
 OUTPUT_COLUMNS = (LIGNE, *PEOPLE_COLUMNS, *MACHINE_COLUMNS)
 
 
-def _field_label(champ: str | None) -> str | None:
+def field_label(champ: str | None) -> str | None:
     if champ is None:
         return None
     if champ == COMMUNE:
@@ -663,7 +663,7 @@ def _output(line: BatchLine) -> dict[str, Any]:
                            "avertissements_fr": " ; ".join(line.avertissements) or None}
     if line.verdict is None:
         row.update({"statut": "erreur", "statut_fr": STATUT_FR["erreur"], "erreur_champ": line.erreur_champ,
-                    "erreur_champ_fr": _field_label(line.erreur_champ), "erreur": line.erreur})
+                    "erreur_champ_fr": field_label(line.erreur_champ), "erreur": line.erreur})
         return row
     v = line.verdict
     failing = [c for c in v.conditions if c.statut.value == "non_remplie"]

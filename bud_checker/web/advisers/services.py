@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.orm import defer
 
-from ...batch import BatchError, check_table
+from ...batch import BatchError, check_table, field_label
 from ...communes import normalize
 from ...engine.law import current_rules
 from ...engine.verdict import evaluate
@@ -338,8 +338,8 @@ def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max
     files = check_table(data, max_lines=max_lines)
     result = files.result
     summary = dict(files.summary)
-    errors = [{"ligne": line.ligne, "champ": line.erreur_champ, "message": line.erreur}
-              for line in result.lines if line.statut == "erreur"]
+    errors = [{"ligne": line.ligne, "champ": line.erreur_champ, "libelle": field_label(line.erreur_champ),
+               "message": line.erreur} for line in result.lines if line.statut == "erreur"]
     summary["erreurs"] = errors[:MAX_BATCH_ERRORS_SHOWN]
     batch = Batch(
         organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
