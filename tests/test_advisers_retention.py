@@ -66,6 +66,7 @@ def test_a_client_list_becomes_case_files_by_siren_else_by_name(world, adviser):
     found = adviser.get(f"/api/v1/conseillers/dossiers/{existing}").get_json()
     assert found["nom"] == "Boulangerie Dupont" and found["nombre_verifications"] == 1
     assert found["verifications"][0]["canal"] == "lot"
+    assert found["verifications"][0]["lot"] == {"id": body["id"], "ligne": 2}
     garage = adviser.get("/api/v1/conseillers/dossiers?q=garage martin").get_json()["dossiers"]
     assert len(garage) == 1 and garage[0]["nombre_verifications"] == 2
     # The same list again updates the same files: nothing is duplicated.

@@ -114,6 +114,7 @@ def verification_summary(v: DossierVerification) -> dict[str, Any]:
         "par": _adviser(v.adviser),
         "canal": v.canal,
         "relance_de": v.relance_de_id,
+        "lot": {"id": v.lot_id, "ligne": v.lot_ligne} if v.canal == "lot" else None,
         "statut": v.statut,
         "regles_version": v.regles_version,
     }
