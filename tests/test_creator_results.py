@@ -125,6 +125,7 @@ def _douai_2024_until_savings(flow: FormFlow) -> None:
     flow.submit({"non_sedentaire": "non", "date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
                  "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "oui"})
     assert flow.group == "economies"
+    assert "servent seulement à estimer vos économies" in page_text(flow.html)
 
 
 def test_the_savings_step_is_optional_and_the_result_shows_table_and_chart(app, flow):
