@@ -93,6 +93,12 @@ _HEADER_ALIASES.update({_key(alias): key for alias, key in {
     "part_du_ca_hors_zone": "ca_hors_zone_pct", "ca_hors_zone": "ca_hors_zone_pct",
     "commune": COMMUNE, "ville": COMMUNE, "localite": COMMUNE, "commune_d_implantation": COMMUNE,
     "code_postal": COMMUNE, "cp": COMMUNE, "commune_ou_code_postal": COMMUNE,
+    # Labels of earlier versions, still found in spreadsheets made from an old template.
+    "dont salariés résidant dans un BUD": "salaries_eligibles_residents_bud",
+    "dont embauchés résidant dans un BUD": "embauches_eligibles_residents_bud",
+    "délibération de la commune ou de l'EPCI exonérant l'autre moitié de CFE (art. 1466 B)": "deliberation_exoneration_cfe",
+    "délibération de la commune ou de l'EPCI exonérant l'autre moitié de TFPB (art. 1383 F II)":
+        "deliberation_exoneration_tfpb",
 }.items()})
 _IDENTITY_ALIASES = {_key(alias): key for alias, key in {
     "nom": NOM, "raison_sociale": NOM, "entreprise": NOM, "nom_entreprise": NOM, "nom_de_l_entreprise": NOM,
