@@ -22,6 +22,8 @@ A file holds a `titre`, an optional `situation_de_base` (merged under each case'
     resume_contient: ["…", ...]                   # phrases the headline must contain
     explication_contient: {periode_creation: "loi de finances pour 2027"}
     limites_au_plus: 3                            # the general limits, stated once, stay short
+    sources_officielles: true                     # every reference shown is on an official host
+    version_citee: {cgi_44_sexdecies: 2023-12-31} # the dated source points to this version, everywhere
 
 Texts are compared with ordinary spaces: write «Éligible, à confirmer : …», the verdict's non-breaking spaces
 match.
@@ -188,6 +190,18 @@ def _certainty(attendu: dict[str, Any], verdict: dict[str, Any], conditions: dic
         text = _plain_spaces(conditions.get(condition_id, {}).get("explication", ""))
         if _plain_spaces(phrase) not in text:
             failures.append(f"explication de {condition_id} sans {phrase!r} : {text!r}")
+    for source_id, version in (attendu.get("version_citee") or {}).items():
+        got = (verdict["sources"].get(source_id) or {}).get("version")
+        if got != version:
+            failures.append(f"{source_id} cité dans la version {got!r}, attendu {version!r}")
+    if attendu.get("sources_officielles"):
+        from .engine.law import is_official_url
+
+        for item in [*verdict["conditions"], *verdict["exonerations"].values(), *verdict["demarches"]]:
+            for ref in item["references"]:
+                source = verdict["sources"][ref["source"]]
+                if source.get("complementaire") or not is_official_url(source["url"]):
+                    failures.append(f"référence non officielle : {source['texte']} ({source['url']})")
     if "limites_au_plus" in attendu and len(verdict["limites"]) > attendu["limites_au_plus"]:
         failures.append(f"{len(verdict['limites'])} limites, au plus {attendu['limites_au_plus']} attendues")
     return failures

@@ -112,6 +112,11 @@ class Exoneration:
         return out
 
 
+def _enumeration(items: list[str]) -> str:
+    """«a, b et c»."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
+
+
 def _month_end_after(start: dt.date, months: int) -> dt.date:
     """Last day of the month `months` after the month of `start` (month of start + months)."""
     return _month_end(start.year, start.month, months)
@@ -157,8 +162,8 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     full, *degressive = periods
     text = (f"Bénéfices exonérés d'impôt sur le revenu ou sur les sociétés du {date_fr(full.debut)} au "
             f"{date_fr(full.fin)} (terme du {full_months}e mois suivant celui de la création), puis imposés sur "
-            + ", ".join(f"{pct(100 - p.taux_exoneration)}" for p in degressive)
-            + f" de leur montant pendant trois périodes de douze mois, jusqu'au {date_fr(periods[-1].fin)}. Les "
+            + _enumeration([pct(100 - p.taux_exoneration) for p in degressive])
+            + f" de leur montant sur les périodes de douze mois suivantes, jusqu'au {date_fr(periods[-1].fin)}. Les "
               "plus-values de réévaluation d'éléments d'actif ne sont pas exonérées.")
     if hors_zone is not None:
         text += (f" Activité non sédentaire avec {pct(hors_zone)} du chiffre d'affaires hors du bassin : cette part du "
@@ -338,7 +343,7 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     years = lookup("duree_exoneration_locale_ans").valeur
     de_droit = pct(lookup("part_base_exoneree_de_droit_pct").valeur)
     abattements = lookup("abattement_degressif_local_pct").valeur
-    degressive = ", ".join(pct(a) for a in abattements[:-1]) + f" et {pct(abattements[-1])}"
+    degressive = _enumeration([pct(a) for a in abattements])
     cfe_years = _local_years(rules, creation, deliberation_cfe)
     first, last_full = year + 1, year + years
     echeances = {
