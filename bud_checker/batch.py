@@ -66,6 +66,7 @@ def size_text(limit: int) -> str:
 _STOP_WORDS = {"le", "la", "les", "l", "de", "du", "des", "d", "un", "une"}
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(text: str) -> str:
     """Header or choice normalised for matching: no accents, lowercase, no articles, words joined by «_»."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
