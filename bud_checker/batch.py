@@ -270,28 +270,30 @@ def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
     try:
-        formulas = _xlsx_rows(load_workbook(io.BytesIO(data), read_only=True, data_only=False))
-        sheet, rows, has_formula = formulas
+        sheet, rows, has_formula = _xlsx_rows(load_workbook(io.BytesIO(data), read_only=True, data_only=False))
         if has_formula:  # the values Excel computed and saved, for the cells holding a formula
             _, computed, _ = _xlsx_rows(load_workbook(io.BytesIO(data), read_only=True, data_only=True))
-            rows = [[_computed(cell, computed[r][c] if r < len(computed) and c < len(computed[r]) else None)
-                     for c, cell in enumerate(row)] for r, row in enumerate(rows)]
+            rows = {number: [_computed(cell, _at(computed.get(number), c)) for c, cell in enumerate(row)]
+                    for number, row in rows.items()}
     except BatchError:
         raise
     except Exception as error:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
         raise BatchError(f"fichier : classeur Excel illisible ({type(error).__name__}) ; enregistrez-le à nouveau "
                          "au format .xlsx ou CSV.") from None
-    start = next((i for i, row in enumerate(rows) if any(_filled(v) for v in row)), None)
-    if start is None:
+    if not rows:
         raise BatchError(f"fichier : la première feuille (« {sheet} ») est vide ; mettez les situations sur la "
                          "première feuille, avec une ligne d'en-tête.")
-    header_cells = list(rows[start])
+    numbers = list(rows)  # the sheet's row numbers of the non-empty rows, in order
+    header_cells = list(rows[numbers[0]])
     while header_cells and not _filled(header_cells[-1]):
         header_cells.pop()
     header = [_as_text(v) for v in header_cells]
-    records = [Record(number, list(row)) for number, row in enumerate(rows[start + 1:], start=start + 2)
-               if any(_filled(v) for v in row)]
+    records = [Record(number, rows[number]) for number in numbers[1:]]
     return Table(header, records, "xlsx", sheet=sheet)
+
+
+def _at(row: list[Any] | None, index: int) -> Any:
+    return row[index] if row is not None and index < len(row) else None
 
 
 class _Formula(str):
@@ -304,18 +306,18 @@ def _computed(cell: Any, value: Any) -> Any:
     return cell
 
 
-def _xlsx_rows(workbook: Any) -> tuple[str, list[list[Any]], bool]:
+def _xlsx_rows(workbook: Any) -> tuple[str, dict[int, list[Any]], bool]:
+    """The first sheet's title and its non-empty rows by row number (the header is usually row 1)."""
     sheet = workbook.worksheets[0]
-    rows: list[list[Any]] = []
+    rows: dict[int, list[Any]] = {}
     has_formula = False
-    limit = MAX_LIGNES_WEB * 10  # far beyond any accepted file: stop reading a sheet of a million rows
-    for row in sheet.iter_rows(values_only=True, max_col=MAX_COLONNES + 1):
+    for number, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLONNES + 1), start=1):
+        if not any(_filled(v) for v in row):
+            continue
         cells = [v if v is None or isinstance(v, (str, int, float, bool, dt.date, dt.time)) else _as_text(v)
                  for v in row]
         has_formula = has_formula or any(isinstance(v, str) and v.startswith("=") for v in cells)
-        rows.append(cells)
-        if len(rows) > limit:
-            break
+        rows[number] = cells
     title = sheet.title
     workbook.close()
     return title, rows, has_formula

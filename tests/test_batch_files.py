@@ -264,3 +264,18 @@ def test_cli_reads_xlsx_and_refuses_a_bad_file_with_exit_2(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bud_checker.cli", "batch", str(wide), str(target)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "colonnes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_sheet_whose_table_starts_lower_and_further_right_keeps_its_row_numbers():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["B3"], sheet["C3"] = "date_creation", "client"
+    sheet["B4"], sheet["C4"] = dt.datetime(2019, 5, 14), "A"
+    sheet["B7"], sheet["C7"] = "14/05/2019", "B"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run_batch(buffer.getvalue())
+    assert [(line.ligne, line.extra["client"]) for line in result.lines] == [(4, "A"), (7, "B")]
+    assert all(line.verdict is not None for line in result.lines)
