@@ -16,6 +16,7 @@ from bud_checker.engine.law import current_rules
 from bud_checker.engine.situation import SituationError, parse_situation
 from bud_checker.web.extensions import db
 from bud_checker.web.models import Verification
+from advisers_helpers import adv_app, world  # noqa: F401
 from conftest import FormFlow, page_text
 
 DOUAI_SHOP_2024 = {
@@ -281,3 +282,19 @@ def test_public_pdf_of_a_typical_eligible_check_is_at_most_six_a4_pages(app, cli
 
 def test_pdf_of_an_unknown_check_is_404(client):
     assert client.get("/verifications/" + "y" * 24 + ".pdf").status_code == 404
+
+
+# --- the advisers' check and report show the estimate too ----------------------------------------------------
+
+def test_an_advisers_check_with_figures_shows_the_estimate_on_its_page_and_report(world):
+    from advisers_helpers import DOUAI, AdviserClient
+
+    adviser = AdviserClient(world.app, world.a1)
+    dossier = adviser.new_dossier("Épicerie du Beffroi")
+    verification = adviser.new_verification(dossier, {**DOUAI, "benefice_annuel_estime": 50000, "impot_sur": "is"})
+    base = f"/conseillers/dossiers/{dossier}/verifications/{verification}"
+    page = page_text(adviser.get(base).get_data(as_text=True))
+    assert "Vos économies estimation" in page and "Hypothèses de l'estimation" in page
+    report = adviser.get(base + "/rapport").get_data(as_text=True)
+    assert "Économies estimées par année civile" in page_text(report)
+    assert "bofip.impots.gouv.fr/doctrine/pgp/2063-PGP" in report, "the corporate-tax sources are in the references"

@@ -9,6 +9,7 @@ from flask import Flask
 
 from ..engine.fr import date_fr, euros, nombre_fr
 from .presentation import CONFIANCE_LABELS, iso_date
+from .savings_view import savings_view
 
 PARIS = None
 try:  # the display time zone of the dates of saved checks
@@ -60,6 +61,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(_plain, "plain")
     app.add_template_global(CONFIANCE_LABELS, "CONFIANCE_LABELS")
     app.add_template_global(field_attrs, "field_attrs")
+    app.add_template_global(savings_view, "savings_of")  # the savings estimate of a stored verdict, for any page
 
 
 def field_attrs(field: Any, errors: dict[str, str], **attrs: Any) -> dict[str, Any]:

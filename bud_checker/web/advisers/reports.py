@@ -59,6 +59,8 @@ def all_references(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
         add_all(data or {}, TAX_LABELS.get(key, key))
     for demarche in verdict.get("demarches") or []:
         add_all(demarche, demarche["titre"])
+    if verdict.get("economies"):
+        add_all(verdict["economies"], "estimation des économies")
     entries = list(grouped.values())
     return [e for e in entries if not e["complementaire"]] + [e for e in entries if e["complementaire"]]
 
