@@ -250,9 +250,10 @@ def _profit_periods(rules: Rules, situation: Situation, profit: Exoneration, ben
                               f"{pct(rules.value('is_taux_reduit_detention_personnes_physiques_min_pct', first.debut).valeur)} "
                               "par des personnes physiques).")
         else:
+            minimum = rules.value("is_taux_reduit_detention_personnes_physiques_min_pct", first.debut).valeur
             hypotheses.append(f"Impôt sur les sociétés : taux réduit de {pct(reduit.taux)} jusqu'au plafond de l'exercice "
                               "(CGI, art. 219 I b), puis taux normal de l'exercice ; le capital est supposé entièrement "
-                              "libéré et détenu pour l'essentiel par des personnes physiques"
+                              f"libéré et détenu à {pct(minimum)} au moins par des personnes physiques"
                               + (" et le chiffre d'affaires sous le seuil du taux réduit" if situation.chiffre_affaires is None else "")
                               + ".")
         hypotheses.append("Contributions additionnelles à l'impôt sur les sociétés non comptées.")
