@@ -58,5 +58,23 @@ def situations(count: int = 1000, seed: int = 2018) -> list[dict]:
             s["deliberation_exoneration_tfpb"] = rng.random() < 0.3
         if maybe(0.4):
             s["proprietaire_immeuble"] = rng.random() < 0.4
+        _consistent(s)
         out.append(s)
     return out
+
+
+def _consistent(s: dict) -> None:
+    """Keep the answers possible together, as the engine requires (check_consistency): the hires counted at the
+    closing date are among the employees, who are part of the headcount."""
+    if "salaries_eligibles" in s and "effectif" in s:
+        s["effectif"] = max(s["effectif"], s["salaries_eligibles"])
+    if "embauches_eligibles" in s:
+        if "salaries_eligibles" in s:
+            s["embauches_eligibles"] = min(s["embauches_eligibles"], s["salaries_eligibles"])
+        if "effectif" in s:
+            s["embauches_eligibles"] = min(s["embauches_eligibles"], s["effectif"])
+        if "embauches_eligibles_residents_bud" in s:
+            s["embauches_eligibles_residents_bud"] = min(s["embauches_eligibles_residents_bud"], s["embauches_eligibles"])
+            if "salaries_eligibles_residents_bud" in s:
+                s["embauches_eligibles_residents_bud"] = min(s["embauches_eligibles_residents_bud"],
+                                                             s["salaries_eligibles_residents_bud"])

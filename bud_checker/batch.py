@@ -22,6 +22,7 @@ neutralised (OWASP rule: a leading apostrophe in the CSV; a text cell, never a f
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import io
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from .communes import Commune, load_reference, normalize, resolve
+from .dates import today_in_france
 from .engine.law import current_rules
 from .engine.situation import ACTIVITES, KEYS, LIBELLES, ORIGINES, SituationError
 from .engine.verdict import AVERTISSEMENT, Verdict, evaluate
@@ -438,6 +440,7 @@ class _Layout:
     identity: dict[str, int]   # NOM / SIREN -> column index
     width: int
     delimiter: str | None
+    date_verification: dt.date | None = None  # the day of the check (lines may give their own)
 
 
 def _layout(table: Table) -> _Layout:
@@ -527,7 +530,7 @@ def _evaluate_line(layout: _Layout, record: Record) -> BatchLine:
             situation["commune_insee"], warning = _commune_from_text("commune", free_commune)
             if warning:
                 line.avertissements.append(warning)
-        line.verdict = evaluate(situation)
+        line.verdict = evaluate(situation, date_verification=layout.date_verification)
         line.situation = line.verdict.situation.to_dict()
         if hasattr(line.verdict, "avertissements"):
             line.avertissements.extend(_engine_warnings(line.verdict))
@@ -758,14 +761,16 @@ class BatchResult:
 
 
 def run_batch(data: bytes, *, max_lines: int | None = None,
-              progress: Callable[[int, int], None] | None = None, workers: int = 1) -> BatchResult:
+              progress: Callable[[int, int], None] | None = None, workers: int = 1,
+              date_verification: dt.date | None = None) -> BatchResult:
     """Evaluate every line of a CSV or XLSX file. Raises `BatchError` only when the file as a whole is unusable.
 
     `progress(done, total)` is called as lines are checked. With `workers` > 1 (the CLI, for large files), lines
     are evaluated in worker processes and come back with their output rows (`BatchLine.precomputed`) instead of
-    `Verdict` objects."""
+    `Verdict` objects. `date_verification`: the day of the check, which tells past deadlines from those ahead
+    (default: today in France, computed here once for the whole file)."""
     table = read_table(data, max_lines=max_lines)
-    layout = _layout(table)
+    layout = dataclasses.replace(_layout(table), date_verification=date_verification or today_in_france())
     records = table.records
     total = len(records)
     lines: list[BatchLine] = []

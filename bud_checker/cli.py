@@ -49,18 +49,24 @@ def _read_json(source: str) -> Any:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .dates import today_in_france
     from .engine.situation import SituationError
     from .engine.verdict import evaluate
 
     try:
         data = _read_json(args.file)
-        verdict = evaluate(data)
+        verdict = evaluate(data, date_verification=today_in_france())
     except ValueError as error:  # SituationError is a ValueError
         if isinstance(error, SituationError):
             return _fail(f"Erreur : {error.champ} : {error.message}")
         return _fail(f"Erreur : {error}")
     json.dump(verdict.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+    if verdict.commune is not None:
+        sys.stderr.write(f"Commune retenue : {verdict.commune['nom']} ({verdict.commune['departement']}), code INSEE "
+                         f"{verdict.commune['insee']}.\n")
+    for warning in verdict.avertissements:
+        sys.stderr.write(f"Attention : {warning.message}\n")
     return EXIT_OK
 
 

@@ -511,6 +511,27 @@ class CommuneReference:
         code = self._clean_code(code)
         return code not in self._current and code in self._former
 
+    def by_postal_code(self, code: str) -> list[Commune]:
+        """Every commune with the postal code ``code`` (five digits), most populated first."""
+        code = str(code).strip()
+        if not _POSTAL_RE.fullmatch(code):
+            return []
+        return [self._commune(i) for i in self._postal_exact(code)]
+
+    def _postal_exact(self, code: str) -> list[int]:
+        """Rows with the postal code ``code``: a five-digit prefix of a five-digit code is the code itself."""
+        if not _POSTAL_RE.fullmatch(code):
+            return []
+        return self._search_postal(code, len(self._rows))
+
+    def postal_code_homonyms(self, code: str) -> list[Commune]:
+        """The communes other than the one whose INSEE code is ``code`` that have ``code`` as a postal code
+        (BUD.md § 5.5: 59500 is Ribécourt-la-Tour's INSEE code and Douai's postal code). Most populated first;
+        empty when the code is no postal code of another commune."""
+        code = self._clean_code(code)
+        own = self._index_of(code)
+        return [self._commune(i) for i in self._postal_exact(code) if i != own]
+
     def population(self, code: str) -> int | None:
         """Population of the commune ``code`` resolves to (None if unknown)."""
         i = self._index_of(code)

@@ -15,15 +15,23 @@ A file holds a `titre`, an optional `situation_de_base` (merged under each case'
     cvae_nulle_du_fait_du_chiffre_affaires: true
     exonerations_applicables: {cfe: false, ...}
     informations_manquantes: [capital_detenu_par_societes_pct, ...]  # fields that must be asked (subset)
+    informations_non_demandees: [embauches_eligibles_residents_bud]  # fields that must not be asked
     erreur: {champ: date_creation}                # the situation must be refused, naming this field
     verdict_a_confirmer: true                     # an uncertain point could change this verdict
     fondements: {commune_zone: incertain, ...}    # what each condition named rests on
     resume_commence_par: "Éligible, à confirmer : classement de la commune"
     resume_contient: ["…", ...]                   # phrases the headline must contain
+    resume_exclut: ["exonération totale"]         # phrases the headline must not contain
     explication_contient: {periode_creation: "loi de finances pour 2027"}
     limites_au_plus: 3                            # the general limits, stated once, stay short
     sources_officielles: true                     # every reference shown is on an official host
     version_citee: {cgi_44_sexdecies: 2023-12-31} # the dated source points to this version, everywhere
+    avertissements: [{code: code_postal_homonyme, message_contient: "Douai"}]  # warnings (keys given only)
+    demarches: [{id: demande_cfe, passee: true}]  # the steps named by id (keys given only; *_contient: text)
+    demarches_absentes: [se_renseigner_deliberation]           # steps that must not be listed
+    explications_contiennent: {implantation: "15 %", cfe: "intercommunalité"}  # condition or tax, and its points
+    references_contiennent: {cvae: ["1586 quater"]}  # texts of the references of a condition or tax
+    questions_contiennent: {deliberation_exoneration_cfe: "intercommunalité"}  # the question asked for a field
 
 Texts are compared with ordinary spaces: write «Éligible, à confirmer : …», the verdict's non-breaking spaces
 match.
@@ -158,10 +166,82 @@ def run_case(case: RuleCase) -> list[str]:
         if got != attendu["cvae_nulle_du_fait_du_chiffre_affaires"]:
             failures.append(f"cvae_nulle_du_fait_du_chiffre_affaires attendu {attendu['cvae_nulle_du_fait_du_chiffre_affaires']!r}, obtenu {got!r}")
     failures += _certainty(attendu, verdict, conditions)
+    failures += _compare_texts(attendu, verdict, conditions, exonerations)
     asked = {m["champ"] for m in verdict["informations_manquantes"]}
     for champ in attendu.get("informations_manquantes") or []:
         if champ not in asked:
             failures.append(f"information manquante attendue : {champ} (demandées : {sorted(asked)})")
+    for champ in attendu.get("informations_non_demandees") or []:
+        if champ in asked:
+            failures.append(f"information qui ne devait pas être demandée : {champ}")
+    return failures
+
+
+def _texts(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _compare_texts(attendu: dict[str, Any], verdict: dict[str, Any], conditions: dict[str, Any],
+                   exonerations: dict[str, Any]) -> list[str]:
+    """The expectations on sentences, warnings and steps (spaces compared as ordinary spaces)."""
+    import json
+    verdict = json.loads(_plain_spaces(json.dumps(verdict, ensure_ascii=False)))
+    conditions = {c["id"]: c for c in verdict["conditions"]}
+    exonerations = verdict["exonerations"]
+    failures = []
+    for text in _texts(attendu.get("resume_exclut")):
+        if text in verdict["resume"]:
+            failures.append(f"le résumé ne devait pas contenir « {text} » : {verdict['resume']}")
+    warnings = verdict.get("avertissements") or []
+    expected_warnings = attendu.get("avertissements")
+    if expected_warnings is not None:
+        if not expected_warnings and warnings:
+            failures.append(f"aucun avertissement attendu, obtenus : {[w['code'] for w in warnings]}")
+        for want in expected_warnings:
+            found = [w for w in warnings if w["code"] == want.get("code", w["code"])
+                     and all(t in w["message"] for t in _texts(want.get("message_contient")))]
+            if not found:
+                failures.append(f"avertissement attendu {want!r}, obtenus : {[w['message'] for w in warnings]}")
+    steps = {d.get("id"): d for d in verdict.get("demarches") or []}
+    for want in attendu.get("demarches") or []:
+        got = steps.get(want.get("id"))
+        if got is None:
+            failures.append(f"démarche {want.get('id')!r} absente (démarches : {sorted(k for k in steps if k)})")
+            continue
+        for key, value in want.items():
+            if key.endswith("_contient"):
+                field_name = key.removesuffix("_contient")
+                for text in _texts(value):
+                    if text not in (got.get(field_name) or ""):
+                        failures.append(f"démarche {want['id']} : {field_name} devait contenir « {text} » : {got.get(field_name)}")
+            elif got.get(key) != value:
+                failures.append(f"démarche {want['id']} : {key} attendu {value!r}, obtenu {got.get(key)!r}")
+    for step_id in attendu.get("demarches_absentes") or []:
+        if step_id in steps:
+            failures.append(f"la démarche {step_id!r} ne devait pas figurer")
+    for key, value in (attendu.get("explications_contiennent") or {}).items():
+        item = conditions.get(key) or exonerations.get(key)
+        text = (item or {}).get("explication", "") + " " + " ".join((item or {}).get("motifs_a_confirmer") or [])
+        for part in _texts(value):
+            if part not in text:
+                failures.append(f"l'explication de {key} devait contenir « {part} » : {text.strip()}")
+    for key, value in (attendu.get("references_contiennent") or {}).items():
+        item = conditions.get(key) or exonerations.get(key) or {}
+        sources = verdict.get("sources") or {}
+
+        def cited_text(ref: dict[str, Any]) -> str:
+            # Verdict shape 2: {source: id, precision}; shape 1: the full text at each use.
+            texte = ref.get("texte") or (sources.get(ref.get("source")) or {}).get("texte", "")
+            return f"{texte}, {ref['precision']}" if ref.get("precision") and "texte" not in ref else texte
+        cited = " | ".join(cited_text(r) for r in item.get("references") or [])
+        for part in _texts(value):
+            if part not in cited:
+                failures.append(f"les références de {key} devaient citer « {part} » : {cited}")
+    questions = {m["champ"]: m["question"] for m in verdict["informations_manquantes"]}
+    for champ, value in (attendu.get("questions_contiennent") or {}).items():
+        for part in _texts(value):
+            if part not in questions.get(champ, ""):
+                failures.append(f"la question sur {champ} devait contenir « {part} » : {questions.get(champ)}")
     return failures
 
 

@@ -105,19 +105,21 @@ def first_step(page, base_url: str, commune_typed: str, commune_choice: str, dat
 def douai_flow(page, base_url: str, *, hiring_unknown: bool = False) -> None:
     """A commerce created on 2019-05-14 in Douai, from the home page to the saved verdict."""
     first_step(page, base_url, "Doua", "Douai (59)")
-    answer(page, {"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    answer(page, {"activite": "commerciale", "origine": "creation_pure"})
+    next_step(page)
+    answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
     next_step(page)
     answer(page, {"effectif": "3", "chiffre_affaires": "180000", "capital_detenu_par_societes_pct": "0"})
     next_step(page)
     if hiring_unknown:
         answer(page, {"salaries_eligibles": None, "salaries_eligibles_residents_bud": None})
         next_step(page)
-        answer(page, {"embauches_eligibles": None, "embauches_eligibles_residents_bud": None})
+        answer(page, {"embauches_eligibles": None})  # resident hires are not asked without a number of hires
     else:
         answer(page, {"salaries_eligibles": "2", "salaries_eligibles_residents_bud": "2"})
     next_step(page)
     # The verdict is decided: the remaining questions only refine the schedule.
-    answer(page, {"non_sedentaire": "non", "deliberation_exoneration_cfe": "non",
+    answer(page, {"deliberation_exoneration_cfe": "non",
                   "deliberation_exoneration_tfpb": None, "proprietaire_immeuble": "non"})
     next_step(page)
     # The optional last step, «Estimer vos économies»: skipped.

@@ -29,7 +29,7 @@ def thousand_lines() -> bytes:
     for index in range(1000):
         date, commune, activite = next(combos)
         writer.writerow([f"Client n° {index + 1}", date, commune, activite, "création pure" if index % 3 else "reprise",
-                         index % 40, 100000 + index * 10, "oui" if index % 4 else "", "0", "2", "1"])
+                         2 + index % 40, 100000 + index * 10, "oui" if index % 4 else "", "0", "2", "1"])
     return out.getvalue().encode("cp1252")
 
 

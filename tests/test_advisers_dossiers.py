@@ -133,7 +133,7 @@ def test_a_check_from_the_case_file_with_the_public_questions(adviser):
                   "Pour préciser l'échéancier", "Je ne sais pas"):
         assert label in text
     data = _form(adviser, dossier, date_creation="14/05/2019", commune="Douai", activite="commerciale",
-                 origine="creation_pure", siege_et_moyens_dans_zone="oui", effectif="3", chiffre_affaires="180 000",
+                 origine="creation_pure", siege_dans_zone="oui", activite_et_moyens_dans_zone="oui", effectif="3", chiffre_affaires="180 000",
                  total_bilan="90000", capital_detenu_par_societes_pct="0", salaries_eligibles="2",
                  salaries_eligibles_residents_bud="2")
     response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", data)

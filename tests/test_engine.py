@@ -115,11 +115,12 @@ def test_unsourced_pas_de_calais_commune_is_classified_to_confirm(douai_commerce
 
 
 def test_demarches_give_deadlines(douai_commerce):
-    demarches = {d["titre"]: d for d in evaluate(douai_commerce).to_dict()["demarches"]}
-    assert demarches["Demander l'exonération de CFE"]["echeance"] == "2019-12-31"
-    assert demarches["Déclarer l'immeuble pour l'exonération de taxe foncière"]["echeance"] == "2019-12-31"
+    demarches = {d["id"]: d for d in evaluate(douai_commerce).to_dict()["demarches"]}
+    assert demarches["demande_cfe"]["echeance"] == "2019-12-31"
+    assert demarches["declaration_tfpb"]["echeance"] == "2019-12-31"
+    assert demarches["declaration_tfpb"]["destinataire"] == "proprietaire"
     # Second working day after 1 May 2020: Fri 1 (holiday), Mon 4, Tue 5.
-    assert demarches["Déclarer les éléments d'imposition à la CFE"]["echeance"] == "2020-05-05"
+    assert demarches["declaration_cfe_annuelle"]["echeance"] == "2020-05-05"
 
 
 def test_situation_round_trips(douai_commerce):

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bud_checker import SituationError, evaluate
 from bud_checker.engine.situation import ACTIVITES, KEYS, ORIGINES
+from consistency_helpers import made_consistent
 
 CODES = ["59178", "59350", "59051", "62498", "62510", "62014", "62861", "62041", "75056", "2A004", "59630"]
 junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
@@ -45,7 +46,7 @@ def consistent(draw):
                         ("embauches_eligibles_residents_bud", "embauches_eligibles")):
         if situation.get(whole) is not None:
             situation[part] = draw(maybe(st.integers(0, situation[whole])))
-    return situation
+    return made_consistent(situation)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -117,6 +118,7 @@ def test_each_condition_reads_only_the_fields_it_declares(first, second):
                             ("embauches_eligibles_residents_bud", "embauches_eligibles")):
             if mixed.get(part) is not None and (mixed.get(whole) is None or mixed[part] > mixed[whole]):
                 mixed.pop(part)  # keep the mixed situation valid
+        mixed = made_consistent(mixed)
         if not all(mixed.get(name) == first.get(name) for name in function.reads):
             continue
         function.memo.clear()

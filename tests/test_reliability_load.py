@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from consistency_helpers import day_of
 from bud_checker import evaluate
 from bud_checker.engine.law import current_rules
 from conftest import skip_or_fail
@@ -104,7 +105,7 @@ def _assert_rows_intact(url: str) -> int:
         situation, verdict = json.loads(situation_text), json.loads(verdict_text)
         assert regles_version == verdict["regles_version"] == version, identifier
         assert statut == verdict["statut"], identifier
-        assert verdict == json.loads(json.dumps(evaluate(situation).to_dict())), identifier
+        assert verdict == json.loads(json.dumps(evaluate(situation, date_verification=day_of(verdict)).to_dict())), identifier
     return len(rows)
 
 

@@ -44,11 +44,14 @@ def _texts(verdict):
 def test_the_typical_douai_verdict_is_compact():
     """Issue 11 sets 12 KB for this verdict; shape 2 brings it from 33.9 KB to about 18.7 KB (compact UTF-8):
     what remains is content (explanations, three per-year tables, filings, expert notes, the sources table).
-    This bound keeps it from growing back; see benchmarks/README.md for the figures."""
+    This bound keeps it from growing back; see benchmarks/README.md for the figures. Issue 8 items 4, 6 and 7
+    then added about 2 KB of content to this case (59178 is also the postal code of four communes outside the
+    basin: the warning; the CFE option step; the CVAE articles the issue asks to cite; step ids and `passee`):
+    hence 21 KB and 62 % of the first shape."""
     size = len(_compact(evaluate(DOUAI).to_dict()))
     old = len(_compact(json.loads((DATA / "verdict_format1_douai.json").read_text(encoding="utf-8"))["verdict"]))
-    assert size <= 19 * 1024, size
-    assert size <= 0.6 * old, (size, old)
+    assert size <= 21 * 1024, size
+    assert size <= 0.62 * old, (size, old)
 
 
 def test_each_source_is_written_once_and_cited_by_id():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from consistency_helpers import day_of
 from bud_checker import evaluate
 from bud_checker.engine.law import current_rules
 from bud_checker.engine.situation import LIBELLES
@@ -23,9 +24,13 @@ from bud_checker.rule_tests import load_cases
 from bud_checker.web import config as web_config
 from bud_checker.web.extensions import db
 from bud_checker.web.models import Verification
+from bud_checker.web.public.forms import NOT_ASKED
 from conftest import FormFlow, page_forms, page_text
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+IMPLANTATION_OK = {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"}
 
 
 def _douai_until_salaries(flow: FormFlow) -> None:
@@ -33,7 +38,10 @@ def _douai_until_salaries(flow: FormFlow) -> None:
     flow.submit({"date_creation": "2019-05-14", "commune": "Douai"})
     assert flow.response.status_code == 200
     assert flow.group == "activite"
-    flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"activite": "commerciale", "origine": "creation_pure"})
+    assert flow.group == "implantation", "the mobile-activity question comes with the implantation ones"
+    assert flow.keys == ["non_sedentaire", "siege_dans_zone", "activite_et_moyens_dans_zone"]
+    flow.submit(IMPLANTATION_OK)
     assert flow.group == "taille"
     assert flow.keys == ["effectif", "chiffre_affaires", "capital_detenu_par_societes_pct"]
     flow.submit({"effectif": "3", "chiffre_affaires": "180 000", "capital_detenu_par_societes_pct": "0"})
@@ -88,8 +96,8 @@ def test_douai_commerce_is_eligible_with_its_schedule(app, flow):
     text = page_text(flow.html)
     assert "Vos réponses suffisent à conclure" in text and "Éligible" in text
     assert "servent seulement à préciser l'échéancier" in text
-    assert "non_sedentaire" in flow.keys and "ca_hors_zone_pct" not in flow.keys
-    flow.submit({"non_sedentaire": "non", "date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
+    assert "non_sedentaire" not in flow.keys and "ca_hors_zone_pct" not in flow.keys  # asked with the implantation
+    flow.submit({"date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
                  "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "non"})
     assert flow.group == "economies", "the optional last step: the figures of the savings estimate"
     assert "Estimer vos économies" in page_text(flow.html) and "(facultatif)" in page_text(flow.html)
@@ -103,7 +111,8 @@ def test_douai_commerce_is_eligible_with_its_schedule(app, flow):
     html = page.get_data(as_text=True)
     text = page_text(html)
     assert "Éligible" in text
-    assert "exonération totale d'impôt sur les bénéfices jusqu'au 30 avril 2021" in text
+    # Checked today (after 2024): the headline says the profit-tax periods are over, with their end date.
+    assert "les périodes d'exonération d'impôt sur les bénéfices sont terminées depuis le 30 avril 2024" in text
     assert '<svg class="timeline__svg"' in html and 'role="img"' in html
     assert "du 14 mai 2019 au 30 avril 2021" in text  # the profit-tax table
     assert "Part de la base exonérée, année par année" in text  # the local taxes table
@@ -115,7 +124,7 @@ def test_douai_commerce_is_eligible_with_its_schedule(app, flow):
     assert stored.statut == "eligible" and stored.canal == "formulaire"
     assert stored.situation["commune_insee"] == "59178" and stored.situation["chiffre_affaires"] == 180000
     assert stored.situation["deliberation_exoneration_tfpb"] is None  # «je ne sais pas» is kept as null
-    assert stored.verdict == evaluate(stored.situation).to_dict()
+    assert stored.verdict == evaluate(stored.situation, date_verification=day_of(stored.verdict)).to_dict()
     assert stored.regles_version == current_rules().empreinte
 
 
@@ -160,7 +169,7 @@ def test_je_ne_sais_pas_on_the_hiring_clause_gives_a_confirmer_naming_what_to_ch
 
 def test_a_later_answer_can_decide_too(flow):
     flow.submit({"date_creation": "2019-05-14", "commune": "Douai"})
-    flow.submit({"activite": "commerciale", "origine": "reprise", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"activite": "commerciale", "origine": "reprise"})
     assert flow.keys == [], "a takeover decides: nothing else is asked"
     text = page_text(flow.html)
     assert "Votre réponse suffit à conclure" in text and "reprise d'une activité préexistante" in text
@@ -178,7 +187,11 @@ def test_dates_out_of_range_are_refused_on_the_date_field(flow):
 def test_every_question_accepts_je_ne_sais_pas(app, flow):
     flow.submit({"date_creation": "2019-05-14", "commune_nsp": "y"})
     assert flow.group == "activite"
-    flow.submit({"activite": "nsp", "origine": "nsp", "siege_et_moyens_dans_zone": "nsp"})
+    flow.submit({"activite": "nsp", "origine": "nsp"})
+    assert flow.group == "implantation"
+    flow.submit({"non_sedentaire": "oui", "siege_dans_zone": "nsp", "activite_et_moyens_dans_zone": "nsp"})
+    assert flow.group == "implantation" and flow.keys == ["ca_hors_zone_pct"], "asked of a non-sedentary activity"
+    flow.submit({"ca_hors_zone_pct_nsp": "y"})
     assert flow.group == "taille"
     flow.submit({"effectif_nsp": "y", "chiffre_affaires_nsp": "y", "capital_detenu_par_societes_pct_nsp": "y"})
     assert flow.group == "bilan"
@@ -187,24 +200,39 @@ def test_every_question_accepts_je_ne_sais_pas(app, flow):
     flow.submit({"salaries_eligibles_nsp": "y", "salaries_eligibles_residents_bud_nsp": "y"})
     flow.submit({"embauches_eligibles_nsp": "y", "embauches_eligibles_residents_bud_nsp": "y"})
     assert flow.group == "echeancier"
-    flow.submit({"non_sedentaire": "oui", "date_creation_etablissement": "", "deliberation_exoneration_cfe": "nsp",
+    flow.submit({"date_creation_etablissement": "", "deliberation_exoneration_cfe": "nsp",
                  "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "nsp"})
-    assert flow.group == "echeancier" and flow.keys == ["ca_hors_zone_pct"], "asked of a non-sedentary activity"
-    flow.submit({"ca_hors_zone_pct_nsp": "y"})
     assert flow.group == "economies"
     flow.submit({"benefice_annuel_estime_nsp": "y", "impot_sur": "nsp", "taux_marginal_ir_pct_nsp": "y",
                  "cfe_annuelle_estimee_nsp": "y", "taxe_fonciere_annuelle_estimee_nsp": "y"})
     assert flow.response.status_code == 303
     stored = _stored(app, flow.response.headers["Location"])
     assert stored.statut == "indetermine"
-    assert set(stored.situation) == set(LIBELLES)  # every question asked, the date only answered...
+    # every question of the form asked (not the API's shorthand nor the date of the check), the date only answered...
+    # (resident hires are not asked once the number of hires is unknown)
+    assert set(stored.situation) == set(LIBELLES) - NOT_ASKED - {"embauches_eligibles_residents_bud"}
     assert [k for k, v in stored.situation.items() if v is not None] == ["date_creation", "non_sedentaire"]
 
 
 def test_postal_code_without_javascript(flow):
-    flow.submit({"date_creation": "14/05/2019", "commune": "59500"})
+    flow.submit({"date_creation": "14/05/2019", "commune": "59300"})  # Valenciennes's postal code (and Hem-Lenglet's INSEE code)
+    assert flow.response.status_code == 422
+    flow.submit({"date_creation": "14/05/2019", "commune": "59300", "commune_choix": "59606"})
     assert flow.group == "activite"
-    assert "Douai (59)" in page_text(flow.html)
+    assert json.loads(flow.hidden()["etat"])["commune_insee"] == "59606"
+    assert "Valenciennes (59)" in page_text(flow.html)
+
+
+def test_a_code_both_postal_and_insee_asks_which_commune_was_meant(flow):
+    """BUD.md § 5.5: 59500 is Douai's postal code and Ribécourt-la-Tour's INSEE code."""
+    flow.submit({"date_creation": "14/05/2019", "commune": "59500"})
+    assert flow.response.status_code == 422
+    text = page_text(flow.html)
+    assert "59500 est le code postal de Douai, et aussi le code INSEE de Ribécourt-la-Tour" in text
+    choices = [i["value"] for f in page_forms(flow.html) for i in f["inputs"] if i.get("name") == "commune_choix"]
+    assert choices == ["59178", "59500"], "the commune of the basin first"
+    flow.submit({"date_creation": "14/05/2019", "commune": "59500", "commune_choix": "59178"})
+    assert flow.group == "activite"
     assert json.loads(flow.hidden()["etat"]) == {"date_creation": "2019-05-14", "commune_insee": "59178"}
 
 
@@ -243,7 +271,8 @@ def test_errors_are_summarised_and_tied_to_their_fields(flow):
 
 def test_a_number_needs_a_value_or_je_ne_sais_pas(flow):
     flow.submit({"date_creation": "2019-05-14", "commune": "Douai"})
-    flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"activite": "commerciale", "origine": "creation_pure"})
+    flow.submit(IMPLANTATION_OK)
     flow.submit({"effectif": "", "chiffre_affaires": "beaucoup", "capital_detenu_par_societes_pct": "120"})
     assert flow.response.status_code == 422
     text = page_text(flow.html)
@@ -276,7 +305,8 @@ def test_answers_can_be_changed_and_the_questions_adapt(flow):
 
 def test_help_texts_quote_the_rules_in_force(flow):
     flow.submit({"date_creation": "2019-05-14", "commune": "Douai"})
-    flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"activite": "commerciale", "origine": "creation_pure"})
+    flow.submit(IMPLANTATION_OK)
     rules = current_rules()
     limit = rules.value("effectif_maximum_exclu", dt.date(2019, 5, 14)).valeur
     assert f"moins de {limit} personnes" in page_text(flow.html)
@@ -287,11 +317,11 @@ def test_legal_notions_have_short_help(flow):
     text = page_text(flow.html)
     assert "artisanale quand elle consiste à fabriquer" in text
     assert "Il y a reprise dès que vous reprenez" in text
-    _ = flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    _ = flow.submit({"activite": "commerciale", "origine": "creation_pure"})
+    assert "Une activité est non sédentaire quand" in page_text(flow.html)
+    flow.submit(IMPLANTATION_OK)
     flow.submit({"effectif": "3", "chiffre_affaires": "180000", "capital_detenu_par_societes_pct": "0"})
     assert "Clause d'emploi ou d'embauche : à la clôture de chaque exercice" in page_text(flow.html)
-    flow.submit({"salaries_eligibles": "2", "salaries_eligibles_residents_bud": "2"})
-    assert "Une activité est non sédentaire quand" in page_text(flow.html)
 
 
 def test_post_without_csrf_token_is_refused(client):

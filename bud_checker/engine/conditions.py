@@ -364,43 +364,84 @@ def capital(ctx: Context) -> ConditionResult:
 
 # --- Siège, activité et moyens d'exploitation in the zone; non-sedentary activities ----------------------------
 
-@reads("siege_et_moyens_dans_zone", "non_sedentaire", "ca_hors_zone_pct")
+_QUESTION_SIEGE = InformationManquante("siege_dans_zone", "Le siège social est-il dans une commune du bassin ?")
+CONFLIT_NON_SEDENTAIRE = (
+    "Au-delà de {seuil} du chiffre d'affaires réalisé hors du bassin, les fiches de l'administration divergent : "
+    "la première impose seulement la part du bénéfice réalisée hors du bassin, la plus récente exige au moins {reste} "
+    "du chiffre d'affaires dans le bassin ; faites confirmer la règle par votre service des impôts des entreprises (SIE)."
+)
+
+
+@reads("siege_et_moyens_dans_zone", "siege_dans_zone", "activite_et_moyens_dans_zone", "non_sedentaire",
+       "ca_hors_zone_pct")
 def implantation(ctx: Context) -> ConditionResult:
+    """Siège, whole activity and operating means in the zone; for a non-sedentary activity, the siège in the
+    zone and at most the threshold share of turnover made outside (BUD.md § 2.6; the threshold is in rules/)."""
     s = ctx.situation
     seuil = ctx.rules.value("seuil_ca_hors_zone_non_sedentaire_pct", s.date_creation)
     refs = seuil.references()
-    if s.siege_et_moyens_dans_zone is None:
-        return _result(ctx, "implantation", Statut.INCONNUE,
-                       "Il faut que le siège social, l'ensemble de l'activité et les moyens d'exploitation soient "
-                       "implantés dans le bassin urbain à dynamiser.",
-                       extra_refs=refs,
-                       manquantes=[_question("siege_et_moyens_dans_zone",
-                                             "Le siège social, l'activité et les moyens d'exploitation sont-ils tous "
-                                             "implantés dans le bassin ?")])
-    if not s.siege_et_moyens_dans_zone:
+    siege, activite_moyens, mobile, part = s.siege_en_zone, s.activite_et_moyens_en_zone, s.non_sedentaire, s.ca_hors_zone_pct
+    regle_mobile = (f"pour une activité non sédentaire, exercée en partie hors du bassin, la condition est réputée "
+                    f"remplie si le siège est dans le bassin et si au plus {pct(seuil.valeur)} du chiffre d'affaires est "
+                    "réalisé hors du bassin ; elle s'apprécie exercice par exercice")
+    if siege is False:
+        return _result(ctx, "implantation", Statut.NON_REMPLIE,
+                       "Le siège social doit être implanté dans le bassin urbain à dynamiser, même pour une activité non "
+                       "sédentaire ; ce n'est pas le cas.", extra_refs=refs)
+    # Everything in the zone (siège, activity and means): met, whatever the kind of activity, unless a
+    # non-sedentary activity reports turnover made outside (the turnover test then decides).
+    if siege and activite_moyens and not (mobile and part):
+        return _result(ctx, "implantation", Statut.REMPLIE,
+                       "Le siège social, l'ensemble de l'activité et les moyens d'exploitation sont implantés dans le "
+                       "bassin.", extra_refs=refs)
+    if mobile is False and (activite_moyens is False or s.siege_et_moyens_dans_zone is False):
         return _result(ctx, "implantation", Statut.NON_REMPLIE,
                        "Le siège social, l'ensemble de l'activité et les moyens d'exploitation doivent être implantés dans "
-                       "le bassin urbain à dynamiser ; ce n'est pas le cas.", extra_refs=refs)
-    if s.non_sedentaire:
-        if s.ca_hors_zone_pct is None:
-            texte = (f"Pour une activité non sédentaire, la condition est réputée remplie si au plus {pct(seuil.valeur)} "
-                     f"du chiffre d'affaires est réalisé hors du bassin ; au-delà, le bénéfice correspondant à la part "
-                     "réalisée hors du bassin est imposé dans les conditions de droit commun. La part n'étant pas indiquée, "
-                     "le montant exonéré ne peut pas être calculé. Elle s'apprécie exercice par exercice.")
-            return _result(ctx, "implantation", Statut.REMPLIE, texte, extra_refs=refs)
-        if s.ca_hors_zone_pct <= seuil.valeur:
-            texte = (f"Activité non sédentaire : {pct(s.ca_hors_zone_pct)} du chiffre d'affaires est réalisé hors du "
-                     f"bassin, ce qui ne dépasse pas {pct(seuil.valeur)} ; la condition d'implantation est réputée "
-                     "remplie pour tout le bénéfice. Elle s'apprécie exercice par exercice.")
-        else:
-            texte = (f"Activité non sédentaire : {pct(s.ca_hors_zone_pct)} du chiffre d'affaires est réalisé hors du "
-                     f"bassin, plus que {pct(seuil.valeur)} ; la part du bénéfice correspondante "
-                     f"({pct(s.ca_hors_zone_pct)}) est imposée dans les conditions de droit commun, le reste bénéficie "
-                     "du régime. Elle s'apprécie exercice par exercice.")
-        return _result(ctx, "implantation", Statut.REMPLIE, texte, extra_refs=refs)
+                       "le bassin urbain à dynamiser ; ce n'est pas le cas, et l'activité n'est pas non sédentaire (seule "
+                       f"exception : {regle_mobile}).", extra_refs=refs)
+    if mobile is not True:
+        manquantes = []
+        if mobile is None and activite_moyens is not True:
+            manquantes.append(_question("non_sedentaire", "L'activité est-elle non sédentaire (marchés, commerce "
+                                                          "ambulant, chantiers, services à domicile) ?"))
+        if siege is None:
+            manquantes.append(_QUESTION_SIEGE)
+        if activite_moyens is None:
+            manquantes.append(_question("activite_et_moyens_dans_zone", "L'ensemble de l'activité et les moyens "
+                                                                        "d'exploitation sont-ils dans le bassin ?"))
+        return _result(ctx, "implantation", Statut.INCONNUE,
+                       "Il faut que le siège social, l'ensemble de l'activité et les moyens d'exploitation soient "
+                       f"implantés dans le bassin urbain à dynamiser ; {regle_mobile}.",
+                       extra_refs=refs, manquantes=manquantes)
+    # A non-sedentary activity: the siège and the share of turnover made outside the zone decide.
+    if siege is None or part is None:
+        manquantes = []
+        if siege is None:
+            manquantes.append(_QUESTION_SIEGE)
+        if part is None:
+            manquantes.append(_question("ca_hors_zone_pct", "Quelle part du chiffre d'affaires est réalisée hors du "
+                                                            "bassin (sur un exercice) ?"))
+        return _result(ctx, "implantation", Statut.INCONNUE,
+                       f"Activité non sédentaire : {regle_mobile}.", extra_refs=refs, manquantes=manquantes)
+    if part >= 100:
+        return _result(ctx, "implantation", Statut.NON_REMPLIE,
+                       "Activité non sédentaire dont tout le chiffre d'affaires est réalisé hors du bassin : l'activité "
+                       f"n'est pas exercée dans le bassin, la condition n'est pas remplie ({regle_mobile}).", extra_refs=refs)
+    if part <= seuil.valeur:
+        return _result(ctx, "implantation", Statut.REMPLIE,
+                       f"Activité non sédentaire, siège dans le bassin : {pct(part)} du chiffre d'affaires est réalisé hors "
+                       f"du bassin, ce qui ne dépasse pas {pct(seuil.valeur)} ; la condition d'implantation est réputée "
+                       "remplie pour tout le bénéfice. Elle s'apprécie exercice par exercice.", extra_refs=refs)
+    # BUD.md § 8, point 9: the two DDFIP sheets conflict above the threshold, and that changes this verdict.
+    conflit = PointAConfirmer(f"règle applicable au-delà de {pct(seuil.valeur)} du chiffre d'affaires hors du bassin",
+                              AUPRES_DU_SIE,
+                              CONFLIT_NON_SEDENTAIRE.format(seuil=pct(seuil.valeur), reste=pct(100 - seuil.valeur)))
     return _result(ctx, "implantation", Statut.REMPLIE,
-                   "Le siège social, l'ensemble de l'activité et les moyens d'exploitation sont implantés dans le bassin.",
-                   extra_refs=refs)
+                   f"Activité non sédentaire, siège dans le bassin : {pct(part)} du chiffre d'affaires est réalisé hors du "
+                   f"bassin, plus que {pct(seuil.valeur)} ; selon la première fiche de l'administration, la part du "
+                   f"bénéfice correspondante ({pct(part)}) est imposée dans les conditions de droit commun et le reste "
+                   "bénéficie du régime. Elle s'apprécie exercice par exercice.",
+                   extra_refs=refs, confirmer=[conflit])
 
 
 # --- Clause d'emploi ou d'embauche (BOI-BIC-CHAMP-80-10-90-20 § 1) ---------------------------------------------
@@ -418,7 +459,7 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         salaries = 0
     embauches = s.embauches_eligibles
 
-    def test(residents: int | None, total: int | None) -> Statut:
+    def test(residents: float | None, total: float | None) -> Statut:
         if residents is None or total is None:
             return Statut.INCONNUE
         return Statut.REMPLIE if residents * 100 >= seuil * total else Statut.NON_REMPLIE
@@ -434,7 +475,8 @@ def clause_embauche(ctx: Context) -> ConditionResult:
     statut = any_of([emploi, embauche])
     regle = (f"À la clôture de chaque exercice, au moins {pct(seuil)} des salariés en CDI ou en CDD d'au moins "
              f"{cdd.valeur} mois doivent résider dans un bassin urbain à dynamiser (clause d'emploi), ou au moins "
-             f"{pct(seuil)} des salariés embauchés dans ces conditions depuis la création (clause d'embauche).")
+             f"{pct(seuil)} des salariés embauchés dans ces conditions depuis la création (clause d'embauche), "
+             "temps partiels au prorata.")
     # Only the company with no qualifying employee rests on an unverified reading (BUD.md §2.9): 0 ≥ ½ × 0.
     confirmer: list[PointAConfirmer | str] = [] if not no_staff else [PointAConfirmer(
         "application de la clause d'emploi ou d'embauche à une entreprise sans salarié", AUPRES_DU_SIE,
@@ -455,8 +497,10 @@ def clause_embauche(ctx: Context) -> ConditionResult:
             texte = f"La clause est respectée ({' ; '.join(met)}). {regle}"
         return _result(ctx, "clause_embauche", statut, texte, extra_refs=refs, confirmer=confirmer)
     if statut is Statut.NON_REMPLIE:
-        texte = (f"Ni la clause d'emploi ({s.salaries_eligibles_residents_bud} résident(s) sur {salaries} salarié(s)) "
-                 f"ni la clause d'embauche ({s.embauches_eligibles_residents_bud} résident(s) sur {embauches} embauché(s)) "
+        emploi_text = f"{_count(s.salaries_eligibles_residents_bud)} résident(s) sur {_count(salaries)} salarié(s)"
+        embauche_text = ("aucun embauché depuis la création" if embauches == 0 else
+                         f"{_count(s.embauches_eligibles_residents_bud)} résident(s) sur {_count(embauches)} embauché(s)")
+        texte = (f"Ni la clause d'emploi ({emploi_text}) ni la clause d'embauche ({embauche_text}) "
                  f"n'est respectée. {regle} L'exonération n'est pas due au titre d'un exercice à la clôture duquel "
                  "aucune des deux n'est respectée.")
         return _result(ctx, "clause_embauche", statut, texte, extra_refs=refs, confirmer=confirmer)
@@ -468,7 +512,7 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         if s.salaries_eligibles_residents_bud is None:
             manquantes.append(_question("salaries_eligibles_residents_bud",
                                         "Parmi eux, combien résident dans une commune classée en bassin urbain à dynamiser ?"))
-    if embauche is Statut.INCONNUE:
+    if embauche is Statut.INCONNUE and embauches != 0:  # no hire: nothing to ask about resident hires
         if embauches is None:
             manquantes.append(_question("embauches_eligibles", "Combien de salariés en CDI ou en CDD d'au moins 12 mois "
                                                                "ont été embauchés depuis la création ?"))
@@ -478,6 +522,10 @@ def clause_embauche(ctx: Context) -> ConditionResult:
     return _result(ctx, "clause_embauche", statut,
                    f"Il manque des éléments pour vérifier la clause d'emploi ou d'embauche. {regle}",
                    extra_refs=refs, confirmer=confirmer, manquantes=manquantes)
+
+
+def _count(value: float | None) -> str:
+    return "?" if value is None else nombre_fr(value)
 
 
 CONDITIONS: tuple[tuple[str, Callable[[Context], ConditionResult]], ...] = (

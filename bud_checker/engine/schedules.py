@@ -245,6 +245,36 @@ def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.
     return day, value.refs
 
 
+@dataclass(frozen=True, slots=True)
+class CollectiviteCfe:
+    """Who decides on the deliberated half of the CFE (art. 1466 B), as the sentences name it."""
+
+    sujet: str  # «L'intercommunalité (CA Douaisis Agglo), qui perçoit seule la CFE,»
+    complement: str  # «l'intercommunalité (CA Douaisis Agglo), qui perçoit seule la CFE,»
+    conseil: str  # what to do to find out
+    seule: bool  # True when the intercommunality alone levies the CFE (fiscalité professionnelle unique)
+
+
+@lru_cache(maxsize=256)
+def cfe_deliberante(rules: Rules, epci_nom: str | None, on: dt.date) -> CollectiviteCfe:
+    """The body whose deliberation exempts the other half of the CFE. Communautés d'agglomération, urbaines and
+    métropoles levy the CFE alone (art. 1379-0 bis I, fiscalité professionnelle unique): only their deliberation
+    counts. A communauté de communes may or may not be under that regime."""
+    prefixes = rules.value("cfe_collectivite_qui_percoit", on).valeur
+    if epci_nom and any(epci_nom.startswith(prefix) for prefix in prefixes):
+        phrase = f"l'intercommunalité ({epci_nom}), qui perçoit seule la CFE,"
+        return CollectiviteCfe(phrase[:1].upper() + phrase[1:], phrase,
+                               f"la commune ne délibère pas sur la CFE ; renseignez-vous auprès de {epci_nom}.", True)
+    if epci_nom:
+        phrase = f"l'intercommunalité ({epci_nom}) ou, si elle ne perçoit pas seule la CFE, la commune"
+        conseil = (f"demandez à {epci_nom} si elle perçoit seule la CFE (fiscalité professionnelle unique) et si elle a "
+                   "délibéré ; sinon, c'est la commune qui délibère.")
+    else:
+        phrase = "l'intercommunalité ou, si elle ne perçoit pas seule la CFE, la commune"
+        conseil = "renseignez-vous auprès de votre intercommunalité."
+    return CollectiviteCfe(phrase[:1].upper() + phrase[1:], phrase, conseil, False)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class LocalTaxes:
     cfe: Exoneration
@@ -267,12 +297,13 @@ def _ca_bucket(rules: Rules, creation: dt.date, chiffre_affaires: float | None) 
 def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_etablissement: dt.date,
                 categorie: str | None, deliberation_cfe: bool | None, deliberation_tfpb: bool | None,
                 proprietaire: bool | None, chiffre_affaires: float | None,
-                fin_exoneration_benefices: dt.date | None = None) -> LocalTaxes:
+                fin_exoneration_benefices: dt.date | None = None, epci_nom: str | None = None) -> LocalTaxes:
     """CFE (1463 A / 1466 B), TFPB (1383 F) and CVAE (1586 ter / 1586 nonies) for one establishment.
 
     `fin_exoneration_benefices`: the last day of the profit-tax relief; an establishment created after it is
     «à confirmer» (1463 A covers «les entreprises qui bénéficient de l'exonération prévue à l'article 44
-    sexdecies», BUD.md §8 item 10)."""
+    sexdecies», BUD.md §8 item 10). `epci_nom`: the commune's intercommunality, which the sentences on the
+    deliberations name (art. 1379-0 bis)."""
     creation = creation_etablissement
     if applicable is not False:
         debut, fin, _, _ = establishment_window(rules, creation, categorie)
@@ -284,7 +315,7 @@ def local_taxes(rules: Rules, *, applicable: bool | None, reason: str, creation_
         return _no_local_taxes(rules, creation, categorie, reason)
     # Only the year and the values in force matter below: key the cache on the earliest equivalent day.
     taxes = _local_taxes(rules, rules.canonical_date(creation), categorie, applicable, deliberation_cfe,
-                         deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires))
+                         deliberation_tfpb, proprietaire, _ca_bucket(rules, creation, chiffre_affaires), epci_nom)
     if fin_exoneration_benefices is not None and creation > fin_exoneration_benefices:
         return _after_profit_relief(taxes, fin_exoneration_benefices)
     return taxes
@@ -325,7 +356,7 @@ def _local_references(rules: Rules, creation: dt.date, categorie: str | None) ->
 @lru_cache(maxsize=1024)
 def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applicable: bool | None,
                  deliberation_cfe: bool | None, deliberation_tfpb: bool | None, proprietaire: bool | None,
-                 ca_bucket: str | None) -> LocalTaxes:
+                 ca_bucket: str | None, epci_nom: str | None = None) -> LocalTaxes:
     """Everything below depends on the year of creation and the values in force, not on the exact day
     (`creation` is the canonical day of that year and legal epoch): built once per combination, and
     immutable, so shared safely between verdicts."""
@@ -351,10 +382,11 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         "cfe_annuelle": _echeance(rules, "echeance_declaration_cfe_annuelle", year, creation),
         "tfpb": _echeance(rules, "echeance_declaration_tfpb", first, creation),
     }
+    body = cfe_deliberante(rules, epci_nom, creation)
     deliberation_text = {
-        True: "L'autre moitié est exonérée sur délibération (art. 1466 B).",
-        False: "Sans délibération (art. 1466 B), l'autre moitié reste imposable.",
-        None: "L'autre moitié peut être exonérée sur délibération (art. 1466 B).",
+        True: f"{body.sujet} a délibéré (art. 1466 B) : l'autre moitié est exonérée elle aussi.",
+        False: f"Sans délibération de {body.complement.rstrip(',')} (art. 1466 B), l'autre moitié reste imposable.",
+        None: f"L'autre moitié peut être exonérée si {body.complement} a délibéré (art. 1466 B).",
     }[deliberation_cfe]
     cfe = Exoneration(
         "cfe", applicable,
@@ -370,14 +402,15 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     owner = {
         True: "L'entreprise, propriétaire, en bénéficie.",
         False: "L'entreprise n'étant pas propriétaire, c'est le propriétaire, redevable de la taxe, qui en bénéficie "
-               "et fait la déclaration.",
+               "et fait la déclaration : transmettez-lui l'information.",
         None: "Elle bénéficie au propriétaire de l'immeuble, redevable de la taxe, qui fait la déclaration.",
     }[proprietaire]
     tfpb = Exoneration(
         "tfpb", applicable,
         (f"Taxe foncière sur les propriétés bâties : immeubles rattachés à l'établissement exonérés dans les mêmes "
          f"proportions et pour la même durée que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement "
-         f"({first} pour un rattachement dès la création) ; l'autre moitié sur délibération (art. 1383 F II). {owner} "
+         f"({first} pour un rattachement dès la création) ; l'autre moitié sur délibération de la commune et de "
+         f"l'intercommunalité, chacune pour sa part (art. 1383 F II). {owner} "
          f"À déclarer au plus tard le {date_fr(echeances['tfpb'][0])}."),
         tuple(_unique(refs + list(echeances["tfpb"][1]))),
         annees=tfpb_years, fondement=local_fondement,
@@ -405,7 +438,9 @@ def _build_cvae_years(cfe_years: tuple[AnneeLocale, ...], flags: tuple[Parameter
 def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, creation: dt.date, ca_bucket: str | None, deliberation: bool | None) -> Exoneration:
     seuil_assujetti = rules.value("cvae_seuil_assujettissement_ca", creation)
     seuil_nul = rules.value("cvae_seuil_taux_nul_ca", creation)
-    refs = _unique(seuil_assujetti.references() + seuil_nul.references()
+    articles = [rules.sources["cgi_1586_ter"].cite("II, 1°"), rules.sources["cgi_1586_nonies"].cite("I"),
+                rules.sources["cgi_1586_quater"].cite()]
+    refs = _unique(articles + seuil_assujetti.references() + seuil_nul.references()
                    + rules.value("cvae_supprimee", dt.date(cfe_years[-1].annee, 1, 1)).references())
     years = _cvae_years(rules, cfe_years)
     abolished = [y.annee for y in years if y.cvae_supprimee]

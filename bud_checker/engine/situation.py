@@ -30,6 +30,8 @@ LIBELLES: dict[str, str] = {
     "total_bilan": "total du bilan (€)",
     "capital_detenu_par_societes_pct": "part du capital détenue par d'autres sociétés (%)",
     "siege_et_moyens_dans_zone": "siège, activité et moyens d'exploitation dans le bassin",
+    "siege_dans_zone": "siège social dans le bassin",
+    "activite_et_moyens_dans_zone": "ensemble de l'activité et moyens d'exploitation dans le bassin",
     "non_sedentaire": "activité non sédentaire",
     "ca_hors_zone_pct": "part du chiffre d'affaires réalisée hors du bassin (%)",
     "salaries_eligibles": "salariés en CDI ou CDD d'au moins 12 mois",
@@ -37,9 +39,10 @@ LIBELLES: dict[str, str] = {
     "embauches_eligibles": "salariés embauchés depuis la création (CDI ou CDD d'au moins 12 mois)",
     "embauches_eligibles_residents_bud": "dont embauchés résidant dans un bassin urbain à dynamiser",
     "date_creation_etablissement": "date de création de l'établissement",
-    "deliberation_exoneration_cfe": "délibération de l'intercommunalité exonérant l'autre moitié de CFE (art. 1466 B)",
-    "deliberation_exoneration_tfpb": "délibération de la commune ou de l'intercommunalité exonérant l'autre moitié de taxe foncière (art. 1383 F II)",
+    "deliberation_exoneration_cfe": "délibération de l'intercommunalité qui perçoit la CFE exonérant l'autre moitié (art. 1466 B)",
+    "deliberation_exoneration_tfpb": "délibération de la commune (et de l'intercommunalité pour sa part) exonérant l'autre moitié de taxe foncière (art. 1383 F II)",
     "proprietaire_immeuble": "entreprise propriétaire de l'immeuble",
+    "date_verification": "date de la vérification",
     # Optional, for the savings estimate only (never read by the conditions).
     "benefice_annuel_estime": "bénéfice imposable annuel estimé (€)",
     "impot_sur": "impôt sur les bénéfices (IS ou IR)",
@@ -63,6 +66,7 @@ class SituationError(ValueError):
         super().__init__(f"{champ} : {message}")
         self.champ = champ
         self.message = message
+        self.champs: tuple[str, ...] = (champ,)  # every field involved, `champ` first
 
     def to_dict(self) -> dict[str, str]:
         return {"champ": self.champ, "message": self.message}
@@ -79,16 +83,21 @@ class Situation:
     total_bilan: float | None = None
     capital_detenu_par_societes_pct: float | None = None
     siege_et_moyens_dans_zone: bool | None = None
+    siege_dans_zone: bool | None = None
+    activite_et_moyens_dans_zone: bool | None = None
     non_sedentaire: bool | None = None
     ca_hors_zone_pct: float | None = None
-    salaries_eligibles: int | None = None
-    salaries_eligibles_residents_bud: int | None = None
-    embauches_eligibles: int | None = None
-    embauches_eligibles_residents_bud: int | None = None
+    # Counts of employees: part-time employees count pro rata of their contract hours, so decimals are allowed.
+    salaries_eligibles: float | None = None
+    salaries_eligibles_residents_bud: float | None = None
+    embauches_eligibles: float | None = None
+    embauches_eligibles_residents_bud: float | None = None
     date_creation_etablissement: dt.date | None = None
     deliberation_exoneration_cfe: bool | None = None
     deliberation_exoneration_tfpb: bool | None = None
     proprietaire_immeuble: bool | None = None
+    # The day the check is made (to tell past deadlines from those ahead); the doors pass today's date.
+    date_verification: dt.date | None = None
     benefice_annuel_estime: float | None = None
     impot_sur: str | None = None
     taux_marginal_ir_pct: float | None = None
@@ -107,6 +116,27 @@ class Situation:
                 continue
             out[name] = value.isoformat() if isinstance(value, dt.date) else value
         return out
+
+    @property
+    def siege_en_zone(self) -> bool | None:
+        """The registered office in the zone: said directly, or implied by the shorthand answered «oui»."""
+        if self.siege_dans_zone is not None:
+            return self.siege_dans_zone
+        return True if self.siege_et_moyens_dans_zone else None
+
+    @property
+    def activite_et_moyens_en_zone(self) -> bool | None:
+        """The whole activity and the operating means in the zone: said directly, or by the shorthand.
+
+        The shorthand answered «non» says only that siège, activity and means are not all in the zone: with
+        the siège known to be in the zone, it is the activity or the means that are not."""
+        if self.activite_et_moyens_dans_zone is not None:
+            return self.activite_et_moyens_dans_zone
+        if self.siege_et_moyens_dans_zone is True:
+            return True
+        if self.siege_et_moyens_dans_zone is False and self.siege_dans_zone is True:
+            return False
+        return None
 
 
 KEYS: tuple[str, ...] = tuple(f.name for f in fields(Situation) if f.name not in {"commune", "commune_code_ancien"})
@@ -213,19 +243,26 @@ def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
     reference = load_reference()
     commune = reference.get(code)
     if commune is None:
+        postal = reference.by_postal_code(code)
+        if postal:
+            names = ", ".join(f"{c.nom} (code INSEE {c.insee})" for c in postal[:4])
+            raise SituationError(key, f"{code} n'est pas un code INSEE mais le code postal de : {names}"
+                                      f"{' et d’autres' if len(postal) > 4 else ''} ; indiquez le code INSEE de la commune.")
         raise SituationError(key, f"le code INSEE {code} ne correspond à aucune commune française connue ; "
                                   "vérifiez-le ou recherchez la commune par son nom.")
     return code, commune, reference.is_former_code(code)
 
 
-_INTEGERS = {"salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
-             "embauches_eligibles_residents_bud"}
+_INTEGERS: set[str] = set()
 _PERCENTAGES = {"capital_detenu_par_societes_pct", "ca_hors_zone_pct", "taux_marginal_ir_pct"}
-_NUMBERS = {"effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee"}
+# Employee counts are numbers, not integers: part-time employees count pro rata (BUD.md § 2.9).
+_NUMBERS = {"effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee",
+            "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
+            "embauches_eligibles_residents_bud"}
 _SIGNED_NUMBERS = {"benefice_annuel_estime"}  # a loss is a negative profit
-_BOOLEANS = {"siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoneration_cfe",
-             "deliberation_exoneration_tfpb", "proprietaire_immeuble"}
-_DATES = {"date_creation", "date_creation_etablissement"}
+_BOOLEANS = {"siege_et_moyens_dans_zone", "siege_dans_zone", "activite_et_moyens_dans_zone", "non_sedentaire",
+             "deliberation_exoneration_cfe", "deliberation_exoneration_tfpb", "proprietaire_immeuble"}
+_DATES = {"date_creation", "date_creation_etablissement", "date_verification"}
 
 
 def _date_cached(key: str, value: Any) -> dt.date:
@@ -285,9 +322,62 @@ def parse_situation(data: Any) -> Situation:
             values[key] = _PARSERS[key](key, raw)
     if "date_creation" not in values:
         raise SituationError("date_creation", "obligatoire ; indiquez la date de début d'activité au format AAAA-MM-JJ.")
-    for part, whole in (("salaries_eligibles_residents_bud", "salaries_eligibles"),
-                        ("embauches_eligibles_residents_bud", "embauches_eligibles")):
-        if part in values and whole in values and values[part] > values[whole]:
-            raise SituationError(part, f"{values[part]} résidents pour {values[whole]} salariés au total ({whole}) ; "
-                                       "le nombre de résidents ne peut pas dépasser le total.")
+    check_consistency(values)
     return Situation(**values)
+
+
+def _n(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def check_consistency(values: Mapping[str, Any]) -> None:
+    """Answers that cannot all be true together: refused, naming the field and the fix.
+
+    `SituationError.champs` lists every field involved (a form shows the error on the one it just asked)."""
+    def refuse(champ: str, others: tuple[str, ...], message: str) -> None:
+        error = SituationError(champ, message)
+        error.champs = (champ, *others)
+        raise error
+
+    created, etablissement = values.get("date_creation"), values.get("date_creation_etablissement")
+    if created is not None and etablissement is not None and etablissement < created:
+        refuse("date_creation_etablissement", ("date_creation",),
+               f"l'établissement ne peut pas avoir été créé ({etablissement.isoformat()}) avant le début d'activité de "
+               f"l'entreprise ({created.isoformat()}) ; corrigez l'une des deux dates.")
+    for part, whole, what in (("salaries_eligibles_residents_bud", "salaries_eligibles", "salariés"),
+                              ("embauches_eligibles_residents_bud", "embauches_eligibles", "embauchés")):
+        if part in values and whole in values and values[part] > values[whole]:
+            refuse(part, (whole,), f"{_n(values[part])} résidents pour {_n(values[whole])} {what} au total ; le nombre "
+                                   "de résidents ne peut pas dépasser le total.")
+    effectif, salaries = values.get("effectif"), values.get("salaries_eligibles")
+    if effectif is not None and salaries is not None and salaries > effectif:
+        refuse("effectif", ("salaries_eligibles",),
+               f"l'effectif ({_n(effectif)}) est inférieur au nombre de salariés en CDI ou CDD d'au moins 12 mois "
+               f"({_n(salaries)}), qui en font partie ; corrigez l'effectif ou le nombre de salariés.")
+    # The hiring clause counts, at the closing date, the qualifying employees hired since creation: they are
+    # among the qualifying employees counted at that date (BUD.md § 2.9), so they cannot outnumber them.
+    embauches = values.get("embauches_eligibles")
+    if embauches is not None and salaries is not None and embauches > salaries:
+        refuse("embauches_eligibles", ("salaries_eligibles",),
+               f"{_n(embauches)} salariés embauchés depuis la création pour {_n(salaries)} salariés en CDI ou CDD "
+               "d'au moins 12 mois à la clôture : les embauchés comptés sont ceux encore présents à la clôture, ils ne "
+               "peuvent pas être plus nombreux ; corrigez l'un des deux nombres.")
+    if embauches is not None and effectif is not None and embauches > effectif:
+        refuse("embauches_eligibles", ("effectif",),
+               f"{_n(embauches)} salariés embauchés depuis la création et présents à la clôture pour un effectif de "
+               f"{_n(effectif)} ; corrigez l'un des deux nombres.")
+    hired_residents, residents = values.get("embauches_eligibles_residents_bud"), values.get("salaries_eligibles_residents_bud")
+    if hired_residents is not None and residents is not None and hired_residents > residents:
+        refuse("embauches_eligibles_residents_bud", ("salaries_eligibles_residents_bud",),
+               f"{_n(hired_residents)} embauchés résidant dans un BUD pour {_n(residents)} salariés résidant dans un BUD : "
+               "les embauchés présents à la clôture font partie des salariés ; corrigez l'un des deux nombres.")
+    shorthand, siege, activite = (values.get("siege_et_moyens_dans_zone"), values.get("siege_dans_zone"),
+                                  values.get("activite_et_moyens_dans_zone"))
+    if shorthand is True and (siege is False or activite is False):
+        refuse("siege_et_moyens_dans_zone", ("siege_dans_zone", "activite_et_moyens_dans_zone"),
+               "réponse « oui » (tout est dans le bassin) contredite par siege_dans_zone ou activite_et_moyens_dans_zone "
+               "à « non » ; retirez l'une des réponses.")
+    if shorthand is False and siege is True and activite is True:
+        refuse("siege_et_moyens_dans_zone", ("siege_dans_zone", "activite_et_moyens_dans_zone"),
+               "réponse « non » contredite par siege_dans_zone et activite_et_moyens_dans_zone à « oui » ; "
+               "retirez l'une des réponses.")

@@ -11,11 +11,12 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from . import economies as savings
+from ..communes import load_reference
 from .conditions import CONDITIONS, Context
 from .fr import date_fr, pct, typographie
 from .law import LawVersion, Reference, Rules, Source, current_rules
 from .results import ConditionResult, InformationManquante, PointAConfirmer, Statut, add_references, merge_references
-from .schedules import Exoneration, impot_benefices, local_taxes
+from .schedules import Exoneration, _echeance, cfe_deliberante, impot_benefices, local_taxes
 from .situation import Situation, parse_situation
 from .zone import classify
 
@@ -37,17 +38,45 @@ class Demarche:
     references: tuple[Reference, ...]
     a_confirmer: bool = False  # its modalities (deadline, form) rest on an unverified point
     id: str | None = None  # what rules/demarches_formulaires.yaml knows the step by (forms, where to go)
+    destinataire: str = "entreprise"  # who acts: «entreprise» or «proprietaire» (the owner of the premises)
+    rattrapage: str | None = None  # what can still be done once the deadline has passed
+    passee: bool | None = None  # dated steps: whether the deadline is before the date of the check
+    prochaine_echeance: dt.date | None = None  # a missed step that can still be made for later years: by when
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", typographie(self.description))
         object.__setattr__(self, "references", merge_references(self.references))
+        if self.rattrapage:
+            object.__setattr__(self, "rattrapage", typographie(self.rattrapage))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "titre": self.titre, "description": self.description,
                                "echeance": self.echeance.isoformat() if self.echeance else None}
+        if self.echeance is not None:
+            out["passee"] = self.passee
+        if self.destinataire != "entreprise":
+            out["destinataire"] = self.destinataire
+        if self.passee:
+            out["rattrapage"] = self.rattrapage
+            out["prochaine_echeance"] = self.prochaine_echeance.isoformat() if self.prochaine_echeance else None
         add_references(out, self.references)
         out["a_confirmer"] = self.a_confirmer
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Avertissement:
+    """Something the user should check about the input itself (not a condition): e.g. a postal code typed
+    where an INSEE code was expected."""
+
+    code: str
+    message: str
+    code_saisi: str | None = None
+    communes: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "code_saisi": self.code_saisi,
+                "communes": [dict(c) for c in self.communes]}
 
 
 @dataclass(slots=True)
@@ -67,6 +96,8 @@ class Verdict:
     limites: tuple[str, ...] = ()
     economies: dict[str, Any] | None = None  # the savings estimate (economies.estimate), its sources below
     economies_references: tuple[Reference, ...] = ()
+    avertissements: tuple[Avertissement, ...] = ()
+    date_verification: dt.date | None = None
 
     @property
     def version_loi(self) -> str:
@@ -137,7 +168,9 @@ class Verdict:
             },
             "regles_version": self.regles_version,
             "situation": self.situation.to_dict(),
+            "date_verification": self.date_verification.isoformat() if self.date_verification else None,
             "commune": self.commune,
+            "avertissements": [a.to_dict() for a in self.avertissements],
             "conditions": [c.to_dict() for c in self.conditions],
             "exonerations": {key: value.to_dict() for key, value in self.exonerations.items()},
             "demarches": [d.to_dict() for d in self.demarches],
@@ -163,15 +196,18 @@ def _missing(conditions: list[ConditionResult]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _schedule_questions(situation: Situation) -> list[InformationManquante]:
+def _schedule_questions(situation: Situation, rules: Rules) -> list[InformationManquante]:
     """Facts that do not change the verdict but refine the schedules."""
     questions = []
+    epci = situation.commune.epci_nom if situation.commune else None
     if situation.date_creation_etablissement is None:
         questions.append(InformationManquante("date_creation_etablissement",
                                               "À quelle date l'établissement a-t-il été créé (si ce n'est pas la date de début d'activité) ?"))
     if situation.deliberation_exoneration_cfe is None:
+        body = cfe_deliberante(rules, epci, situation.date_creation_etablissement or situation.date_creation)
         questions.append(InformationManquante("deliberation_exoneration_cfe",
-                                              "La commune ou l'intercommunalité a-t-elle délibéré pour exonérer l'autre moitié de la CFE ?"))
+                                              f"{body.sujet} a-t-elle délibéré pour exonérer l'autre moitié de la CFE "
+                                              "(art. 1466 B) ?"))
     if situation.non_sedentaire and situation.ca_hors_zone_pct is None:
         questions.append(InformationManquante("ca_hors_zone_pct",
                                               "Quelle part du chiffre d'affaires est réalisée hors du bassin ?"))
@@ -194,6 +230,8 @@ class Headline:
     points: tuple[PointAConfirmer, ...]   # only the points that could change this verdict
     full_end: str | None                  # last day of the full profit-tax relief
     part_bassin: float | None             # non-sedentary activity above the threshold: share made in the zone
+    periodes: str | None = None           # where the profit-tax periods stand on the day of the check, once the
+                                          # full relief is over (clause_periodes_benefices)
 
 
 def _what_to_confirm(points: tuple[PointAConfirmer, ...]) -> str:
@@ -228,6 +266,10 @@ def _sentence_statut(h: Headline) -> str | None:
 def _sentence_exoneration(h: Headline) -> str | None:
     if h.statut != ELIGIBLE:
         return None
+    if h.periodes and not h.points:
+        return f"Éligible au régime des bassins urbains à dynamiser, mais {h.periodes}."
+    if h.periodes:
+        return None  # said by _sentence_periodes, after the point to confirm
     if h.points:
         opening = "Si ce point se confirme" if len(h.points) == 1 else "Si ces points se confirment"
         text = f"{opening}, exonération"
@@ -242,6 +284,14 @@ def _sentence_exoneration(h: Headline) -> str | None:
             f"chiffre d'affaires) jusqu'au {end}.")
 
 
+def _sentence_periodes(h: Headline) -> str | None:
+    """The profit-tax periods over (or past the full relief) on the day of the check, when the first sentence
+    is about something else (a point to confirm, missing facts)."""
+    if h.periodes and (h.statut == INDETERMINE or (h.statut == ELIGIBLE and h.points)):
+        return f"À noter : {h.periodes}."
+    return None
+
+
 def _sentence_indetermine_points(h: Headline) -> str | None:
     if h.statut == INDETERMINE and h.points:
         return f"À confirmer aussi : {_what_to_confirm(h.points)}."
@@ -249,7 +299,7 @@ def _sentence_indetermine_points(h: Headline) -> str | None:
 
 
 HEADLINE_SENTENCES: list[Callable[[Headline], str | None]] = [
-    _sentence_statut, _sentence_exoneration, _sentence_indetermine_points,
+    _sentence_statut, _sentence_exoneration, _sentence_periodes, _sentence_indetermine_points,
 ]
 
 
@@ -291,14 +341,56 @@ def _limites(rules: Rules, statut: str, conditions: list[ConditionResult]) -> tu
     return tuple(out)
 
 
-def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation) -> tuple[Demarche, ...]:
+def _demarches(rules: Rules, statut: str, taxes: Any, situation: Situation,
+               today: dt.date | None) -> tuple[Demarche, ...]:
     if statut == NON_ELIGIBLE:
         return ()
-    return _demarches_for(rules, taxes, situation.deliberation_exoneration_cfe is None)
+    epci = situation.commune.epci_nom if situation.commune else None
+    steps = _demarches_for(rules, taxes, situation.deliberation_exoneration_cfe is None,
+                           situation.deliberation_exoneration_tfpb is None, situation.proprietaire_immeuble, epci)
+    if today is None:
+        return steps
+    # The date of the check is not part of the cached steps: `passee` (and the remedy) are set per verdict.
+    return tuple(_dated(rules, step, taxes, today) if step.echeance else step for step in steps)
+
+
+def _dated(rules: Rules, step: Demarche, taxes: Any, today: dt.date) -> Demarche:
+    if step.echeance >= today:
+        return replace(step, passee=False)
+    prochaine = None
+    if step.id == "declaration_tfpb":
+        later = [_echeance(rules, "echeance_declaration_tfpb", year.annee, step.echeance)[0] for year in taxes.tfpb.annees]
+        prochaine = next((day for day in later if day >= today), None)
+    return replace(step, passee=True, rattrapage=_rattrapage(rules, step, taxes, today), prochaine_echeance=prochaine)
+
+
+def _rattrapage(rules: Rules, step: Demarche, taxes: Any, today: dt.date) -> str | None:
+    """What can still be done once the deadline of `step` has passed."""
+    if step.echeance is None or step.echeance >= today:
+        return None
+    if step.id == "demande_cfe":
+        return ("Délai dépassé : l'exonération de CFE est perdue pour l'année dont la déclaration était en retard, pas "
+                "pour les suivantes ; déclarez les éléments exonérés dans les délais de l'art. 1477 pour les années "
+                "à venir et faites le point avec votre service des impôts des entreprises (SIE).")
+    if step.id == "declaration_cfe_annuelle":
+        return ("Délai dépassé : déposez la déclaration sans attendre ; les éléments déclarés hors délai ne sont pas "
+                "exonérés pour l'année concernée.")
+    if step.id == "declaration_tfpb":
+        years = [year.annee for year in taxes.tfpb.annees]
+        following = [year for year in years if _echeance(rules, "echeance_declaration_tfpb", year, step.echeance)[0] >= today]
+        if not following:
+            return "Délai dépassé, et la période d'exonération de taxe foncière est terminée : il n'y a plus rien à déclarer."
+        year = following[0]
+        deadline = _echeance(rules, "echeance_declaration_tfpb", year, step.echeance)[0]
+        return (f"Délai dépassé : pas d'exonération de taxe foncière pour les années déjà écoulées, mais une déclaration "
+                f"faite au plus tard le {date_fr(deadline)} ouvre l'exonération à compter de {year}, pour les années "
+                "restantes de la période (art. 1383 F IV).")
+    return None
 
 
 @lru_cache(maxsize=1024)
-def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tuple[Demarche, ...]:
+def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliberation_tfpb_unknown: bool,
+                   proprietaire: bool | None, epci: str | None) -> tuple[Demarche, ...]:
     """What to file and when (built once per local-tax schedule, which is itself shared)."""
     article = rules.sources["cgi_44_sexdecies"].cite()
     out = [
@@ -315,21 +407,45 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
         out.append(Demarche("Demander l'exonération de CFE",
                             "Au service des impôts de l'établissement, avec sa déclaration provisoire (art. 1477 II a) ; "
                             "une demande tardive fait perdre l'exonération de l'année.", date, refs, id="demande_cfe"))
+        creation = dt.date(date.year, 1, 1)
+        concurrentes = rules.value("cfe_exonerations_concurrentes_1463_a", creation)
+        articles = ", ".join(concurrentes.valeur[:-1]) + " ou " + concurrentes.valeur[-1]
+        out.append(Demarche("Opter si une autre exonération de CFE est possible",
+                            f"Avec une autre exonération de CFE (art. {articles}), l'option entre elles est irrévocable "
+                            "(art. 1463 A) ; délai à demander à votre SIE.",
+                            None, tuple(concurrentes.references()), a_confirmer=True, id="option_cfe"))
         date, refs = taxes.echeances["cfe_annuelle"]
         out.append(Demarche("Déclarer les éléments d'imposition à la CFE",
                             "Le deuxième jour ouvré après le 1er mai de l'année qui suit la création (art. 1477 I).",
                             date, refs, id="declaration_cfe_annuelle"))
         date, refs = taxes.echeances["tfpb"]
-        out.append(Demarche("Déclarer l'immeuble pour l'exonération de taxe foncière",
-                            "Le propriétaire, redevable de la taxe, déclare l'immeuble au service des impôts de sa situation "
-                            "avant le 1er janvier de la première année d'exonération (art. 1383 F IV).", date, refs,
-                            id="declaration_tfpb"))
-        if deliberation_unknown:
-            out.append(Demarche("Se renseigner sur la délibération de la commune",
-                                "Demandez à l'intercommunalité (CFE, art. 1466 B) et à la mairie (taxe foncière, "
-                                "art. 1383 F II) si elles ont délibéré pour exonérer l'autre moitié.",
-                                None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1639_a_bis"].cite()),
-                                id="se_renseigner_deliberation"))
+        rule = ("au service des impôts de sa situation avant le 1er janvier de la première année d'exonération "
+                "(art. 1383 F IV)")
+        if proprietaire is True:
+            out.append(Demarche("Déclarer l'immeuble pour l'exonération de taxe foncière",
+                                f"Propriétaire des locaux, l'entreprise est redevable de la taxe : elle déclare l'immeuble "
+                                f"{rule}.", date, refs, id="declaration_tfpb", destinataire="proprietaire"))
+        elif proprietaire is False:
+            out.append(Demarche("Prévenir votre bailleur pour l'exonération de taxe foncière",
+                                "Vous êtes locataire : votre bailleur, redevable de la taxe, est seul à pouvoir en "
+                                f"bénéficier. Transmettez-lui l'information : il déclare l'immeuble {rule}.",
+                                date, refs, id="declaration_tfpb", destinataire="proprietaire"))
+        else:
+            out.append(Demarche("Faire déclarer l'immeuble par son propriétaire pour l'exonération de taxe foncière",
+                                f"Le propriétaire, redevable de la taxe, déclare l'immeuble {rule} ; locataire, "
+                                "transmettez l'information à votre bailleur.",
+                                date, refs, id="declaration_tfpb", destinataire="proprietaire"))
+        if deliberation_unknown or deliberation_tfpb_unknown:
+            body = cfe_deliberante(rules, epci, creation)
+            tfpb = "à la mairie et à l'intercommunalité, chacune pour sa part, si elles ont délibéré (art. 1383 F II)"
+            if deliberation_unknown:
+                text = f"Pour la CFE, demandez à {body.complement} si elle a délibéré (art. 1466 B)"
+                text += f" ; pour la taxe foncière, {tfpb}." if deliberation_tfpb_unknown else "."
+            else:
+                text = f"Pour la taxe foncière, demandez {tfpb}."
+            out.append(Demarche("Se renseigner sur les délibérations exonérant l'autre moitié", text,
+                                None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1383_f"].cite("II"),
+                                       rules.sources["cgi_1639_a_bis"].cite()), id="se_renseigner_deliberation"))
     out.append(Demarche("Choisir entre régimes concurrents le cas échéant",
                         "Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, ZRR…) : "
                         "si vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE.",
@@ -338,13 +454,80 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool) -> tupl
     return tuple(out)
 
 
-def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) -> Verdict:
+def clause_periodes_benefices(periodes: tuple[Any, ...] | list[Any], today: dt.date | None) -> str | None:
+    """The headline clause on the profit-tax periods as seen on the day of the check, for `resume`: None while
+    the full exemption is still running (or the day is unknown), else where things stand, with the end date."""
+    if today is None or not periodes:
+        return None
+    full_end, last_end = periodes[0].fin, periodes[-1].fin
+    if today <= full_end:
+        return None
+    if today <= last_end:
+        current = next(p for p in periodes if p.debut <= today <= p.fin)
+        rate = current.taux_exoneration if current.taux_exoneration_effectif is None else current.taux_exoneration_effectif
+        return (f"l'exonération totale d'impôt sur les bénéfices a pris fin le {date_fr(full_end)} ; le bénéfice est "
+                f"aujourd'hui exonéré à {pct(rate)} jusqu'au {date_fr(current.fin)}, et les "
+                f"périodes d'exonération prennent fin le {date_fr(last_end)}")
+    return f"les périodes d'exonération d'impôt sur les bénéfices sont terminées depuis le {date_fr(last_end)}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def _de(nom: str) -> str:
+    """«de Douai», «d'Aulnoy-lez-Valenciennes», «du Cateau-Cambrésis», «des Rues-des-Vignes»."""
+    if nom.startswith("Le "):
+        return "du " + nom[3:]
+    if nom.startswith("Les "):
+        return "des " + nom[4:]
+    if nom[:1] in "AEIOUYÉÈÊÂÎÔ":
+        return "d'" + nom
+    return "de " + nom
+
+
+@lru_cache(maxsize=1024)
+def _homonym_warnings(rules: Rules, code: str) -> tuple[Avertissement, ...]:
+    """BUD.md § 5.5: a code read as an INSEE code that is also the postal code of other communes."""
+    reference = load_reference()
+    own = reference.get(code)
+    others = reference.postal_code_homonyms(code)
+    if own is None or not others:
+        return ()
+    classed = [(c, classify(c, None, rules).bud is not None) for c in others]
+    classed.sort(key=lambda item: not item[1])  # BUD communes first, then by population (stable)
+    shown = classed[:6]
+    in_basin = [c for c, b in shown if b]
+    groups = []
+    if in_basin:
+        # The codes to type instead are given for the communes of the basin, where the answer would change.
+        label = "code INSEE " if len(in_basin) == 1 else ""
+        names = [f"{_de(c.nom)} ({label}{c.insee})" for c in in_basin]
+        groups.append(_and(names) + (", classée" if len(in_basin) == 1 else ", classées") + " en bassin urbain à dynamiser")
+    outside = [_de(c.nom) for c, b in shown if not b]
+    if outside:
+        groups.append(_and(outside) + ", hors du bassin")
+    more = f", entre autres ({len(classed)} communes)" if len(classed) > len(shown) else ""
+    where = "y est implantée" if len(classed) == 1 else "est implantée dans l'une d'elles"
+    message = (f"{code} est le code INSEE {_de(own.nom)} ({own.departement}), commune retenue ; c'est aussi le code "
+               f"postal {', et '.join(groups)}{more} : si l'entreprise {where}, indiquez son code INSEE.")
+    communes = tuple({"insee": c.insee, "nom": c.nom, "bud": bud} for c, bud in classed)
+    return (Avertissement("code_postal_homonyme", typographie(message), code, communes),)
+
+
+def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None, *,
+             date_verification: dt.date | None = None) -> Verdict:
     """Evaluate a situation (a JSON-like mapping or a `Situation`) and return its `Verdict`.
+
+    `date_verification` is the day of the check (the doors pass today's date; the situation's own
+    `date_verification`, when given, prevails): it tells the deadlines already past from those ahead. Without
+    either, the verdict does not say which steps are past.
 
     Raises `SituationError` (with the field and a French message) on bad input.
     """
     rules = rules or current_rules()
     situation = parse_situation(data)
+    today = situation.date_verification or date_verification
     version = rules.version_at(situation.date_creation)
     classement = classify(situation.commune, situation.commune_insee, rules) if situation.commune else None
     ctx = Context(situation, rules, version, classement, rules.epoch(situation.date_creation))
@@ -366,19 +549,21 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
                         categorie=ctx.categorie, deliberation_cfe=situation.deliberation_exoneration_cfe,
                         deliberation_tfpb=situation.deliberation_exoneration_tfpb,
                         proprietaire=situation.proprietaire_immeuble, chiffre_affaires=situation.chiffre_affaires,
-                        fin_exoneration_benefices=profit.periodes[-1].fin if profit.periodes else None)
+                        fin_exoneration_benefices=profit.periodes[-1].fin if profit.periodes else None,
+                        epci_nom=situation.commune.epci_nom if situation.commune else None)
     exonerations = {"impot_benefices": profit, "cfe": taxes.cfe, "tfpb": taxes.tfpb, "cvae": taxes.cvae}
     conditions = _points_that_matter(statut, conditions, exonerations)
     points = tuple(p for c in conditions for p in c.points)
     if statut != NON_ELIGIBLE:
         points += tuple(p for e in exonerations.values() if e.applicable is not False for p in e.points)
     headline = Headline(statut, tuple(conditions), tuple(dict.fromkeys(points)),
-                        profit.extra.get("fin_exoneration_totale"), profit.extra.get("part_bassin_pct"))
+                        profit.extra.get("fin_exoneration_totale"), profit.extra.get("part_bassin_pct"),
+                        clause_periodes_benefices(profit.periodes, today) if statut != NON_ELIGIBLE else None)
     missing = _missing(conditions) if statut == INDETERMINE else []
     if statut != NON_ELIGIBLE:
         known = {m["champ"] for m in missing}
         missing += [{"champ": q.champ, "question": q.question, "conditions": []}
-                    for q in _schedule_questions(situation) if q.champ not in known]
+                    for q in _schedule_questions(situation, rules) if q.champ not in known]
     commune = None
     if classement is not None:
         row = classement.bud
@@ -402,13 +587,15 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None) ->
         regles_version=rules.empreinte,
         conditions=conditions,
         exonerations=exonerations,
-        demarches=_demarches(rules, statut, taxes, situation),
+        demarches=_demarches(rules, statut, taxes, situation, today),
         informations_manquantes=missing,
         commune=commune,
         article=rules.article,
         limites=_limites(rules, statut, conditions),
         economies=economies,
         economies_references=economies_references if economies else (),
+        avertissements=_homonym_warnings(rules, situation.commune_insee) if situation.commune_insee else (),
+        date_verification=today,
     )
 
 

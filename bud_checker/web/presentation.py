@@ -263,10 +263,17 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
         if point["objet"] not in points:
             points[point["objet"]] = [*motifs.get(point["objet"], [])]
     demarches = []
+    # The day of the check: the verdict's own (engine input), else the day it was saved (older verdicts).
+    today = iso_date(verdict.get("date_verification")) or checked_on
     for demarche in verdict.get("demarches") or []:
         deadline = iso_date(demarche.get("echeance"))
+        passee = demarche.get("passee")
+        if passee is None:
+            passee = bool(deadline and today and deadline < today)
         demarches.append({**_with_refs(demarche, sources), "echeance_fr": date_fr(deadline) if deadline else None,
-                          "passee": bool(deadline and checked_on and deadline < checked_on)})
+                          "passee": passee})
+    # Still ahead first, then the steps without a date, then those whose deadline has passed.
+    demarches.sort(key=lambda d: (bool(d["passee"]), d.get("echeance") is None and not d["passee"]))
     exonerations = verdict.get("exonerations") or {}
     taxes = []
     for key in ("impot_benefices", "cfe", "tfpb", "cvae"):
@@ -292,6 +299,7 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     modificateur = sources.get(version.get("texte_modificateur")) or {}
     return {
         "verdict": verdict,
+        "class": VERDICT_CLASS.get(verdict["statut"], "unknown"),
         "version_url": article.get("url"),
         "version_article": article.get("texte") or "CGI, art. 44 sexdecies",
         "texte_modificateur": modificateur.get("texte"),
@@ -304,7 +312,7 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
         "any_applicable": any(t["data"].get("applicable") is not False for t in taxes),
         "timeline": build_timeline(verdict),
         "local_table": local_table(exonerations),
-        "essentiel": essentials(verdict, demarches),
+        "essentiel": essentials(verdict, demarches, today),
         "deciding": [{**m, "condition_labels": [labels.get(c, c) for c in m["conditions"]]} for m in deciding],
         "refining": refining,
         "checked_on": checked_on,
@@ -312,11 +320,33 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     }
 
 
-def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]]) -> list[str]:
-    """The verdict in a few lines, from the verdict's own figures: why not, or what is exempted until when."""
+def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]], today: dt.date | None = None) -> list[str]:
+    """The verdict in a few lines, from the verdict's own figures: why not, or what is exempted until when.
+
+    What is still ahead comes first (deadlines to meet, exemptions running); then what is over, with what can
+    still be done about a missed step."""
     if verdict["statut"] == "non_eligible":
         return [c["explication"] for c in verdict["conditions"] if c["statut"] == "non_remplie"]
-    out = []
+    ahead: list[str] = []
+    running: list[str] = []
+    over: list[str] = []
+    for demarche in demarches:
+        if not demarche.get("echeance_fr"):
+            continue
+        what = f"{demarche['titre'][:1].lower()}{demarche['titre'][1:]}"
+        if demarche.get("passee"):
+            again = iso_date(demarche.get("prochaine_echeance"))
+            if again and (today is None or again >= today):
+                # Missed for the first year, still possible for the following ones: a thing to do, first.
+                ahead.append(f"À faire au plus tard le {date_fr(again)} : {what}, pour les années d'exonération qui "
+                             f"restent (l'échéance du {demarche['echeance_fr']} est passée).")
+                continue
+            text = f"Échéance passée le {demarche['echeance_fr']} : {what}."
+            if demarche.get("rattrapage"):
+                text += f" {demarche['rattrapage']}"
+            over.append(text)
+        else:
+            ahead.append(f"À faire au plus tard le {demarche['echeance_fr']} : {what}.")
     exonerations = verdict.get("exonerations") or {}
     profit = exonerations.get("impot_benefices") or {}
     periods = profit.get("periodes") or []
@@ -327,7 +357,11 @@ def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]]) -> l
                 f"{date_fr(iso_date(first['fin']))}")
         if len(periods) > 1:
             text += f", puis partielle ({rates}) jusqu'au {date_fr(iso_date(last['fin']))}"
-        out.append(text + ".")
+        end = iso_date(last["fin"])
+        if today and end and end < today:
+            over.append(text + f" : ces périodes sont terminées depuis le {date_fr(end)}.")
+        else:
+            running.append(text + ".")
     for key, what in (("cfe", "CFE"), ("tfpb", "Taxe foncière (pour le propriétaire des locaux)")):
         data = exonerations.get(key) or {}
         years = data.get("annees") or []
@@ -340,14 +374,13 @@ def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]]) -> l
         extra = full[0].get("part_sur_deliberation")
         text = f"{what} : {pct_text(share)} de la base exonérée de {full[0]['annee']} à {full[-1]['annee']}"
         if extra:
-            text += f", plus {pct_text(extra)} sur délibération de la commune"
+            text += f", plus {pct_text(extra)} sur délibération"
         elif extra is None:
-            text += ", plus la part exonérée sur délibération si la commune a délibéré"
+            text += ", plus la part exonérée sur délibération si la collectivité qui perçoit l'impôt a délibéré"
         if years[-1]["annee"] > full[-1]["annee"]:
             text += f", puis un abattement dégressif jusqu'en {years[-1]['annee']}"
-        out.append(text + ".")
-    for demarche in demarches:
-        if demarche.get("echeance_fr"):
-            out.append(f"À faire au plus tard le {demarche['echeance_fr']} : {demarche['titre'][:1].lower()}"
-                       f"{demarche['titre'][1:]}.")
-    return out
+        if today and years[-1]["annee"] < today.year:
+            over.append(text + " : cette période est terminée.")
+        else:
+            running.append(text + ".")
+    return ahead + running + over

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..communes import Commune, load_reference
+from ..dates import today_in_france
 from ..engine.fr import date_fr
 from ..engine.law import current_rules
 from ..engine.verdict import evaluate
@@ -24,7 +25,7 @@ _ID_RE = re.compile(ID_PATTERN)
 
 def record_verification(situation: Mapping[str, Any], canal: str = "formulaire") -> Verification:
     """Evaluate `situation` and store it with its verdict. Raises `SituationError` on bad input (nothing stored)."""
-    verdict = evaluate(situation).to_dict()
+    verdict = evaluate(situation, date_verification=today_in_france()).to_dict()
     values = {
         "id": new_id(),
         "created_at": utcnow(),

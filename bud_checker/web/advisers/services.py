@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 
 from ...batch import BatchError, check_table, field_label
 from ...communes import normalize
+from ...dates import today_in_france
 from ...engine.law import current_rules
 from ...engine.verdict import evaluate
 from ..extensions import db
@@ -278,7 +279,7 @@ def record_dossier_verification(adviser: Adviser, dossier: Dossier, situation: M
 
     Raises `SituationError` on bad input (nothing stored)."""
     assert dossier.organisation_id == adviser.organisation_id
-    verdict = evaluate(situation).to_dict()
+    verdict = evaluate(situation, date_verification=today_in_france()).to_dict()
     now = utcnow()
     verification = DossierVerification(
         dossier_id=dossier.id, organisation_id=dossier.organisation_id, adviser_id=adviser.id,

@@ -19,12 +19,19 @@ from ..models import ID_PATTERN
 API_VERSION = "1.0.0"
 
 _DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-_INTEGERS = ("salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
-             "embauches_eligibles_residents_bud")
+_INTEGERS: tuple[str, ...] = ()
 _PERCENTAGES = ("capital_detenu_par_societes_pct", "ca_hors_zone_pct", "taux_marginal_ir_pct")
-_NUMBERS = ("effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee")
-_BOOLEANS = ("siege_et_moyens_dans_zone", "non_sedentaire", "deliberation_exoneration_cfe",
-             "deliberation_exoneration_tfpb", "proprietaire_immeuble")
+# Employee counts may be decimal: part-time employees count pro rata of their working time.
+_NUMBERS = ("effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee",
+            "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
+            "embauches_eligibles_residents_bud")
+_BOOLEANS = ("siege_et_moyens_dans_zone", "siege_dans_zone", "activite_et_moyens_dans_zone", "non_sedentaire",
+             "deliberation_exoneration_cfe", "deliberation_exoneration_tfpb", "proprietaire_immeuble")
+_DESCRIPTIONS = {
+    "siege_et_moyens_dans_zone": "raccourci : « oui » vaut siege_dans_zone et activite_et_moyens_dans_zone à « oui » ; "
+                                 "« non » dit seulement que tout n'est pas dans le bassin",
+    "date_verification": "jour de la vérification (par défaut : aujourd'hui) ; sert à distinguer les échéances passées",
+}
 _MAX = 1e15  # the engine refuses larger amounts as implausible
 
 
@@ -42,7 +49,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
     label = LIBELLES[key]
-    if key in ("date_creation", "date_creation_etablissement"):
+    if key in ("date_creation", "date_creation_etablissement", "date_verification"):
         schema: dict[str, Any] = {"type": "string", "format": "date", "pattern": _DATE_PATTERN,
                                   "example": "2019-05-14"}
     elif key == "commune_insee":
@@ -67,7 +74,7 @@ def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
         schema = {"type": "boolean"}
     else:  # pragma: no cover - every key is classified above
         raise KeyError(key)
-    schema.setdefault("description", label)
+    schema.setdefault("description", f"{label} ; {_DESCRIPTIONS[key]}" if key in _DESCRIPTIONS else label)
     if output or key == "date_creation":
         return schema
     return _nullable(schema)
@@ -225,7 +232,16 @@ def openapi_document() -> dict[str, Any]:
             "properties": {"id": _NULL_STRING, "titre": _STRING, "description": _STRING,
                            "echeance": {"type": ["string", "null"], "format": "date"},
                            "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
-                           "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées"}},
+                           "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées"},
+                           "id": _STRING,
+                           "passee": {"type": ["boolean", "null"],
+                                      "description": "échéance antérieure à date_verification (null : non datée)"},
+                           "destinataire": {"type": "string", "enum": ["entreprise", "proprietaire"]},
+                           "rattrapage": {"type": ["string", "null"],
+                                          "description": "ce qui peut encore être fait, quand l'échéance est passée"},
+                           "prochaine_echeance": {"type": ["string", "null"], "format": "date",
+                                                  "description": "échéance passée rattrapable pour les années "
+                                                                 "suivantes : nouvelle date limite"}},
             "required": ["titre", "description", "echeance", "references", "a_confirmer"],
             "additionalProperties": False,
         },
@@ -303,6 +319,18 @@ def openapi_document() -> dict[str, Any]:
                     "additionalProperties": False,
                 },
                 "demarches": {"type": "array", "items": _ref("Demarche")},
+                "date_verification": {"type": ["string", "null"], "format": "date"},
+                "avertissements": {"type": "array", "items": {
+                    "type": "object",
+                    "description": "Point à vérifier dans la saisie elle-même (par exemple un code postal saisi comme "
+                                   "code INSEE).",
+                    "properties": {"code": _STRING, "message": _STRING, "code_saisi": _NULL_STRING,
+                                   "communes": {"type": "array", "items": {
+                                       "type": "object",
+                                       "properties": {"insee": _STRING, "nom": _STRING, "bud": {"type": "boolean"}},
+                                       "required": ["insee", "nom", "bud"],
+                                       "additionalProperties": False}}},
+                    "required": ["code", "message"], "additionalProperties": False}},
                 "informations_manquantes": {"type": "array", "items": {
                     "type": "object",
                     "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING,

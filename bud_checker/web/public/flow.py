@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ...engine.verdict import ELIGIBLE, INDETERMINE, NON_ELIGIBLE, evaluate
-from .forms import GROUPS, GROUPS_BY_ID, Group
+from .forms import DEPENDS_ON, GROUPS, GROUPS_BY_ID, Group
 
 FIRST = GROUPS[0]
 
@@ -47,10 +47,15 @@ def _relevant_schedule_keys(group: Group, etat: Mapping[str, Any]) -> list[str]:
     for key in group.keys:
         if key in etat:
             continue
-        if key == "ca_hors_zone_pct" and etat.get("non_sedentaire") is not True:
-            continue  # only asked of a non-sedentary activity
         keys.append(key)
     return keys
+
+
+def _waits(key: str, pending: list[str], etat: Mapping[str, Any]) -> bool:
+    """A dependent question (resident hires) waits for the one it depends on (hires), and is not asked when that
+    one was answered «je ne sais pas» (nothing to count) — nor, by the engine, when it was 0."""
+    parent = DEPENDS_ON.get(key)
+    return parent is not None and (parent in pending or (parent in etat and etat[parent] is None))
 
 
 def next_step(etat: Mapping[str, Any]) -> Step:
@@ -62,7 +67,7 @@ def next_step(etat: Mapping[str, Any]) -> Step:
         deciding = [m["champ"] for m in verdict["informations_manquantes"] if m["conditions"]]
         pending = [key for key in deciding if key not in etat]
         for group in GROUPS:
-            keys = [key for key in group.keys if key in pending]
+            keys = [key for key in group.keys if key in pending and not _waits(key, pending, etat)]
             if keys:
                 return Step(group, keys, verdict)
     if verdict["statut"] == NON_ELIGIBLE:

@@ -108,15 +108,27 @@ def _help_capital(rules: Rules, on: dt.date) -> str:
 
 
 def _help_siege(rules: Rules, on: dt.date) -> str:
-    return ("Le siège social, l'ensemble de l'activité et les moyens d'exploitation (local, matériel) doivent se "
-            "trouver dans une commune classée en bassin urbain à dynamiser.")
+    return ("Le siège social doit se trouver dans une commune classée en bassin urbain à dynamiser, même pour une "
+            "activité non sédentaire.")
+
+
+def _help_activite_moyens(rules: Rules, on: dt.date) -> str:
+    return ("Toute l'activité et les moyens d'exploitation (local, matériel) doivent être dans le bassin. Si vous "
+            "travaillez en partie ailleurs (marchés, chantiers, tournées), répondez « Non » : la question sur "
+            "l'activité non sédentaire décide alors.")
 
 
 def _help_non_sedentaire(rules: Rules, on: dt.date) -> str:
+    seuil = pct(_param(rules, 'seuil_ca_hors_zone_non_sedentaire_pct', on))
     return ("Une activité est non sédentaire quand elle s'exerce surtout hors d'un local fixe : marchés, commerce "
-            "ambulant, chantiers, services à domicile. Au-delà de "
-            f"{pct(_param(rules, 'seuil_ca_hors_zone_non_sedentaire_pct', on))} du chiffre d'affaires réalisé hors "
-            "du bassin, la part correspondante du bénéfice est imposée.")
+            "ambulant, chantiers, services à domicile. Elle peut bénéficier du régime si le siège est dans le bassin "
+            f"et si au plus {seuil} du chiffre d'affaires est réalisé hors du bassin.")
+
+
+def _help_ca_hors_zone(rules: Rules, on: dt.date) -> str:
+    seuil = pct(_param(rules, 'seuil_ca_hors_zone_non_sedentaire_pct', on))
+    return (f"Sur un exercice (prévisionnel pour une création). Jusqu'à {seuil}, tout le bénéfice suit le régime ; "
+            "au-delà, la règle est à confirmer auprès de votre service des impôts des entreprises.")
 
 
 def _help_clause(rules: Rules, on: dt.date) -> str:
@@ -144,8 +156,15 @@ def _help_commune(rules: Rules, on: dt.date | None) -> str:
 
 
 def _help_deliberation(rules: Rules, on: dt.date) -> str:
-    return ("La moitié de la base est exonérée de plein droit ; l'autre moitié seulement si la commune ou "
-            "l'intercommunalité l'a décidé. La mairie peut vous le dire.")
+    return ("La moitié de la base est exonérée de plein droit ; l'autre moitié seulement si la collectivité qui "
+            "perçoit la CFE l'a décidé. Dans une communauté d'agglomération (c'est le cas de presque tout le bassin "
+            "minier), c'est l'intercommunalité seule qui perçoit la CFE et qui délibère, pas la commune : "
+            "posez-lui la question.")
+
+
+def _help_deliberation_tfpb(rules: Rules, on: dt.date) -> str:
+    return ("Pour la taxe foncière, la commune et l'intercommunalité délibèrent chacune pour leur part. La mairie "
+            "peut vous le dire.")
 
 
 def _help_etablissement(rules: Rules, on: dt.date) -> str:
@@ -205,26 +224,31 @@ QUESTIONS: dict[str, Question] = {q.key: q for q in (
     Question("activite", "choice", _label("activite"), _help_activite, ACTIVITE_LABELS),
     Question("origine", "choice", _label("origine"), _help_origine, ORIGINE_LABELS),
     Question("siege_et_moyens_dans_zone", "bool",
-             "Le siège social, l'activité et les moyens d'exploitation sont-ils tous dans le bassin ?", _help_siege),
+             "Le siège social, l'activité et les moyens d'exploitation sont-ils tous dans le bassin ?"),
+    Question("non_sedentaire", "bool", "L'activité est-elle non sédentaire (marchés, tournées, chantiers…) ?",
+             _help_non_sedentaire),
+    Question("siege_dans_zone", "bool", "Le siège social est-il dans une commune du bassin ?", _help_siege),
+    Question("activite_et_moyens_dans_zone", "bool",
+             "Toute l'activité et les moyens d'exploitation sont-ils dans le bassin ?", _help_activite_moyens),
     Question("effectif", "number", _label("effectif"), _help_effectif, unit="personnes"),
     Question("chiffre_affaires", "number", _label("chiffre_affaires"), _help_chiffre_affaires, unit="€"),
     Question("total_bilan", "number", _label("total_bilan"), _help_total_bilan, unit="€"),
     Question("capital_detenu_par_societes_pct", "percent", _label("capital_detenu_par_societes_pct"), _help_capital,
              unit="%"),
-    Question("salaries_eligibles", "integer", _label("salaries_eligibles"), _help_clause, unit="salariés"),
-    Question("salaries_eligibles_residents_bud", "integer", _label("salaries_eligibles_residents_bud"), unit="salariés"),
-    Question("embauches_eligibles", "integer", _label("embauches_eligibles"), _help_embauches, unit="salariés"),
-    Question("embauches_eligibles_residents_bud", "integer", _label("embauches_eligibles_residents_bud"),
+    Question("salaries_eligibles", "number", _label("salaries_eligibles"), _help_clause, unit="salariés"),
+    Question("salaries_eligibles_residents_bud", "number", _label("salaries_eligibles_residents_bud"), unit="salariés"),
+    Question("embauches_eligibles", "number", _label("embauches_eligibles"), _help_embauches, unit="salariés"),
+    Question("embauches_eligibles_residents_bud", "number", _label("embauches_eligibles_residents_bud"),
              unit="salariés"),
-    Question("non_sedentaire", "bool", "L'activité est-elle non sédentaire ?", _help_non_sedentaire),
-    Question("ca_hors_zone_pct", "percent", _label("ca_hors_zone_pct"), unit="%"),
+    Question("ca_hors_zone_pct", "percent", _label("ca_hors_zone_pct"), _help_ca_hors_zone, unit="%"),
     Question("date_creation_etablissement", "date", _label("date_creation_etablissement"), _help_etablissement),
     Question("deliberation_exoneration_cfe", "bool",
-             "La commune ou l'intercommunalité a-t-elle délibéré pour exonérer l'autre moitié de la CFE ?",
+             "Votre intercommunalité, qui perçoit la CFE, a-t-elle délibéré pour exonérer l'autre moitié de la CFE ?",
              _help_deliberation),
     Question("deliberation_exoneration_tfpb", "bool",
-             "La commune ou l'intercommunalité a-t-elle délibéré pour exonérer l'autre moitié de la taxe foncière ?"),
+             "La commune a-t-elle délibéré pour exonérer l'autre moitié de la taxe foncière ?", _help_deliberation_tfpb),
     Question("proprietaire_immeuble", "bool", "L'entreprise est-elle propriétaire de ses locaux ?", _help_proprietaire),
+    Question("date_verification", "date", _label("date_verification")),
     Question("benefice_annuel_estime", "number", "Bénéfice imposable annuel estimé", _help_benefice, unit="€"),
     Question("impot_sur", "choice", "Votre entreprise est-elle à l'impôt sur les sociétés ou à l'impôt sur le revenu ?",
              _help_impot_sur, IMPOT_SUR_LABELS),
@@ -235,6 +259,9 @@ QUESTIONS: dict[str, Question] = {q.key: q for q in (
              _help_taxe_fonciere, unit="€"),
 )}
 assert set(QUESTIONS) == set(LIBELLES)
+# Not asked by the form: the shorthand for the two implantation questions (for the API, CLI and batch) and the
+# date of the check (today, passed by the door).
+NOT_ASKED = frozenset({"siege_et_moyens_dans_zone", "date_verification"})
 
 
 @dataclass(frozen=True)
@@ -247,25 +274,31 @@ class Group:
 
 GROUPS: tuple[Group, ...] = (
     Group("entreprise", "Votre entreprise", ("date_creation", "commune_insee")),
-    Group("activite", "Votre activité", ("activite", "origine", "siege_et_moyens_dans_zone")),
+    Group("activite", "Votre activité", ("activite", "origine")),
+    # The mobile-activity question comes first: a non-sedentary activity partly outside the zone may qualify.
+    Group("implantation", "Où vous exercez", ("non_sedentaire", "siege_dans_zone", "activite_et_moyens_dans_zone",
+                                              "ca_hors_zone_pct")),
     Group("taille", "Taille et capital", ("effectif", "chiffre_affaires", "capital_detenu_par_societes_pct")),
     Group("bilan", "Total du bilan", ("total_bilan",)),
     Group("salaries", "Vos salariés", ("salaries_eligibles", "salaries_eligibles_residents_bud")),
     Group("embauches", "Vos embauches", ("embauches_eligibles", "embauches_eligibles_residents_bud")),
     Group("echeancier", "Pour préciser l'échéancier", (
-        "non_sedentaire", "ca_hors_zone_pct", "date_creation_etablissement", "deliberation_exoneration_cfe",
-        "deliberation_exoneration_tfpb", "proprietaire_immeuble"), echeancier=True),
+        "date_creation_etablissement", "deliberation_exoneration_cfe", "deliberation_exoneration_tfpb",
+        "proprietaire_immeuble"), echeancier=True),
     # The last, optional step: figures for the savings estimate only.
     Group("economies", "Estimer vos économies", (
         "benefice_annuel_estime", "impot_sur", "taux_marginal_ir_pct", "cfe_annuelle_estimee",
         "taxe_fonciere_annuelle_estimee"), echeancier=True),
 )
 GROUPS_BY_ID = {g.id: g for g in GROUPS}
-assert sorted(k for g in GROUPS for k in g.keys) == sorted(LIBELLES)
+assert sorted(k for g in GROUPS for k in g.keys) == sorted(set(LIBELLES) - NOT_ASKED)
+# A question asked only once the one it depends on is answered (on the next step): no resident hires to count
+# when there was no hire.
+DEPENDS_ON = {"embauches_eligibles_residents_bud": "embauches_eligibles"}
 
 
-def group_of(key: str) -> Group:
-    return next(g for g in GROUPS if key in g.keys)
+def group_of(key: str) -> Group | None:
+    return next((g for g in GROUPS if key in g.keys), None)
 
 
 # --- the WTForms form of one step --------------------------------------------------------------------------
@@ -367,6 +400,25 @@ class CommuneResolution:
     error: str | None = None
 
 
+def code_ambiguity(code: str) -> CommuneResolution | None:
+    """A five-digit code that is the INSEE code of one commune and the postal code of others (BUD.md § 5.5:
+    59500, 62300…): the user chooses. The communes of the basin come first, then by population."""
+    from ...engine.zone import classify
+
+    reference = load_reference()
+    own = reference.get(code)
+    others = reference.postal_code_homonyms(code)
+    if own is None or own.insee != code or not others:
+        return None
+    rules = current_rules()
+    ranked = sorted(others, key=lambda c: classify(c, None, rules).bud is None)
+    names = ", ".join(c.nom for c in ranked[:3]) + (" et d'autres communes" if len(ranked) > 3 else "")
+    return CommuneResolution(
+        candidates=[*ranked[:9], own],
+        error=f"{code} est le code postal de {names}, et aussi le code INSEE de {own.nom} ({own.departement}) : "
+              "choisissez la commune où l'entreprise est implantée.")
+
+
 def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> CommuneResolution:
     """The commune meant by the form: a choice among listed candidates, the suggestion picked (hidden INSEE
     code set by the script), or the text typed (name, postal code or INSEE code)."""
@@ -380,6 +432,12 @@ def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> Commun
             return CommuneResolution(insee=commune.insee)
     if not text:
         return CommuneResolution(error="Indiquez la commune (nom ou code postal), ou cochez « Je ne sais pas encore ».")
+    compact = "".join(text.split())
+    if compact.isdigit() and len(compact) == 5:
+        # BUD.md § 5.5: a code that is one commune's INSEE code and others' postal code is never read silently.
+        ambiguous = code_ambiguity(compact)
+        if ambiguous is not None:
+            return ambiguous
     found = resolve(text, reference)
     if found.commune is not None:
         return CommuneResolution(insee=found.commune.insee)

@@ -58,6 +58,15 @@ def _summary(etat: dict[str, Any]) -> list[dict[str, Any]]:
     return groups
 
 
+def _candidate_label(commune, typed: str) -> str:
+    """«Douai (59) – code postal 59500»; the commune whose INSEE code was typed says so (BUD.md § 5.5)."""
+    postal = ", ".join(commune.codes_postaux[:3])
+    label = f"{commune.nom} ({commune.departement}) – code postal {postal}"
+    if typed == commune.insee and typed not in commune.codes_postaux:
+        label += f", code INSEE {commune.insee}"
+    return label
+
+
 def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[str, str] | None = None,
                  general_errors: list[str] | None = None, candidates=None, status: int = 200, editing: bool = False):
     on = _creation_date(etat)
@@ -66,8 +75,8 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
     if form is not None:
         form.etat.data = _dump_etat(etat)
         if candidates:
-            form.commune_choix.choices = choices((c.insee, f"{c.nom} ({c.departement}) – {', '.join(c.codes_postaux[:3])}")
-                                                 for c in candidates)
+            typed = "".join(str(form.commune.data or "").split())
+            form.commune_choix.choices = choices((c.insee, _candidate_label(c, typed)) for c in candidates)
     errors = errors or {}
     error_list = [{"field": name, "message": message} for name, message in errors.items()]
     error_list += [{"field": None, "message": message} for message in general_errors or []]
@@ -140,8 +149,10 @@ def verifier():
         try:
             step = next_step(merged)
         except SituationError as error:
-            field = "commune" if error.champ == "commune_insee" else error.champ
-            if error.champ in keys:
+            # An inconsistency involves several fields: show it on the one asked in this step.
+            champ = next((c for c in getattr(error, "champs", (error.champ,)) if c in keys), error.champ)
+            field = "commune" if champ == "commune_insee" else champ
+            if champ in keys:
                 errors[field] = error.message[:1].upper() + error.message[1:]
             else:
                 general.append(f"{LIBELLES.get(error.champ, error.champ)} : {error.message}")
