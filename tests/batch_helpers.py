@@ -35,7 +35,7 @@ def client_workbook(count: int = 200, *, formula_names: bool = True) -> bytes:
         created = dt.datetime(2018 + index % 8, 1 + index % 12, 1 + index % 28)
         amount = f"{100_000 + index * 1_250:,} €".replace(",", "\u00a0") if index % 2 else 90_000 + index * 10
         sheet.append([name, None, created, postal if index % 3 else int(postal), activities[index % 5],
-                      "création pure" if index % 4 else "reprise", index % 30, amount, "80 000 €", 0,
+                      "création pure" if index % 4 else "reprise", 2 + index % 30, amount, "80 000 €", 0,
                       "oui" if index % 5 else "non", 2, 1, "=1+1" if index == 3 else f"suivi n° {index}"])
         cell = sheet.cell(row=index + 2, column=3)
         cell.number_format = "DD/MM/YYYY"

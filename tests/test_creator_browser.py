@@ -36,13 +36,15 @@ def page(request, browser):
 
 def _douai_shop_2024(page, base_url: str, *, savings: bool = True, check_step: bool = False) -> None:
     first_step(page, base_url, "Doua", "Douai (59)", date="2024-03-12")
-    answer(page, {"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    answer(page, {"activite": "commerciale", "origine": "creation_pure"})
+    next_step(page)
+    answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
     next_step(page)
     answer(page, {"effectif": "2", "chiffre_affaires": "250000", "capital_detenu_par_societes_pct": "0"})
     next_step(page)
     answer(page, {"salaries_eligibles": "1", "salaries_eligibles_residents_bud": "1"})
     next_step(page)
-    answer(page, {"non_sedentaire": "non", "deliberation_exoneration_cfe": "non", "deliberation_exoneration_tfpb": None,
+    answer(page, {"deliberation_exoneration_cfe": "non", "deliberation_exoneration_tfpb": None,
                   "proprietaire_immeuble": "non"})
     next_step(page)
     assert "Estimer vos économies" in page.locator("h2.step-title").inner_text()
@@ -136,7 +138,7 @@ def test_the_pdf_of_the_result_downloads(page, live_server):
 
 def test_a_freelancer_in_lens_is_told_what_else_may_apply(page, live_server):
     first_step(page, live_server, "Lens", "Lens (62)", date="2024-03-12")
-    answer(page, {"activite": "liberale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    answer(page, {"activite": "liberale", "origine": "creation_pure"})
     next_step(page)
     see_result(page, "Voir le résultat détaillé")
     assert page.locator("h1").inner_text().strip() == "Non éligible"
@@ -157,7 +159,9 @@ def test_the_new_pages_work_without_javascript(browser, live_server):
         page.locator("#date_creation").fill("2024-03-12")
         page.locator("#commune").fill("Douai")
         next_step(page)
-        answer(page, {"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+        answer(page, {"activite": "commerciale", "origine": "creation_pure"})
+        next_step(page)
+        answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
         next_step(page)
         answer(page, {"effectif": "2", "chiffre_affaires": "250000", "capital_detenu_par_societes_pct": "0"})
         next_step(page)

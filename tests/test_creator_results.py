@@ -119,11 +119,12 @@ def test_savings_inputs_are_validated_with_french_messages():
 
 def _douai_2024_until_savings(flow: FormFlow) -> None:
     flow.submit({"date_creation": "12/03/2024", "commune": "Douai"})
-    flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"activite": "commerciale", "origine": "creation_pure"})
+    flow.submit({"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
     flow.submit({"effectif": "2", "chiffre_affaires": "250000", "capital_detenu_par_societes_pct": "0"})
     flow.submit({"salaries_eligibles": "1", "salaries_eligibles_residents_bud": "1"})
     assert flow.group == "echeancier"
-    flow.submit({"non_sedentaire": "non", "date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
+    flow.submit({"date_creation_etablissement": "", "deliberation_exoneration_cfe": "non",
                  "deliberation_exoneration_tfpb": "nsp", "proprietaire_immeuble": "oui"})
     assert flow.group == "economies"
     assert "servent seulement à estimer vos économies" in page_text(flow.html)
