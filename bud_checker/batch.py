@@ -532,44 +532,20 @@ def _evaluate_line(layout: _Layout, record: Record) -> BatchLine:
                 line.avertissements.append(warning)
         line.verdict = evaluate(situation, date_verification=layout.date_verification)
         line.situation = line.verdict.situation.to_dict()
-        if hasattr(line.verdict, "avertissements"):
-            line.avertissements.extend(_engine_warnings(line.verdict))
-        elif free_commune is None and line.verdict.situation.commune is not None:
-            line.avertissements.extend(_postal_code_warning(line.verdict.situation.commune_insee,
-                                                            line.verdict.situation.commune))
+        line.avertissements.extend(_engine_warnings(line.verdict))  # an INSEE code that is also a postal code...
     except SituationError as error:
         line.erreur_champ, line.erreur = error.champ, error.message
     return line
 
 
 def _engine_warnings(verdict: Verdict) -> list[str]:
-    """The engine's warnings about the input (a postal code given as an INSEE code...), when it has them."""
-    out = []
-    for item in getattr(verdict, "avertissements", None) or ():
-        text = item.get("message") if isinstance(item, dict) else getattr(item, "message", item)
-        if text:
-            out.append(str(text))
-    return out
-
-
-@functools.lru_cache(maxsize=4096)
-def _postal_communes(code: str) -> tuple[Commune, ...]:
-    return tuple(c for c in load_reference().search(code) if code in c.codes_postaux)
+    """The engine's warnings about the input (an INSEE code that is also another commune's postal code...)."""
+    return [item.message for item in verdict.avertissements if item.message]
 
 
 @functools.lru_cache(maxsize=4096)
 def _resolved(text: str) -> Any:
     return resolve(text)
-
-
-def _postal_code_warning(code: str, commune: Commune) -> list[str]:
-    """An INSEE code that is also another commune's postal code (62300: Équihen-Plage, and Lens's postal code)."""
-    others = [c for c in _postal_communes(code) if c.insee != commune.insee]
-    if not others:
-        return []
-    names = ", ".join(f"{c.nom} ({c.departement})" for c in others[:4])
-    return [f"« {code} » lu comme code INSEE (commune : {commune.nom}) ; c'est aussi le code postal d'autres "
-            f"communes : {names}. Si c'était un code postal, mettez le nom de la commune dans une colonne « Commune »."]
 
 
 def _evaluate_chunk(layout: _Layout, chunk: list[Record]) -> list[BatchLine]:
