@@ -35,7 +35,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 from .communes import Commune, load_reference, normalize, resolve
 from .dates import today_in_france
 from .engine.law import current_rules
-from .engine.situation import ACTIVITES, KEYS, LIBELLES, ORIGINES, SituationError
+from .engine.situation import KEYS, SCHEMA, SituationError
 from .engine.verdict import AVERTISSEMENT, Verdict, evaluate
 
 # --- limits of one file ---------------------------------------------------------------------------------------
@@ -79,45 +79,28 @@ def _key(text: str) -> str:
 COMMUNE = "commune"   # a column holding a name, a postal code or an INSEE code
 NOM, SIREN = "nom", "siren"  # the client's identity: copied, and used to file each line in a case file
 
+# Headers accepted for the situation's columns, from rules/situation.yaml: the key, its label and its `alias`;
+# a commune may also be given by name or postal code (COMMUNE).
 _HEADER_ALIASES: dict[str, str] = {}
-for _name in KEYS:
-    _HEADER_ALIASES[_key(_name)] = _name
-    _HEADER_ALIASES[_key(LIBELLES[_name])] = _name
-_HEADER_ALIASES.update({_key(alias): key for alias, key in {
-    "date_de_creation": "date_creation", "date_debut_activite": "date_creation", "debut_d_activite": "date_creation",
-    "date_de_debut_d_activite": "date_creation", "code_insee": "commune_insee", "insee": "commune_insee",
-    "code_commune": "commune_insee", "activite_exercee": "activite", "nature_de_l_activite": "activite",
-    "ca": "chiffre_affaires", "chiffre_d_affaires": "chiffre_affaires", "bilan": "total_bilan",
-    "effectif_salarie": "effectif", "capital_detenu_par_societes": "capital_detenu_par_societes_pct",
-    "capital_detenu_par_des_societes": "capital_detenu_par_societes_pct",
-    "part_du_capital_detenue_par_des_societes": "capital_detenu_par_societes_pct",
-    "salaries_residents_bud": "salaries_eligibles_residents_bud",
-    "embauches_residents_bud": "embauches_eligibles_residents_bud",
-    "part_du_ca_hors_zone": "ca_hors_zone_pct", "ca_hors_zone": "ca_hors_zone_pct",
-    "commune": COMMUNE, "ville": COMMUNE, "localite": COMMUNE, "commune_d_implantation": COMMUNE,
-    "code_postal": COMMUNE, "cp": COMMUNE, "commune_ou_code_postal": COMMUNE,
-    # Labels of earlier versions, still found in spreadsheets made from an old template.
-    "dont salariés résidant dans un BUD": "salaries_eligibles_residents_bud",
-    "dont embauchés résidant dans un BUD": "embauches_eligibles_residents_bud",
-    "délibération de la commune ou de l'EPCI exonérant l'autre moitié de CFE (art. 1466 B)": "deliberation_exoneration_cfe",
-    "délibération de la commune ou de l'EPCI exonérant l'autre moitié de TFPB (art. 1383 F II)":
-        "deliberation_exoneration_tfpb",
-}.items()})
+for _champ in SCHEMA:
+    for _alias in (_champ.id, _champ.libelle(), *_champ.alias):
+        _HEADER_ALIASES[_key(_alias)] = _champ.id
+_HEADER_ALIASES.update({_key(alias): COMMUNE for alias in (
+    "commune", "ville", "localite", "commune_d_implantation", "code_postal", "cp", "commune_ou_code_postal")})
 _IDENTITY_ALIASES = {_key(alias): key for alias, key in {
     "nom": NOM, "raison_sociale": NOM, "entreprise": NOM, "nom_entreprise": NOM, "nom_de_l_entreprise": NOM,
     "denomination": NOM, "client": NOM, "societe": NOM, "nom_du_client": NOM,
     "siren": SIREN, "n_siren": SIREN, "numero_siren": SIREN, "no_siren": SIREN,
 }.items()}
-_CHOICES = {_key(value): value for value in (*ACTIVITES, *ORIGINES)}
-_CHOICES.update({_key(alias): value for alias, value in {
-    "creation": "creation_pure", "creation_ex_nihilo": "creation_pure", "liberal": "liberale",
-    "industriel": "industrielle", "commercial": "commerciale", "artisanal": "artisanale",
-    "agriculture": "agricole", "civil": "civile"}.items()})
+# Choices: their values and the other spellings of rules/situation.yaml (`alias_choix`).
+_CHOICES: dict[str, str] = {}
+for _champ in SCHEMA:
+    _CHOICES.update({_key(value): value for value in _champ.choix})
+    _CHOICES.update({_key(alias): value for alias, value in _champ.alias_choix.items()})
 
-_NUMERIC_KEYS = {"effectif", "chiffre_affaires", "total_bilan", "capital_detenu_par_societes_pct", "ca_hors_zone_pct",
-                 "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
-                 "embauches_eligibles_residents_bud"}
-_DATE_KEYS = {"date_creation", "date_creation_etablissement"}
+_NUMERIC_KEYS = set(SCHEMA.of_type("nombre", "entier"))
+_DATE_KEYS = set(SCHEMA.of_type("date"))
+_CHOICE_KEYS = set(SCHEMA.of_type("choix"))
 _FRENCH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 _CODE = re.compile(r"^[0-9][0-9abAB][0-9]{3}$")
@@ -399,7 +382,7 @@ def _plain_value(key: str, cell: Any) -> Any:
         return cell if isinstance(cell, bool) else _as_text(cell)
     if isinstance(cell, float):
         return int(cell) if cell.is_integer() else _as_text(cell)
-    if key in ("activite", "origine") and isinstance(cell, str):
+    if key in _CHOICE_KEYS and isinstance(cell, str):
         return _CHOICES.get(_key(cell), cell.strip())
     return cell.strip() if isinstance(cell, str) else cell
 
@@ -631,7 +614,7 @@ def field_label(champ: str | None) -> str | None:
         return "commune"
     if champ == "ligne":
         return "ligne entière"
-    return LIBELLES.get(champ, champ)
+    return SCHEMA[champ].libelle() if champ in SCHEMA.champs else champ
 
 
 def _liste(commune: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -672,7 +655,8 @@ def _output(line: BatchLine) -> dict[str, Any]:
         "statut_fr": STATUT_FR[v.statut],
         "conditions_non_remplies_fr": " ; ".join(c.libelle for c in failing) or None,
         "conditions_a_verifier_fr": " ; ".join(c.libelle for c in unknown) or None,
-        "informations_manquantes_fr": " ; ".join(LIBELLES.get(m["champ"], m["champ"]) for m in missing) or None,
+        "informations_manquantes_fr": " ; ".join(SCHEMA[m["champ"]].libelle() if m["champ"] in SCHEMA.champs else m["champ"]
+                                            for m in missing) or None,
         # What is left to confirm matters when it could change the verdict: not on a line that fails anyway.
         "points_a_confirmer_fr": (" ".join(dict.fromkeys(motifs)) or None) if v.statut != "non_eligible" else None,
         "commune_fr": commune.get("nom"),

@@ -151,7 +151,7 @@ def test_empty_answers_mean_unknown_and_only_the_date_is_required(adviser):
     dossier = adviser.new_dossier()
     response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", _form(adviser, dossier, date_creation=""))
     assert response.status_code == 422
-    assert "Indiquez la date de début d'activité" in page_text(response.get_data(as_text=True))
+    assert "Indiquez la date de création (début d'activité)" in page_text(response.get_data(as_text=True))
     response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", _form(adviser, dossier, date_creation="2019-05-14"))
     assert response.status_code == 303
     result = page_text(adviser.get(response.headers["Location"]).get_data(as_text=True))

@@ -265,7 +265,7 @@ def test_errors_are_summarised_and_tied_to_their_fields(flow):
     assert re.search(r'id="commune"[^>]*aria-describedby="commune-aide commune-erreur"|'
                      r'aria-describedby="commune-aide commune-erreur"[^>]*id="commune"', html)
     text = page_text(html)
-    assert "Indiquez la date de début d'activité" in text
+    assert "Indiquez la date de création (début d'activité)" in text
     assert "Aucune commune ne correspond à « Xyzzyville »" in text
 
 

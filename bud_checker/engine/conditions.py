@@ -19,7 +19,7 @@ from .fr import date_fr, euros, nombre_fr, pct, typographie
 from .law import ConditionRule, LawVersion, Reference, Rules
 from .results import (AUPRES_DU_SIE, ConditionResult, InformationManquante, PointAConfirmer, Statut, all_of, any_of,
                       merge_references)
-from .situation import Situation
+from .situation import SCHEMA, Situation
 from .zone import Classement
 
 CLASSEMENT_DE_LA_COMMUNE = "classement de la commune"  # what to confirm when a commune's classification is uncertain
@@ -41,9 +41,10 @@ class Context:
         row = self.classement.bud or self.classement.ancienne_commune_bud
         return row.liste.categorie if row else None
 
-
-def _question(champ: str, question: str) -> InformationManquante:
-    return InformationManquante(champ, typographie(question))
+    def question(self, champ: str, variante: str | None = None, **extra: str) -> InformationManquante:
+        """The missing fact `champ` and its question (rules/situation.yaml), with the values in force."""
+        text = SCHEMA[champ].question(self.situation.date_creation, self.rules, variante, **extra)
+        return InformationManquante(champ, text)
 
 
 def _point(item: PointAConfirmer | str, libelle: str) -> PointAConfirmer:
@@ -78,36 +79,35 @@ def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *
 _MEMO_LIMIT = 1 << 11  # per condition: bounds memory (a few MB) while common answers stay cached
 
 
-def reads(*fields: str) -> Callable[[Callable[[Context], ConditionResult]], Callable[[Context], ConditionResult]]:
-    """Declare the situation fields a condition reads. Its result depends on nothing else (besides the
-    rules, the article version and the epoch of parameter values), so it is computed once per distinct
-    combination and shared (results are immutable)."""
+def condition(function: Callable[[Context], ConditionResult]) -> Callable[[Context], ConditionResult]:
+    """A condition of the regime, named as in rules/conditions.yaml. The situation fields it reads are those
+    whose `conditions` name it in rules/situation.yaml; its result depends on nothing else (besides the rules,
+    the article version and the epoch of parameter values), so it is computed once per distinct combination
+    and shared (results are immutable). tests/test_situation_schema.py checks that a condition reads no other
+    field."""
+    fields = SCHEMA.read_by(function.__name__)
     getters = tuple(attrgetter(name) for name in fields)
+    memo: dict[tuple, ConditionResult] = {}
 
-    def wrap(function: Callable[[Context], ConditionResult]) -> Callable[[Context], ConditionResult]:
-        memo: dict[tuple, ConditionResult] = {}
+    @wraps(function)
+    def run(ctx: Context) -> ConditionResult:
+        situation = ctx.situation
+        key = (ctx.rules, ctx.version, ctx.epoch, *(get(situation) for get in getters))
+        result = memo.get(key)
+        if result is None:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            result = memo[key] = function(ctx)
+        return result
 
-        @wraps(function)
-        def run(ctx: Context) -> ConditionResult:
-            situation = ctx.situation
-            key = (ctx.rules, ctx.version, ctx.epoch, *(get(situation) for get in getters))
-            result = memo.get(key)
-            if result is None:
-                if len(memo) >= _MEMO_LIMIT:
-                    memo.clear()
-                result = memo[key] = function(ctx)
-            return result
-
-        run.reads = fields  # type: ignore[attr-defined]
-        run.memo = memo  # type: ignore[attr-defined]
-        return run
-
-    return wrap
+    run.reads = fields  # type: ignore[attr-defined]
+    run.memo = memo  # type: ignore[attr-defined]
+    return run
 
 
 # --- CGI art. 44 sexdecies I: the creation window ------------------------------------------------------------
 
-@reads("date_creation", "commune_insee")
+@condition
 def periode_creation(ctx: Context) -> ConditionResult:
     rules, d = ctx.rules, ctx.situation.date_creation
     fin = rules.value("fin_periode_creation", d)
@@ -150,7 +150,7 @@ def periode_creation(ctx: Context) -> ConditionResult:
                        f"pour les communes limitrophes, admises seulement à compter du {date_fr(debut_limitrophe.valeur)} : "
                        "la réponse dépend de la commune.",
                        extra_refs=refs,
-                       manquantes=[_question("commune_insee", "Dans quelle commune l'entreprise est-elle implantée ?")])
+                       manquantes=[ctx.question("commune_insee")])
     if d < debut.valeur:
         return _result(ctx, "periode_creation", Statut.NON_REMPLIE,
                        f"Votre commune fait partie des communes limitrophes ajoutées au bassin à compter du "
@@ -168,14 +168,14 @@ def periode_creation(ctx: Context) -> ConditionResult:
 
 # --- CGI art. 44 sexdecies II and the classification arrêtés (rules/communes/listes.yaml): the commune ------
 
-@reads("commune_insee")
+@condition
 def commune_zone(ctx: Context) -> ConditionResult:
     classement = ctx.classement
     if classement is None:
         return _result(ctx, "commune_zone", Statut.INCONNUE,
                        "La commune d'implantation n'est pas indiquée : le régime ne s'applique qu'aux entreprises "
                        "implantées dans l'une des communes classées en bassin urbain à dynamiser.",
-                       manquantes=[_question("commune_insee", "Dans quelle commune l'entreprise est-elle implantée ?")])
+                       manquantes=[ctx.question("commune_insee")])
     commune = classement.commune
     nom = f"{commune.nom} ({commune.departement})"
     if classement.bud is not None:
@@ -209,9 +209,7 @@ def commune_zone(ctx: Context) -> ConditionResult:
                            "L'effet d'une fusion de communes sur le périmètre du bassin n'est pas établi : faites "
                            "confirmer par votre SIE que votre adresse est dans le bassin.")],
                        fondement="incertain",
-                       manquantes=[_question("commune_insee",
-                                             f"L'entreprise est-elle implantée sur le territoire de l'ancienne commune de "
-                                             f"{former.nom} ? Si oui, indiquez son code INSEE {former.insee}.")])
+                       manquantes=[ctx.question("commune_insee", "ancienne_commune", nom=former.nom, insee=former.insee)])
     confirmer = []
     actes = " et ".join(dict.fromkeys(liste.acte for liste in ctx.rules.listes.values()))
     explication = (f"{nom} ne figure pas sur la liste des communes classées en bassin urbain à dynamiser "
@@ -241,15 +239,14 @@ _ACTIVITES_EXCLUES = {
 }
 
 
-@reads("activite")
+@condition
 def activite(ctx: Context) -> ConditionResult:
     value = ctx.situation.activite
     if value is None:
         return _result(ctx, "activite", Statut.INCONNUE,
                        "La nature de l'activité n'est pas indiquée : seules les activités industrielles, commerciales ou "
                        "artisanales ouvrent droit au régime.",
-                       manquantes=[_question("activite", "L'activité est-elle industrielle, commerciale, artisanale, "
-                                                         "libérale, agricole ou civile ?")])
+                       manquantes=[ctx.question("activite")])
     if value in _ACTIVITES_EXCLUES:
         return _result(ctx, "activite", Statut.NON_REMPLIE, _ACTIVITES_EXCLUES[value])
     return _result(ctx, "activite", Statut.REMPLIE,
@@ -268,16 +265,14 @@ _ORIGINES_EXCLUES = {
 }
 
 
-@reads("origine")
+@condition
 def creation_nouvelle(ctx: Context) -> ConditionResult:
     value = ctx.situation.origine
     if value is None:
         return _result(ctx, "creation_nouvelle", Statut.INCONNUE,
                        "L'origine de l'entreprise n'est pas indiquée : seules les entreprises réellement nouvelles, "
                        "au sens juridique et économique, ouvrent droit au régime.",
-                       manquantes=[_question("origine", "L'entreprise est-elle une création pure, ou résulte-t-elle d'une "
-                                                        "reprise, d'un transfert, d'une concentration, d'une restructuration "
-                                                        "ou d'une extension d'activités préexistantes ?")])
+                       manquantes=[ctx.question("origine")])
     if value in _ORIGINES_EXCLUES:
         return _result(ctx, "creation_nouvelle", Statut.NON_REMPLIE,
                        f"Une entreprise créée dans le cadre de {_ORIGINES_EXCLUES[value]} est exclue du régime. "
@@ -290,7 +285,7 @@ def creation_nouvelle(ctx: Context) -> ConditionResult:
 
 # --- Règlement (UE) n° 651/2014, annexe I: small or medium-sized enterprise -----------------------------------
 
-@reads("effectif", "chiffre_affaires", "total_bilan")
+@condition
 def taille_pme(ctx: Context) -> ConditionResult:
     s, rules, d = ctx.situation, ctx.rules, ctx.situation.date_creation
     effectif_max = rules.value("effectif_maximum_exclu", d)
@@ -324,14 +319,12 @@ def taille_pme(ctx: Context) -> ConditionResult:
                        extra_refs=refs)
     manquantes = []
     if effectif_ok is Statut.INCONNUE:
-        manquantes.append(_question("effectif", "Combien de personnes l'entreprise emploie-t-elle (entreprises liées "
-                                                "et partenaires comprises) ?"))
+        manquantes.append(ctx.question("effectif"))
     if financier is Statut.INCONNUE:
         if ca_ok is Statut.INCONNUE:
-            manquantes.append(_question("chiffre_affaires", "Quel est le chiffre d'affaires annuel (prévisionnel pour "
-                                                            "une création) ?"))
+            manquantes.append(ctx.question("chiffre_affaires"))
         if bilan_ok is Statut.INCONNUE:
-            manquantes.append(_question("total_bilan", "Quel est le total du bilan annuel (prévisionnel pour une création) ?"))
+            manquantes.append(ctx.question("total_bilan"))
     return _result(ctx, "taille_pme", statut,
                    f"Il manque des éléments pour vérifier que votre entreprise est une PME au sens européen : {seuils}."
                    + agregation, extra_refs=refs, manquantes=manquantes)
@@ -339,7 +332,7 @@ def taille_pme(ctx: Context) -> ConditionResult:
 
 # --- Capital not held for more than 50 % by other companies --------------------------------------------------
 
-@reads("capital_detenu_par_societes_pct")
+@condition
 def capital(ctx: Context) -> ConditionResult:
     value = ctx.situation.capital_detenu_par_societes_pct
     maximum = ctx.rules.value("capital_detenu_par_societes_maximum_pct", ctx.situation.date_creation)
@@ -349,9 +342,7 @@ def capital(ctx: Context) -> ConditionResult:
                        f"La répartition du capital n'est pas indiquée : il ne doit pas être détenu, directement ou "
                        f"indirectement, pour plus de {pct(maximum.valeur)} par d'autres sociétés.",
                        extra_refs=refs,
-                       manquantes=[_question("capital_detenu_par_societes_pct",
-                                             "Quelle part du capital est détenue, directement ou indirectement, par "
-                                             "d'autres sociétés (0 si uniquement par des personnes physiques) ?")])
+                       manquantes=[ctx.question("capital_detenu_par_societes_pct")])
     if value > maximum.valeur:
         return _result(ctx, "capital", Statut.NON_REMPLIE,
                        f"{pct(value)} du capital est détenu par d'autres sociétés, soit plus que le maximum de "
@@ -364,7 +355,6 @@ def capital(ctx: Context) -> ConditionResult:
 
 # --- Siège, activité et moyens d'exploitation in the zone; non-sedentary activities ----------------------------
 
-_QUESTION_SIEGE = InformationManquante("siege_dans_zone", "Le siège social est-il dans une commune du bassin ?")
 CONFLIT_NON_SEDENTAIRE = (
     "Au-delà de {seuil} du chiffre d'affaires réalisé hors du bassin, les fiches de l'administration divergent : "
     "la première impose seulement la part du bénéfice réalisée hors du bassin, la plus récente exige au moins {reste} "
@@ -372,8 +362,7 @@ CONFLIT_NON_SEDENTAIRE = (
 )
 
 
-@reads("siege_et_moyens_dans_zone", "siege_dans_zone", "activite_et_moyens_dans_zone", "non_sedentaire",
-       "ca_hors_zone_pct")
+@condition
 def implantation(ctx: Context) -> ConditionResult:
     """Siège, whole activity and operating means in the zone; for a non-sedentary activity, the siège in the
     zone and at most the threshold share of turnover made outside (BUD.md § 2.6; the threshold is in rules/)."""
@@ -402,13 +391,11 @@ def implantation(ctx: Context) -> ConditionResult:
     if mobile is not True:
         manquantes = []
         if mobile is None and activite_moyens is not True:
-            manquantes.append(_question("non_sedentaire", "L'activité est-elle non sédentaire (marchés, commerce "
-                                                          "ambulant, chantiers, services à domicile) ?"))
+            manquantes.append(ctx.question("non_sedentaire"))
         if siege is None:
-            manquantes.append(_QUESTION_SIEGE)
+            manquantes.append(ctx.question("siege_dans_zone"))
         if activite_moyens is None:
-            manquantes.append(_question("activite_et_moyens_dans_zone", "L'ensemble de l'activité et les moyens "
-                                                                        "d'exploitation sont-ils dans le bassin ?"))
+            manquantes.append(ctx.question("activite_et_moyens_dans_zone"))
         return _result(ctx, "implantation", Statut.INCONNUE,
                        "Il faut que le siège social, l'ensemble de l'activité et les moyens d'exploitation soient "
                        f"implantés dans le bassin urbain à dynamiser ; {regle_mobile}.",
@@ -417,10 +404,9 @@ def implantation(ctx: Context) -> ConditionResult:
     if siege is None or part is None:
         manquantes = []
         if siege is None:
-            manquantes.append(_QUESTION_SIEGE)
+            manquantes.append(ctx.question("siege_dans_zone"))
         if part is None:
-            manquantes.append(_question("ca_hors_zone_pct", "Quelle part du chiffre d'affaires est réalisée hors du "
-                                                            "bassin (sur un exercice) ?"))
+            manquantes.append(ctx.question("ca_hors_zone_pct"))
         return _result(ctx, "implantation", Statut.INCONNUE,
                        f"Activité non sédentaire : {regle_mobile}.", extra_refs=refs, manquantes=manquantes)
     if part >= 100:
@@ -446,8 +432,7 @@ def implantation(ctx: Context) -> ConditionResult:
 
 # --- Clause d'emploi ou d'embauche (BOI-BIC-CHAMP-80-10-90-20 § 1) ---------------------------------------------
 
-@reads("salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
-       "embauches_eligibles_residents_bud", "effectif")
+@condition
 def clause_embauche(ctx: Context) -> ConditionResult:
     s = ctx.situation
     part = ctx.rules.value("part_minimale_residents_bud_pct", s.date_creation)
@@ -507,18 +492,14 @@ def clause_embauche(ctx: Context) -> ConditionResult:
     manquantes = []
     if emploi is Statut.INCONNUE:
         if salaries is None:
-            manquantes.append(_question("salaries_eligibles", "Combien de salariés en CDI ou en CDD d'au moins 12 mois "
-                                                              "l'entreprise emploie-t-elle à la clôture de l'exercice ?"))
+            manquantes.append(ctx.question("salaries_eligibles"))
         if s.salaries_eligibles_residents_bud is None:
-            manquantes.append(_question("salaries_eligibles_residents_bud",
-                                        "Parmi eux, combien résident dans une commune classée en bassin urbain à dynamiser ?"))
+            manquantes.append(ctx.question("salaries_eligibles_residents_bud"))
     if embauche is Statut.INCONNUE and embauches != 0:  # no hire: nothing to ask about resident hires
         if embauches is None:
-            manquantes.append(_question("embauches_eligibles", "Combien de salariés en CDI ou en CDD d'au moins 12 mois "
-                                                               "ont été embauchés depuis la création ?"))
+            manquantes.append(ctx.question("embauches_eligibles"))
         if s.embauches_eligibles_residents_bud is None:
-            manquantes.append(_question("embauches_eligibles_residents_bud",
-                                        "Parmi ces embauchés, combien résident dans une commune classée en bassin urbain à dynamiser ?"))
+            manquantes.append(ctx.question("embauches_eligibles_residents_bud"))
     return _result(ctx, "clause_embauche", statut,
                    f"Il manque des éléments pour vérifier la clause d'emploi ou d'embauche. {regle}",
                    extra_refs=refs, confirmer=confirmer, manquantes=manquantes)

@@ -46,3 +46,16 @@ def typographie(text: str) -> str:
         return text
     text = _SPACE_BEFORE.sub(lambda m: "\u00a0" if text[m.end()] in ":»" else "\u202f", text)
     return _SPACE_AFTER.sub("«\u00a0", text)
+
+
+def valeur_fr(unite: str, value: object) -> str:
+    """A parameter's value as quoted in a sentence: 50 %, 50 000 000 €, 1er janvier 2019, 250, 12."""
+    if unite == "pourcentage":
+        return pct(value)
+    if unite == "euros":
+        return euros(value)
+    if unite == "date" and isinstance(value, dt.date):
+        return date_fr(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return nombre_fr(value)
+    return str(value)

@@ -50,7 +50,7 @@ def rules_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "rules"
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=_Loader)
 
@@ -306,7 +306,7 @@ def _citations(raw: list[dict[str, Any]] | None, sources: dict[str, Source], whe
 
 
 def _load_sources(directory: Path) -> dict[str, Source]:
-    raw = _read_yaml(directory / "references.yaml")
+    raw = read_yaml(directory / "references.yaml")
     sources = {}
     for key, item in raw.items():
         if item.get("confiance") not in CONFIANCES:
@@ -328,7 +328,7 @@ def _require_official(citations: tuple[Citation, ...], where: str) -> None:
 def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, Parameter]:
     parameters: dict[str, Parameter] = {}
     for path in sorted((directory / "parameters").glob("*.yaml")):
-        for key, item in (_read_yaml(path) or {}).items():
+        for key, item in (read_yaml(path) or {}).items():
             where = f"{path.name}: {key}"
             if key in parameters:
                 raise RulesError(f"{where}: paramètre défini deux fois")
@@ -356,7 +356,7 @@ def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, P
 
 
 def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[str, CommuneList], dict[str, BudCommune]]:
-    raw = _read_yaml(directory / "communes" / "listes.yaml")
+    raw = read_yaml(directory / "communes" / "listes.yaml")
     listes = {
         key: CommuneList(key, item["libelle"], item["acte"], item["categorie"], _as_date(item["classee_depuis"], key),
                          _citations(item.get("references"), sources, f"listes.yaml: {key}"))
@@ -401,7 +401,7 @@ def load_rules(directory: Path | None = None) -> Rules:
     directory = directory or rules_dir()
     sources = _load_sources(directory)
     parameters = _load_parameters(directory, sources)
-    raw_versions = _read_yaml(directory / "versions.yaml")
+    raw_versions = read_yaml(directory / "versions.yaml")
     article = sources[raw_versions["article"]]
     versions = tuple(sorted(
         (LawVersion(_as_date(v["en_vigueur"], "versions.yaml"), v["modification"], v["confiance"],
@@ -413,7 +413,7 @@ def load_rules(directory: Path | None = None) -> Rules:
         key: ConditionRule(key, item["libelle"], item["resume"], item["confiance"], tuple(item.get("parametres") or ()),
                            _citations(item.get("references"), sources, f"conditions.yaml: {key}"),
                            item.get("fondement"), tuple(item.get("notes") or ()))
-        for key, item in _read_yaml(directory / "conditions.yaml").items()
+        for key, item in read_yaml(directory / "conditions.yaml").items()
     }
     for condition in conditions.values():
         if condition.fondement not in FONDEMENTS:
@@ -427,7 +427,7 @@ def load_rules(directory: Path | None = None) -> Rules:
     limites_path = directory / "limites.yaml"
     limites = tuple(Limite(key, " ".join(item["texte"].split()), tuple(item.get("conditions") or ()),
                            bool(item.get("exoneration")))
-                    for key, item in ((_read_yaml(limites_path) or {}) if limites_path.exists() else {}).items())
+                    for key, item in ((read_yaml(limites_path) or {}) if limites_path.exists() else {}).items())
     for limite in limites:
         for condition_id in limite.conditions:
             if condition_id not in conditions:

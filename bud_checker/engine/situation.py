@@ -9,47 +9,26 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import field, make_dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from ..communes import Commune, load_reference
+from .schema import NOMBRE_MAX, situation_schema
 
-ACTIVITES = ("industrielle", "commerciale", "artisanale", "liberale", "agricole", "civile")
-ORIGINES = ("creation_pure", "reprise", "transfert", "concentration", "restructuration", "extension")
-IMPOTS_SUR = ("is", "ir")
+SCHEMA = situation_schema()
+KEYS: tuple[str, ...] = SCHEMA.keys
+ACTIVITES: tuple[str, ...] = tuple(SCHEMA["activite"].choix)
+ORIGINES: tuple[str, ...] = tuple(SCHEMA["origine"].choix)
 
-# The public labels of each key, in French, used in error messages and by the adapters.
-LIBELLES: dict[str, str] = {
-    "date_creation": "date de création (début d'activité)",
-    "commune_insee": "commune d'implantation (code INSEE)",
-    "activite": "nature de l'activité",
-    "origine": "origine de l'entreprise",
-    "effectif": "effectif salarié",
-    "chiffre_affaires": "chiffre d'affaires annuel (€)",
-    "total_bilan": "total du bilan (€)",
-    "capital_detenu_par_societes_pct": "part du capital détenue par d'autres sociétés (%)",
-    "siege_et_moyens_dans_zone": "siège, activité et moyens d'exploitation dans le bassin",
-    "siege_dans_zone": "siège social dans le bassin",
-    "activite_et_moyens_dans_zone": "ensemble de l'activité et moyens d'exploitation dans le bassin",
-    "non_sedentaire": "activité non sédentaire",
-    "ca_hors_zone_pct": "part du chiffre d'affaires réalisée hors du bassin (%)",
-    "salaries_eligibles": "salariés en CDI ou CDD d'au moins 12 mois",
-    "salaries_eligibles_residents_bud": "dont salariés résidant dans un bassin urbain à dynamiser",
-    "embauches_eligibles": "salariés embauchés depuis la création (CDI ou CDD d'au moins 12 mois)",
-    "embauches_eligibles_residents_bud": "dont embauchés résidant dans un bassin urbain à dynamiser",
-    "date_creation_etablissement": "date de création de l'établissement",
-    "deliberation_exoneration_cfe": "délibération de l'intercommunalité qui perçoit la CFE exonérant l'autre moitié (art. 1466 B)",
-    "deliberation_exoneration_tfpb": "délibération de la commune (et de l'intercommunalité pour sa part) exonérant l'autre moitié de taxe foncière (art. 1383 F II)",
-    "proprietaire_immeuble": "entreprise propriétaire de l'immeuble",
-    "date_verification": "date de la vérification",
-    # Optional, for the savings estimate only (never read by the conditions).
-    "benefice_annuel_estime": "bénéfice imposable annuel estimé (€)",
-    "impot_sur": "impôt sur les bénéfices (IS ou IR)",
-    "taux_marginal_ir_pct": "taux marginal d'imposition du foyer à l'impôt sur le revenu (%)",
-    "cfe_annuelle_estimee": "CFE annuelle estimée sans exonération (€)",
-    "taxe_fonciere_annuelle_estimee": "taxe foncière annuelle estimée sans exonération (€)",
-}
+
+def __getattr__(name: str) -> Any:
+    """`LIBELLES`: the French label of each key (with the legal values in force today), built on first use."""
+    if name == "LIBELLES":
+        value = globals()["LIBELLES"] = {champ.id: champ.libelle() for champ in SCHEMA}
+        return value
+    raise AttributeError(name)
+
 
 _DATE_MIN = dt.date(1900, 1, 1)
 _DATE_MAX = dt.date(2100, 12, 31)
@@ -72,75 +51,52 @@ class SituationError(ValueError):
         return {"champ": self.champ, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
-    date_creation: dt.date
-    commune_insee: str | None = None
-    activite: str | None = None
-    origine: str | None = None
-    effectif: float | None = None
-    chiffre_affaires: float | None = None
-    total_bilan: float | None = None
-    capital_detenu_par_societes_pct: float | None = None
-    siege_et_moyens_dans_zone: bool | None = None
-    siege_dans_zone: bool | None = None
-    activite_et_moyens_dans_zone: bool | None = None
-    non_sedentaire: bool | None = None
-    ca_hors_zone_pct: float | None = None
-    # Counts of employees: part-time employees count pro rata of their contract hours, so decimals are allowed.
-    salaries_eligibles: float | None = None
-    salaries_eligibles_residents_bud: float | None = None
-    embauches_eligibles: float | None = None
-    embauches_eligibles_residents_bud: float | None = None
-    date_creation_etablissement: dt.date | None = None
-    deliberation_exoneration_cfe: bool | None = None
-    deliberation_exoneration_tfpb: bool | None = None
-    proprietaire_immeuble: bool | None = None
-    # The day the check is made (to tell past deadlines from those ahead); the doors pass today's date.
-    date_verification: dt.date | None = None
-    benefice_annuel_estime: float | None = None
-    impot_sur: str | None = None
-    taux_marginal_ir_pct: float | None = None
-    cfe_annuelle_estimee: float | None = None
-    taxe_fonciere_annuelle_estimee: float | None = None
-    # Resolved, not input: the current commune and whether a former code of a merged commune was given.
-    commune: Commune | None = None
-    commune_code_ancien: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """The situation as JSON-ready input (the inverse of `parse_situation`)."""
-        out: dict[str, Any] = {}
-        for name in KEYS:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            out[name] = value.isoformat() if isinstance(value, dt.date) else value
-        return out
-
-    @property
-    def siege_en_zone(self) -> bool | None:
-        """The registered office in the zone: said directly, or implied by the shorthand answered «oui»."""
-        if self.siege_dans_zone is not None:
-            return self.siege_dans_zone
-        return True if self.siege_et_moyens_dans_zone else None
-
-    @property
-    def activite_et_moyens_en_zone(self) -> bool | None:
-        """The whole activity and the operating means in the zone: said directly, or by the shorthand.
-
-        The shorthand answered «non» says only that siège, activity and means are not all in the zone: with
-        the siège known to be in the zone, it is the activity or the means that are not."""
-        if self.activite_et_moyens_dans_zone is not None:
-            return self.activite_et_moyens_dans_zone
-        if self.siege_et_moyens_dans_zone is True:
-            return True
-        if self.siege_et_moyens_dans_zone is False and self.siege_dans_zone is True:
-            return False
-        return None
+_PYTHON_TYPES = {"date": dt.date, "commune": str, "choix": str, "booleen": bool, "nombre": float, "entier": int}
 
 
-KEYS: tuple[str, ...] = tuple(f.name for f in fields(Situation) if f.name not in {"commune", "commune_code_ancien"})
-assert set(KEYS) == set(LIBELLES)
+def _siege_en_zone(self: Any) -> bool | None:
+    """The registered office in the zone: said directly, or implied by the shorthand answered «oui»."""
+    if self.siege_dans_zone is not None:
+        return self.siege_dans_zone
+    return True if self.siege_et_moyens_dans_zone else None
+
+def _activite_et_moyens_en_zone(self: Any) -> bool | None:
+    """The whole activity and the operating means in the zone: said directly, or by the shorthand.
+
+    The shorthand answered «non» says only that siège, activity and means are not all in the zone: with
+    the siège known to be in the zone, it is the activity or the means that are not."""
+    if self.activite_et_moyens_dans_zone is not None:
+        return self.activite_et_moyens_dans_zone
+    if self.siege_et_moyens_dans_zone is True:
+        return True
+    if self.siege_et_moyens_dans_zone is False and self.siege_dans_zone is True:
+        return False
+    return None
+
+
+def _to_dict(self: Any) -> dict[str, Any]:
+    """The situation as JSON-ready input (the inverse of `parse_situation`)."""
+    out: dict[str, Any] = {}
+    for name in KEYS:
+        value = getattr(self, name)
+        if value is None:
+            continue
+        out[name] = value.isoformat() if isinstance(value, dt.date) else value
+    return out
+
+
+# One attribute per field of rules/situation.yaml (None = «je ne sais pas»), then what is resolved from the
+# input: the current commune and whether a former code of a merged commune was given.
+Situation = make_dataclass(
+    "Situation",
+    [*((c.id, _PYTHON_TYPES[c.type]) for c in SCHEMA if c.obligatoire),
+     *((c.id, _PYTHON_TYPES[c.type] | None, field(default=None)) for c in SCHEMA if not c.obligatoire),
+     ("commune", Commune | None, field(default=None)),
+     ("commune_code_ancien", bool, field(default=False))],
+    frozen=True, slots=True, namespace={"to_dict": _to_dict, "__module__": __name__, "siege_en_zone": property(_siege_en_zone),
+               "activite_et_moyens_en_zone": property(_activite_et_moyens_en_zone)},
+)
+Situation.__doc__ = "The situation of a company: one attribute per field of rules/situation.yaml."
 
 
 def _show(value: Any, limit: int = 40) -> str:
@@ -190,7 +146,7 @@ def _number(key: str, value: Any, *, integer: bool = False, maximum: float | Non
     if value < 0 and not signed:
         raise SituationError(key, f"la valeur {value:g} est négative ; attendu {kind} positif ou nul.")
     if maximum is not None and value > maximum:
-        raise SituationError(key, f"la valeur {value:g} dépasse {maximum:g} ; attendu un pourcentage entre 0 et 100.")
+        raise SituationError(key, f"la valeur {value:g} dépasse {maximum:g} ; attendu un pourcentage entre 0 et {maximum:g}.")
     if abs(value) > 1e15:
         raise SituationError(key, f"la valeur {value:g} est trop grande pour être plausible.")
     if integer:
@@ -253,18 +209,6 @@ def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
     return code, commune, reference.is_former_code(code)
 
 
-_INTEGERS: set[str] = set()
-_PERCENTAGES = {"capital_detenu_par_societes_pct", "ca_hors_zone_pct", "taux_marginal_ir_pct"}
-# Employee counts are numbers, not integers: part-time employees count pro rata (BUD.md § 2.9).
-_NUMBERS = {"effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee",
-            "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
-            "embauches_eligibles_residents_bud"}
-_SIGNED_NUMBERS = {"benefice_annuel_estime"}  # a loss is a negative profit
-_BOOLEANS = {"siege_et_moyens_dans_zone", "siege_dans_zone", "activite_et_moyens_dans_zone", "non_sedentaire",
-             "deliberation_exoneration_cfe", "deliberation_exoneration_tfpb", "proprietaire_immeuble"}
-_DATES = {"date_creation", "date_creation_etablissement", "date_verification"}
-
-
 def _date_cached(key: str, value: Any) -> dt.date:
     if value.__class__ is str:
         return _iso_date(key, value)
@@ -289,17 +233,25 @@ def _fast_number(parse: Callable[..., float | int], **options: Any) -> Callable[
     return run
 
 
-_PARSERS: dict[str, Callable[[str, Any], Any]] = {
-    **{key: _date_cached for key in _DATES},
-    **{key: _fast_number(_number, integer=True) for key in _INTEGERS},
-    **{key: _fast_number(_number, maximum=100) for key in _PERCENTAGES},
-    **{key: _fast_number(_number) for key in _NUMBERS},
-    **{key: (lambda key, value: _number(key, value, signed=True)) for key in _SIGNED_NUMBERS},
-    **{key: (lambda key, value: value if value.__class__ is bool else _boolean(key, value)) for key in _BOOLEANS},
-    "activite": lambda key, value: _choice(key, value, ACTIVITES),
-    "origine": lambda key, value: _choice(key, value, ORIGINES),
-    "impot_sur": lambda key, value: _choice(key, value, IMPOTS_SUR),
-}
+def _parser(champ: Any) -> Callable[[str, Any], Any]:
+    if champ.type == "date":
+        return _date_cached
+    if champ.type in ("nombre", "entier"):
+        maximum = champ.max if champ.max < NOMBRE_MAX else None
+        if champ.min < 0:  # a signed amount (a loss is a negative profit): the full check every time
+            return lambda key, value: _number(key, value, integer=champ.type == "entier", maximum=maximum, signed=True)
+        return _fast_number(_number, integer=champ.type == "entier", maximum=maximum)
+    if champ.type == "booleen":
+        return lambda key, value: value if value.__class__ is bool else _boolean(key, value)
+    if champ.type == "choix":
+        allowed = tuple(champ.choix)
+        return lambda key, value: _choice(key, value, allowed)
+    return _commune  # pragma: no cover - the commune is parsed apart (it resolves two more attributes)
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {c.id: _parser(c) for c in SCHEMA}
+_REQUIRED = tuple(c for c in SCHEMA if c.obligatoire)
+_AT_MOST = tuple((c.id, c.au_plus) for c in SCHEMA if c.au_plus)
 
 
 def parse_situation(data: Any) -> Situation:
@@ -310,18 +262,20 @@ def parse_situation(data: Any) -> Situation:
         raise SituationError("situation", "attendu un objet JSON (clé : valeur), par exemple "
                                           "{\"date_creation\": \"2019-05-14\", \"commune_insee\": \"59178\"}.")
     for key in data:
-        if key not in LIBELLES:
+        if key not in _PARSERS:
             raise SituationError(_show(key, 60), "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
     values: dict[str, Any] = {}
     for key, raw in data.items():
         if raw is None or (raw.__class__ is str and _is_unknown(raw)):
             continue
-        if key == "commune_insee":
+        if _PARSERS[key] is _commune:
             values[key], values["commune"], values["commune_code_ancien"] = _commune(key, raw)
         else:
             values[key] = _PARSERS[key](key, raw)
-    if "date_creation" not in values:
-        raise SituationError("date_creation", "obligatoire ; indiquez la date de début d'activité au format AAAA-MM-JJ.")
+    for champ in _REQUIRED:
+        if champ.id not in values:
+            raise SituationError(champ.id, f"obligatoire ; indiquez la {champ.libelle()}"
+                                           + (" au format AAAA-MM-JJ." if champ.type == "date" else "."))
     check_consistency(values)
     return Situation(**values)
 

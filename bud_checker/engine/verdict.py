@@ -17,7 +17,7 @@ from .fr import date_fr, pct, typographie
 from .law import LawVersion, Reference, Rules, Source, current_rules
 from .results import ConditionResult, InformationManquante, PointAConfirmer, Statut, add_references, merge_references
 from .schedules import Exoneration, _echeance, cfe_deliberante, impot_benefices, local_taxes
-from .situation import Situation, parse_situation
+from .situation import SCHEMA, Situation, parse_situation
 from .zone import classify
 
 # The shape of `Verdict.to_dict()`: 2 = sources written once in a `sources` table and cited by id, `fondement`
@@ -123,9 +123,6 @@ class Verdict:
         return typographie(
             f"C'est la version applicable à une création le {date_fr(created)}. {self.version.modification}")
 
-    def condition(self, condition_id: str) -> ConditionResult:
-        return next(c for c in self.conditions if c.id == condition_id)
-
     def sources(self) -> dict[str, dict[str, Any]]:
         """Every source the verdict cites, once, in order of first citation: {id: {texte, url, version?,
         complementaire?}}. A source with dated addresses (the article) points to the version applied."""
@@ -197,20 +194,19 @@ def _missing(conditions: list[ConditionResult]) -> list[dict[str, Any]]:
 
 
 def _schedule_questions(situation: Situation, rules: Rules) -> list[InformationManquante]:
-    """Facts that do not change the verdict but refine the schedules."""
+    """Facts that do not change the verdict but refine the schedules (their questions: rules/situation.yaml)."""
     questions = []
+    on = situation.date_creation
     epci = situation.commune.epci_nom if situation.commune else None
     if situation.date_creation_etablissement is None:
         questions.append(InformationManquante("date_creation_etablissement",
-                                              "À quelle date l'établissement a-t-il été créé (si ce n'est pas la date de début d'activité) ?"))
+                                              SCHEMA["date_creation_etablissement"].question(on, rules)))
     if situation.deliberation_exoneration_cfe is None:
         body = cfe_deliberante(rules, epci, situation.date_creation_etablissement or situation.date_creation)
-        questions.append(InformationManquante("deliberation_exoneration_cfe",
-                                              f"{body.sujet} a-t-elle délibéré pour exonérer l'autre moitié de la CFE "
-                                              "(art. 1466 B) ?"))
+        questions.append(InformationManquante("deliberation_exoneration_cfe", SCHEMA["deliberation_exoneration_cfe"]
+                                              .question(on, rules, "collectivite", sujet=body.sujet)))
     if situation.non_sedentaire and situation.ca_hors_zone_pct is None:
-        questions.append(InformationManquante("ca_hors_zone_pct",
-                                              "Quelle part du chiffre d'affaires est réalisée hors du bassin ?"))
+        questions.append(InformationManquante("ca_hors_zone_pct", SCHEMA["ca_hors_zone_pct"].question(on, rules)))
     return questions
 
 
@@ -569,7 +565,8 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None, *,
         row = classement.bud
         commune = {
             "insee": classement.commune.insee, "nom": classement.commune.nom,
-            "departement": classement.commune.departement, "epci": classement.commune.epci_nom,
+            "departement": classement.commune.departement,
+            "epci": classement.commune.epci, "epci_nom": classement.commune.epci_nom,
             "code_saisi_ancien": situation.commune_code_ancien,
             "bud": row is not None,
             "liste": row.liste.id if row else None,

@@ -19,7 +19,8 @@ from typing import Any
 
 from ..engine.fr import date_fr, euros, nombre_fr, pct
 from ..engine.law import Parameter, ParameterValue, current_rules
-from ..engine.situation import LIBELLES
+from ..engine.schema import NOMBRE_MAX
+from ..engine.situation import LIBELLES, SCHEMA
 from ..rule_tests import RuleCase, load_cases
 
 CONFIANCES = {
@@ -27,6 +28,8 @@ CONFIANCES = {
     "S": ("source secondaire", "lue seulement dans des sources secondaires (fiches, éditeurs juridiques)"),
     "U": ("non vérifiée", "non vérifiée"),
 }
+TYPE_LABELS = {"date": "date", "commune": "commune (code INSEE)", "choix": "choix", "booleen": "oui / non",
+               "nombre": "nombre", "entier": "nombre entier"}
 SCHEDULE_EXPECTATIONS = ("impot_benefices", "fin_exoneration_totale", "cfe", "tfpb", "cvae",
                          "exonerations_applicables", "cvae_nulle_du_fait_du_chiffre_affaires")
 
@@ -193,6 +196,16 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
                 for v in rules.versions]
     sources = sorted(({"id": s.id, "texte": s.texte, "url": s.url, "confiance": s.confiance}
                       for s in rules.sources.values()), key=lambda s: (s["confiance"], s["texte"]))
+    condition_names = {cid: condition.libelle for cid, condition in rules.conditions.items()}
+    today = dt.date.today()
+    champs = [{"id": c.id, "libelle": c.intitule(today, rules), "question": c.question(today, rules),
+               "type": TYPE_LABELS[c.type] + (f" ({c.symbole})" if c.symbole else ""),
+               "bornes": (f"de {nombre_fr(c.min)} à {nombre_fr(c.max)}" if c.numerique and c.max < NOMBRE_MAX else None),
+               "choix": [{"valeur": value, "libelle": label} for value, label in c.choix.items()],
+               "obligatoire": c.obligatoire, "je_ne_sais_pas": c.je_ne_sais_pas,
+               "conditions": [{"id": cid, "libelle": condition_names[cid]} for cid in c.conditions],
+               "echeanciers": list(c.echeanciers)}
+              for c in SCHEMA]
     case_views = [_case_view(case) for case in cases]
     files: dict[str, dict[str, Any]] = {}
     for view in case_views:
@@ -200,6 +213,7 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
     return {
         "empreinte": rules.empreinte,
         "conditions": conditions,
+        "champs": champs,
         "autres_parametres": others,
         "versions": versions,
         "listes": listes,

@@ -14,7 +14,7 @@ from ...communes import load_reference
 from ...engine.contract import resolve, upgrade
 from ...engine.fr import date_fr, nombre_fr
 from ...engine.situation import KEYS, LIBELLES
-from ..public.forms import ACTIVITE_LABELS, ORIGINE_LABELS
+from ...engine.situation import SCHEMA
 from ..presentation import CONDITION_STATUS, PHASES, TAX_LABELS, iso_date, pct_text
 
 STATUT_LABELS = {"eligible": "éligible", "non_eligible": "non éligible", "indetermine": "à confirmer"}
@@ -346,7 +346,7 @@ def _answer_text(key: str, value: Any) -> str:
         return f"{commune.nom} ({commune.departement}, {value})" if commune else str(value)
     if isinstance(value, (int, float)):
         return nombre_fr(value)
-    label = {"activite": ACTIVITE_LABELS, "origine": ORIGINE_LABELS}.get(key, {}).get(value)
+    label = SCHEMA[key].choix.get(value) if key in SCHEMA.champs else None
     if label:  # the choice's label, short: «Création pure», «Commerciale»
         return re.split(r" \(| :", label, maxsplit=1)[0]
     return str(value)

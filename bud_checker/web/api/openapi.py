@@ -11,28 +11,14 @@ from functools import lru_cache
 from typing import Any
 
 from ...engine.conditions import CONDITION_IDS
-from ...engine.situation import ACTIVITES, IMPOTS_SUR, KEYS, LIBELLES, ORIGINES
 from ...engine.law import FONDEMENTS
+from ...engine.situation import KEYS, SCHEMA
 from ...engine.verdict import FORMAT, LIBELLES_STATUT
 from ..models import ID_PATTERN
 
 API_VERSION = "1.0.0"
 
 _DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-_INTEGERS: tuple[str, ...] = ()
-_PERCENTAGES = ("capital_detenu_par_societes_pct", "ca_hors_zone_pct", "taux_marginal_ir_pct")
-# Employee counts may be decimal: part-time employees count pro rata of their working time.
-_NUMBERS = ("effectif", "chiffre_affaires", "total_bilan", "cfe_annuelle_estimee", "taxe_fonciere_annuelle_estimee",
-            "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
-            "embauches_eligibles_residents_bud")
-_BOOLEANS = ("siege_et_moyens_dans_zone", "siege_dans_zone", "activite_et_moyens_dans_zone", "non_sedentaire",
-             "deliberation_exoneration_cfe", "deliberation_exoneration_tfpb", "proprietaire_immeuble")
-_DESCRIPTIONS = {
-    "siege_et_moyens_dans_zone": "raccourci : « oui » vaut siege_dans_zone et activite_et_moyens_dans_zone à « oui » ; "
-                                 "« non » dit seulement que tout n'est pas dans le bassin",
-    "date_verification": "jour de la vérification (par défaut : aujourd'hui) ; sert à distinguer les échéances passées",
-}
-_MAX = 1e15  # the engine refuses larger amounts as implausible
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -48,34 +34,26 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
-    label = LIBELLES[key]
-    if key in ("date_creation", "date_creation_etablissement", "date_verification"):
+    """The JSON schema of one field of rules/situation.yaml."""
+    champ = SCHEMA[key]
+    label = champ.libelle()
+    if champ.type == "date":
         schema: dict[str, Any] = {"type": "string", "format": "date", "pattern": _DATE_PATTERN,
                                   "example": "2019-05-14"}
-    elif key == "commune_insee":
+    elif champ.type == "commune":
         schema = {"type": "string", "pattern": r"^[0-9][0-9AB][0-9]{3}$", "example": "59178",
                   "description": f"{label} ; un ancien code de commune fusionnée est admis ; ce n'est pas le code postal"}
-    elif key == "activite":
-        schema = {"type": "string", "enum": list(ACTIVITES)}
-    elif key == "origine":
-        schema = {"type": "string", "enum": list(ORIGINES)}
-    elif key == "impot_sur":
-        schema = {"type": "string", "enum": list(IMPOTS_SUR)}
-    elif key == "benefice_annuel_estime":  # a loss is a negative profit
-        schema = {"type": "number", "minimum": -_MAX, "maximum": _MAX,
-                  "description": f"{label} ; sert seulement à l'estimation des économies (0 ou une perte : aucune économie d'impôt sur les bénéfices)"}
-    elif key in _INTEGERS:
-        schema = {"type": "integer", "minimum": 0, "maximum": _MAX}
-    elif key in _PERCENTAGES:
-        schema = {"type": "number", "minimum": 0, "maximum": 100}
-    elif key in _NUMBERS:
-        schema = {"type": "number", "minimum": 0, "maximum": _MAX}
-    elif key in _BOOLEANS:
+    elif champ.type == "choix":
+        schema = {"type": "string", "enum": list(champ.choix)}
+    elif champ.type in ("nombre", "entier"):
+        schema = {"type": "integer" if champ.type == "entier" else "number", "minimum": champ.min,
+                  "maximum": champ.max}
+    else:
         schema = {"type": "boolean"}
-    else:  # pragma: no cover - every key is classified above
-        raise KeyError(key)
-    schema.setdefault("description", f"{label} ; {_DESCRIPTIONS[key]}" if key in _DESCRIPTIONS else label)
-    if output or key == "date_creation":
+    schema.setdefault("description", f"{label} ; {champ.description}" if champ.description else label)
+    question = champ.question()
+    schema["description"] += f". Question : {question}"
+    if output or champ.obligatoire:
         return schema
     return _nullable(schema)
 
@@ -91,7 +69,7 @@ def _situation_schema(*, output: bool) -> dict[str, Any]:
         "type": "object",
         "description": description,
         "properties": {key: _situation_property(key, output=output) for key in KEYS},
-        "required": ["date_creation"],
+        "required": [champ.id for champ in SCHEMA if champ.obligatoire],
         "additionalProperties": False,
     }
 
@@ -302,11 +280,13 @@ def openapi_document() -> dict[str, Any]:
                 "situation": _ref("SituationNormalisee"),
                 "commune": {"anyOf": [{"type": "null"}, {
                     "type": "object",
-                    "properties": {"insee": _STRING, "nom": _STRING, "departement": _STRING, "epci": _NULL_STRING,
+                    "properties": {"insee": _STRING, "nom": _STRING, "departement": _STRING,
+                                   "epci": {"type": ["string", "null"], "description": "code SIREN de l'intercommunalité"},
+                                   "epci_nom": {"type": ["string", "null"], "description": "nom de l'intercommunalité"},
                                    "code_saisi_ancien": {"type": "boolean"}, "bud": {"type": "boolean"},
                                    "liste": _NULL_STRING, "classee_depuis": {"type": ["string", "null"], "format": "date"},
                                    "confiance_liste": _NULL_STRING},
-                    "required": ["insee", "nom", "departement", "epci", "code_saisi_ancien", "bud", "liste",
+                    "required": ["insee", "nom", "departement", "epci", "epci_nom", "code_saisi_ancien", "bud", "liste",
                                  "classee_depuis", "confiance_liste"],
                     "additionalProperties": False}]},
                 "conditions": {"type": "array", "items": _ref("Condition"), "minItems": len(CONDITION_IDS),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ...engine.situation import SCHEMA
 from ...engine.verdict import ELIGIBLE, INDETERMINE, NON_ELIGIBLE, evaluate
 from .forms import DEPENDS_ON, GROUPS, GROUPS_BY_ID, Group
 
@@ -43,12 +44,9 @@ def situation_of(etat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _relevant_schedule_keys(group: Group, etat: Mapping[str, Any]) -> list[str]:
-    keys = []
-    for key in group.keys:
-        if key in etat:
-            continue
-        keys.append(key)
-    return keys
+    # A field with `si` in rules/situation.yaml (e.g. the share of turnover outside the zone) is asked only
+    # when those answers were given (a non-sedentary activity).
+    return [key for key in group.keys if key not in etat and SCHEMA[key].asked(etat)]
 
 
 def _waits(key: str, pending: list[str], etat: Mapping[str, Any]) -> bool:
