@@ -35,7 +35,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 from .communes import Commune, load_reference, normalize, resolve
 from .dates import today_in_france
 from .engine.law import current_rules
-from .engine.situation import KEYS, SCHEMA, SituationError
+from .engine.situation import SCHEMA, SituationError
 from .engine.verdict import AVERTISSEMENT, Verdict, evaluate
 
 # --- limits of one file ---------------------------------------------------------------------------------------

@@ -1,24 +1,32 @@
-"""`bud-checker batch IN OUT.csv [--xlsx OUT.xlsx]`: the command-line door of the batch checks (`batch.py`)."""
+"""`bud-checker batch IN OUT.csv [--xlsx OUT.xlsx]`: the command-line door of the batch checks (`batch.py`), a
+click command loaded by bud_checker.cli when run."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from . import cli
+import click
+
+from .exits import EXIT_BAD_INPUT, EXIT_OK
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("batch", help="vérifier un fichier de situations, CSV ou Excel (une par ligne)")
-    parser.add_argument("entree", help="fichier CSV (UTF-8 ou Windows-1252, séparateur ; ou ,) ou classeur .xlsx")
-    parser.add_argument("sortie", help="fichier CSV de résultats")
-    parser.add_argument("--xlsx", help="écrire aussi les résultats au format Excel")
-    parser.add_argument("--sans-progression", action="store_true", help="ne pas afficher la barre de progression")
-    parser.add_argument("--processus", type=int, default=os.cpu_count() or 1,
-                        help="nombre de processus pour les gros fichiers (par défaut : un par cœur)")
-    parser.set_defaults(func=cmd_batch)
+@click.command(context_settings={"help_option_names": ["-h", "--help"]},
+               short_help="vérifier un fichier de situations, CSV ou Excel (une par ligne)")
+@click.argument("entree")
+@click.argument("sortie")
+@click.option("--xlsx", help="écrire aussi les résultats au format Excel")
+@click.option("--sans-progression", is_flag=True, help="ne pas afficher la barre de progression")
+@click.option("--processus", type=int, default=lambda: os.cpu_count() or 1,
+              help="nombre de processus pour les gros fichiers (par défaut : un par cœur)")
+def batch(entree: str, sortie: str, xlsx: str | None, sans_progression: bool, processus: int) -> int:
+    """Vérifier ENTREE, un fichier de situations (CSV en UTF-8 ou Windows-1252, séparateur ; ou , ; ou classeur
+    .xlsx), et écrire les résultats dans SORTIE (CSV)."""
+    return cmd_batch(SimpleNamespace(entree=entree, sortie=sortie, xlsx=xlsx, sans_progression=sans_progression,
+                                     processus=processus))
 
 
 def cmd_batch(args: Any) -> int:
@@ -30,7 +38,7 @@ def cmd_batch(args: Any) -> int:
     if not source.is_file():
         sys.stderr.write(f"Erreur : entree : « {args.entree} » introuvable ; indiquez le chemin d'un fichier CSV "
                          "ou Excel.\n")
-        return cli.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     bars: list[tqdm] = []
 
     def progress(done: int, total: int) -> None:
@@ -48,7 +56,7 @@ def cmd_batch(args: Any) -> int:
     except BatchError as error:
         close()
         sys.stderr.write(f"Erreur : {error}\n")
-        return cli.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     close()
     try:
         with open(args.sortie, "w", encoding="utf-8", newline="") as handle:
@@ -58,10 +66,8 @@ def cmd_batch(args: Any) -> int:
                 write_xlsx(result, handle)
     except OSError as error:
         sys.stderr.write(f"Erreur : sortie : impossible d'écrire le fichier ({error.strerror}).\n")
-        return cli.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     sys.stderr.write(summary_text(result) + "\n")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
-if register not in cli._EXTENSIONS:
-    cli._EXTENSIONS.append(register)

@@ -1,28 +1,63 @@
-"""`bud-checker`: one command-line entry point over the engine (and, later, the web server and batch).
+"""`bud-checker`: one click group over the engine, the batch and the web server's operations.
+
+Commands are imported only when run (`LAZY_COMMANDS`): `check`, `communes`, `test-rules`, `lint-rules` and
+`batch` load the engine only, never Flask or SQLAlchemy. The web's commands (`serve`, `db-upgrade`, `admin`)
+live in the web package, which never imports this module. Adding a command: write a click command (in the
+module of the door it operates) and add one line to `LAZY_COMMANDS`.
 
 Bad input exits with status 2 and one French line on stderr naming the field; never a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+import click
+
+from .exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "LAZY_COMMANDS", "cli", "main"]
+
+# name -> "module:attribute" of a click command, imported when the command is run or its help shown.
+LAZY_COMMANDS: dict[str, str] = {
+    "check": "bud_checker.cli:check",
+    "communes": "bud_checker.cli:communes",
+    "test-rules": "bud_checker.cli:test_rules",
+    "lint-rules": "bud_checker.cli:lint_rules",
+    "batch": "bud_checker.batch_command:batch",
+    "serve": "bud_checker.web.commands:serve",
+    "db-upgrade": "bud_checker.web.commands:db_upgrade",
+    "admin": "bud_checker.web.advisers.commands:admin",
+}
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in French with exit code 2."""
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use."""
 
-    def error(self, message: str) -> None:  # pragma: no cover - exercised through main()
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"bud-checker : erreur d'utilisation : {message}\n")
-        raise SystemExit(EXIT_BAD_INPUT)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        target = LAZY_COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
+def cli() -> None:
+    """Vérificateur du régime des bassins urbains à dynamiser (BUD)."""
 
 
 def _fail(message: str) -> int:
@@ -48,13 +83,16 @@ def _read_json(source: str) -> Any:
                          "attendu un objet JSON comme {\"date_creation\": \"2019-05-14\"}.") from None
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+@click.command(context_settings=CONTEXT, short_help="évaluer une situation (JSON) et afficher le verdict JSON")
+@click.argument("file")
+def check(file: str) -> int:
+    """Évaluer une situation (FILE : fichier JSON, ou - pour l'entrée standard) et afficher le verdict JSON."""
     from .dates import today_in_france
     from .engine.situation import SituationError
     from .engine.verdict import evaluate
 
     try:
-        data = _read_json(args.file)
+        data = _read_json(file)
         verdict = evaluate(data, date_verification=today_in_france())
     except ValueError as error:  # SituationError is a ValueError
         if isinstance(error, SituationError):
@@ -70,17 +108,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_communes(args: argparse.Namespace) -> int:
+@click.command(context_settings=CONTEXT, short_help="rechercher une commune et son classement en BUD")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=int, default=10, show_default=True, help="nombre de communes au plus")
+@click.option("--json", "as_json", is_flag=True, help="sortie JSON")
+def communes(query: tuple[str, ...], limit: int, as_json: bool) -> int:
+    """Rechercher une commune (QUERY : nom, code postal ou code INSEE) et son classement en BUD."""
     from .communes import load_reference
     from .engine.fr import date_fr
     from .engine.law import current_rules
     from .engine.zone import classify
 
-    query = " ".join(args.query).strip()
+    query = " ".join(query).strip()
     if not query:
         return _fail("Erreur : recherche : indiquez un nom, un code postal ou un code INSEE de commune.")
     reference = load_reference()
-    found = reference.search(query, limit=args.limit)
+    found = reference.search(query, limit=limit)
     if not found:
         print(f"Aucune commune ne correspond à « {query} ».")
         return EXIT_FAILED
@@ -102,7 +145,7 @@ def cmd_communes(args: argparse.Namespace) -> int:
                      "liste": row.liste.id if classement.bud else None,
                      "classee_depuis": row.liste.classee_depuis.isoformat() if classement.bud else None,
                      "statut": status})
-    if args.json:
+    if as_json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
@@ -112,14 +155,18 @@ def cmd_communes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_test_rules(args: argparse.Namespace) -> int:
+@click.command("test-rules", context_settings=CONTEXT, short_help="exécuter les tests de règles YAML des experts")
+@click.argument("paths", nargs=-1)
+@click.option("-v", "--verbose", is_flag=True, help="afficher aussi les cas réussis")
+def test_rules(paths: tuple[str, ...], verbose: bool) -> int:
+    """Exécuter les tests de règles YAML des experts (PATHS : fichiers ou dossiers ; par défaut rules/tests/)."""
     from .rule_tests import run
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    missing = [p for p in paths if not Path(p).exists()]
     if missing:
         return _fail(f"Erreur : chemin : « {missing[0]} » introuvable ; indiquez un fichier YAML ou un dossier de tests.")
     try:
-        results, passed, failed = run(args.paths or None)
+        results, passed, failed = run(list(paths) or None)
     except (OSError, ValueError, KeyError) as error:
         return _fail(f"Erreur : tests : fichier de tests illisible ({error}).")
     for case, failures in results:
@@ -127,71 +174,76 @@ def cmd_test_rules(args: argparse.Namespace) -> int:
             print(f"ÉCHEC {case.id}")
             for failure in failures:
                 print(f"    - {failure}")
-        elif args.verbose:
+        elif verbose:
             print(f"ok    {case.id}")
     print(f"{passed} passed, {failed} failed")
     return EXIT_OK if failed == 0 and passed > 0 else EXIT_FAILED
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+@click.command("lint-rules", context_settings=CONTEXT, short_help="vérifier les fichiers de règles (rules/)")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def lint_rules(directory: Path | None) -> int:
+    """Vérifier les fichiers de DIRECTORY (par défaut rules/) : clés connues, valeurs typées par leur unité,
+    références résolues. Sortie 0 s'ils sont valides, 2 avec une ligne en français nommant le fichier et la clé."""
+    from .engine.law import RulesError, load_rules, rules_dir
+
+    directory = directory or rules_dir()
+    if not directory.is_dir():
+        return _fail(f"Erreur : dossier : « {directory} » introuvable ; indiquez le dossier des règles (rules/).")
+    try:
+        rules = load_rules(directory)
+    except RulesError as error:
+        return _fail(f"Erreur : {error}")
+    print(f"Règles valides : {directory} ({len(rules.parametres)} paramètres, {len(rules.conditions)} conditions, "
+          f"{len(rules.sources)} sources).")
+    return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="bud-checker", description="Vérificateur du régime des bassins urbains à dynamiser (BUD).")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    check = sub.add_parser("check", help="évaluer une situation (JSON) et afficher le verdict JSON")
-    check.add_argument("file", help="fichier JSON de la situation, ou - pour l'entrée standard")
-    check.set_defaults(func=cmd_check)
-
-    communes = sub.add_parser("communes", help="rechercher une commune et son classement en BUD")
-    communes.add_argument("query", nargs="+", help="nom, code postal ou code INSEE")
-    communes.add_argument("--limit", type=int, default=10)
-    communes.add_argument("--json", action="store_true", help="sortie JSON")
-    communes.set_defaults(func=cmd_communes)
-
-    tests = sub.add_parser("test-rules", help="exécuter les tests de règles YAML des experts")
-    tests.add_argument("paths", nargs="*", help="fichiers ou dossiers (par défaut rules/tests/)")
-    tests.add_argument("-v", "--verbose", action="store_true")
-    tests.set_defaults(func=cmd_test_rules)
-
-    for register in _EXTENSIONS:
-        register(sub)
-    return parser
+# click's usage messages, in French (click has no French translation of its own).
+_USAGE_FR = (
+    (re.compile(r"^No such command '(.+)'\.$"), "commande inconnue « {0} » ; voyez bud-checker --help"),
+    (re.compile(r"^No such option: (\S+)(?: Did you mean (\S+)\?)?$"), "option inconnue {0}"),
+    (re.compile(r"^Missing argument '(.+)'\.$"), "argument manquant {0}"),
+    (re.compile(r"^Missing option '(.+)'\.$"), "option obligatoire manquante {0}"),
+    (re.compile(r"^Missing command\.$"), "commande manquante ; voyez bud-checker --help"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "argument en trop : {0}"),
+    (re.compile(r"^Option '(.+)' requires an argument\.$"), "l'option {0} attend une valeur"),
+    (re.compile(r"^Invalid value for '(.+)': (.+)$", re.S), "valeur invalide pour {0} : {1}"),
+)
 
 
-# Adapters (web server, batch, admin) add their sub-commands here, so this module stays importable
-# without Flask.
-_EXTENSIONS: list[Callable[[Any], None]] = []
-
-
-EXTENSION_MODULES = ("bud_checker.web.commands", "bud_checker.batch_command", "bud_checker.web.advisers.commands")
-
-
-def _load_extensions() -> None:
-    """Import the adapter modules that exist; each appends its sub-commands to `_EXTENSIONS`."""
-    for name in EXTENSION_MODULES:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:  # the parent package is absent
-            spec = None
-        if spec is not None:
-            importlib.import_module(name)
+def _french_usage(message: str) -> str:
+    for pattern, french in _USAGE_FR:
+        match = pattern.match(message)
+        if match:
+            return french.format(*match.groups())
+    return message
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_extensions()
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit status (usage errors: 2, with a French line on stderr)."""
     try:
-        return args.func(args)
+        status = cli.main(args=list(argv) if argv is not None else None, prog_name="bud-checker",
+                          standalone_mode=False)
+    except click.UsageError as error:
+        if error.ctx is not None:
+            sys.stderr.write(error.ctx.get_usage() + "\n")
+        sys.stderr.write(f"bud-checker : erreur d'utilisation : {_french_usage(error.format_message())}\n")
+        return EXIT_BAD_INPUT
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        sys.stderr.write("\nInterrompu.\n")
+        return 130
+    except click.ClickException as error:
+        sys.stderr.write(f"Erreur : {error.format_message()}\n")
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    return status if isinstance(status, int) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run the imported module's main, so that adapters register with the same `_EXTENSIONS` list.
-    from bud_checker.cli import main as _main
-
-    raise SystemExit(_main())
+    raise SystemExit(main())

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from .rules_schema import CONDITIONS, LIMITES, PARAMETERS, SOURCES, ListesModel, VersionsModel, check, check_value
+
 try:  # the C loader is ten times faster; fall back to pure Python where libyaml is absent
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
@@ -51,8 +53,26 @@ def rules_dir() -> Path:
 
 
 def read_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_Loader)
+    """A YAML file of rules/; RulesError naming the file when it is missing or not valid YAML."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.load(handle, Loader=_Loader)
+    except OSError:
+        raise RulesError(f"{_name(path)} : fichier introuvable ou illisible") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (ligne {mark.line + 1})" if mark else ""
+        raise RulesError(f"{_name(path)} : YAML invalide{where}") from None
+    except ValueError as error:  # a date that does not exist (2018-13-01), met while reading the YAML
+        raise RulesError(f"{_name(path)} : valeur impossible ({error})") from None
+
+
+def _name(path: Path) -> str:
+    """The file as named in messages: relative to rules/ (parameters/x.yaml), else its name."""
+    parts = path.parts
+    if "parameters" in parts or "communes" in parts:
+        return "/".join(parts[-2:])
+    return path.name
 
 
 class RulesError(Exception):
@@ -299,7 +319,7 @@ def _citations(raw: list[dict[str, Any]] | None, sources: dict[str, Source], whe
     for item in raw or []:
         ref = item.get("ref")
         if ref not in sources:
-            raise RulesError(f"{where}: référence inconnue {ref!r} (absente de references.yaml)")
+            raise RulesError(f"{where} : référence inconnue {ref!r} (absente de references.yaml)")
         version = item.get("version")
         citations.append(Citation(sources[ref], item.get("precision"), str(version) if version else None))
     return tuple(citations)
@@ -307,14 +327,13 @@ def _citations(raw: list[dict[str, Any]] | None, sources: dict[str, Source], whe
 
 def _load_sources(directory: Path) -> dict[str, Source]:
     raw = read_yaml(directory / "references.yaml")
+    check(SOURCES, raw, "references.yaml")
     sources = {}
     for key, item in raw.items():
-        if item.get("confiance") not in CONFIANCES:
-            raise RulesError(f"references.yaml: {key}: confiance manquante ou invalide")
         source = Source(key, item["texte"], item["url"], item["confiance"], item.get("url_version"),
                         bool(item.get("complementaire")))
         if not source.complementaire and not all(is_official_url(u) for u in (source.url, source.url_version or source.url)):
-            raise RulesError(f"references.yaml: {key}: une source officielle doit être sur un site officiel "
+            raise RulesError(f"references.yaml : {key} : une source officielle doit être sur un site officiel "
                              f"({source.url}) ; sinon, marquez-la « complementaire: true »")
         sources[key] = source
     return sources
@@ -328,22 +347,20 @@ def _require_official(citations: tuple[Citation, ...], where: str) -> None:
 def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, Parameter]:
     parameters: dict[str, Parameter] = {}
     for path in sorted((directory / "parameters").glob("*.yaml")):
-        for key, item in (read_yaml(path) or {}).items():
-            where = f"{path.name}: {key}"
+        fichier = f"parameters/{path.name}"
+        content = read_yaml(path) or {}
+        check(PARAMETERS, content, fichier)
+        for key, item in content.items():
+            where = f"{fichier} : {key}"
             if key in parameters:
-                raise RulesError(f"{where}: paramètre défini deux fois")
+                raise RulesError(f"{where} : paramètre défini deux fois")
             values = []
-            for raw in item.get("valeurs") or []:
-                if raw.get("confiance") not in CONFIANCES:
-                    raise RulesError(f"{where}: chaque valeur doit avoir une confiance V, S ou U")
-                citations = _citations(raw.get("references"), sources, where)
-                if not citations:
-                    raise RulesError(f"{where}: chaque valeur doit citer au moins une référence")
+            for index, raw in enumerate(item["valeurs"]):
+                check_value(item["unite"], raw["valeur"], fichier, f"{key}.valeurs.{index}.valeur")
+                citations = _citations(raw.get("references"), sources, f"{where}.valeurs.{index}")
                 _require_official(citations, where)
                 values.append(ParameterValue(_as_date(raw.get("depuis"), where), raw.get("valeur"),
                                              raw["confiance"], citations, tuple(c.reference() for c in citations)))
-            if not values:
-                raise RulesError(f"{where}: aucune valeur")
             values.sort(key=lambda v: v.depuis)
             parameters[key] = Parameter(
                 id=key, libelle=item["libelle"], unite=item.get("unite", ""),
@@ -357,9 +374,10 @@ def _load_parameters(directory: Path, sources: dict[str, Source]) -> dict[str, P
 
 def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[str, CommuneList], dict[str, BudCommune]]:
     raw = read_yaml(directory / "communes" / "listes.yaml")
+    check(ListesModel, raw, "communes/listes.yaml")
     listes = {
         key: CommuneList(key, item["libelle"], item["acte"], item["categorie"], _as_date(item["classee_depuis"], key),
-                         _citations(item.get("references"), sources, f"listes.yaml: {key}"))
+                         _citations(item.get("references"), sources, f"communes/listes.yaml : listes.{key}"))
         for key, item in raw["listes"].items()
     }
     confidences = {key: Confidence(key, item["libelle"], bool(item["a_confirmer"]),
@@ -367,7 +385,10 @@ def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[st
                    for key, item in raw["confiances"].items()}
     communes: dict[str, BudCommune] = {}
     with (directory / "communes" / "bud_communes.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if row["list"] not in listes or row["confidence"] not in confidences:
+                raise RulesError(f"communes/bud_communes.csv : ligne {line} : liste {row['list']!r} ou confiance "
+                                 f"{row['confidence']!r} absente de communes/listes.yaml")
             communes[row["insee_code"]] = BudCommune(
                 insee=row["insee_code"], nom=row["name"], departement=row["department"],
                 liste=listes[row["list"]], confiance=confidences[row["confidence"]],
@@ -402,6 +423,12 @@ def load_rules(directory: Path | None = None) -> Rules:
     sources = _load_sources(directory)
     parameters = _load_parameters(directory, sources)
     raw_versions = read_yaml(directory / "versions.yaml")
+    check(VersionsModel, raw_versions, "versions.yaml")
+    for key, ref in (("article", raw_versions["article"]),
+                     *((f"versions.{i}.texte_modificateur", v.get("texte_modificateur"))
+                       for i, v in enumerate(raw_versions["versions"]))):
+        if ref is not None and ref not in sources:
+            raise RulesError(f"versions.yaml : {key} : référence inconnue {ref!r} (absente de references.yaml)")
     article = sources[raw_versions["article"]]
     versions = tuple(sorted(
         (LawVersion(_as_date(v["en_vigueur"], "versions.yaml"), v["modification"], v["confiance"],
@@ -409,11 +436,13 @@ def load_rules(directory: Path | None = None) -> Rules:
          for v in raw_versions["versions"]),
         key=lambda v: v.en_vigueur,
     ))
+    raw_conditions = read_yaml(directory / "conditions.yaml")
+    check(CONDITIONS, raw_conditions, "conditions.yaml")
     conditions = {
         key: ConditionRule(key, item["libelle"], item["resume"], item["confiance"], tuple(item.get("parametres") or ()),
-                           _citations(item.get("references"), sources, f"conditions.yaml: {key}"),
+                           _citations(item.get("references"), sources, f"conditions.yaml : {key}"),
                            item.get("fondement"), tuple(item.get("notes") or ()))
-        for key, item in read_yaml(directory / "conditions.yaml").items()
+        for key, item in raw_conditions.items()
     }
     for condition in conditions.values():
         if condition.fondement not in FONDEMENTS:
@@ -422,19 +451,26 @@ def load_rules(directory: Path | None = None) -> Rules:
         _require_official(condition.citations, f"conditions.yaml: {condition.id}")
         for parameter_id in condition.parametres:
             if parameter_id not in parameters:
-                raise RulesError(f"conditions.yaml: {condition.id}: paramètre inconnu {parameter_id}")
+                raise RulesError(f"conditions.yaml : {condition.id}.parametres : paramètre inconnu {parameter_id!r}")
     listes, communes = _load_communes(directory, sources)
     limites_path = directory / "limites.yaml"
+    raw_limites = (read_yaml(limites_path) or {}) if limites_path.exists() else {}
+    check(LIMITES, raw_limites, "limites.yaml")
     limites = tuple(Limite(key, " ".join(item["texte"].split()), tuple(item.get("conditions") or ()),
                            bool(item.get("exoneration")))
-                    for key, item in ((read_yaml(limites_path) or {}) if limites_path.exists() else {}).items())
+                    for key, item in raw_limites.items())
     for limite in limites:
         for condition_id in limite.conditions:
             if condition_id not in conditions:
                 raise RulesError(f"limites.yaml: {limite.id}: condition inconnue {condition_id}")
     breakpoints = tuple(sorted({v.depuis for p in parameters.values() for v in p.valeurs}))
-    return Rules(directory, sources, parameters, versions, article, conditions, listes, communes,
-                 _fingerprint(directory), limites, breakpoints)
+    rules = Rules(directory, sources, parameters, versions, article, conditions, listes, communes,
+                  _fingerprint(directory), limites, breakpoints)
+    if (directory / "situation.yaml").exists():
+        from .schema import check_against_rules, read_schema
+
+        check_against_rules(read_schema(directory), rules)
+    return rules
 
 
 @cache

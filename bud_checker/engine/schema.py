@@ -16,6 +16,7 @@ from typing import Any, Iterator, Mapping
 
 from .fr import typographie, valeur_fr
 from .law import Rules, RulesError, current_rules, read_yaml, rules_dir
+from .rules_schema import SituationModel, check
 
 TYPES = ("date", "commune", "choix", "booleen", "nombre", "entier")
 UNITES = ("euros", "pourcentage", "personnes", "salaries")
@@ -144,30 +145,51 @@ class SituationSchema:
 
 def _build(raw: Any, path: Path) -> SituationSchema:
     where = path.name
-    if not isinstance(raw, dict) or not isinstance(raw.get("champs"), dict) or not isinstance(raw.get("etapes"), dict):
-        raise RulesError(f"{where} : attendu les clés « etapes » et « champs »")
+    check(SituationModel, raw, where)
     champs: dict[str, Champ] = {}
     for key, item in raw["champs"].items():
-        if not isinstance(item, dict):
-            raise RulesError(f"{where} : champs.{key} : attendu un objet")
         data = dict(item)
-        data["libelle_modele"] = data.pop("libelle", None)
-        data["question_modele"] = data.pop("question", None)
+        data["libelle_modele"] = data.pop("libelle")
+        data["question_modele"] = data.pop("question")
         data["intitule_modele"] = data.pop("intitule", None)
         data["aide_modele"] = data.pop("aide", None)
         for name in ("alias", "conditions", "echeanciers"):
             if name in data:
                 data[name] = tuple(data[name] or ())
-        try:
-            champs[key] = Champ(id=key, **data)
-        except TypeError as error:
-            raise RulesError(f"{where} : champs.{key} : {error}") from None
+        champs[key] = Champ(id=key, **data)
+    for key, champ in champs.items():
+        if champ.etape not in raw["etapes"]:
+            raise RulesError(f"{where} : champs.{key}.etape : étape inconnue {champ.etape!r} (absente de « etapes »)")
+        for other in (*champ.si, *([champ.au_plus] if champ.au_plus else []), *([champ.apres] if champ.apres else [])):
+            if other not in champs:
+                raise RulesError(f"{where} : champs.{key} : champ inconnu {other!r}")
+        if (champ.type == "choix") != bool(champ.choix):
+            raise RulesError(f"{where} : champs.{key}.choix : obligatoire pour le type choix, et pour lui seul")
+        if champ.obligatoire and champ.je_ne_sais_pas:
+            raise RulesError(f"{where} : champs.{key}.je_ne_sais_pas : un champ obligatoire n'admet pas « je ne sais pas »")
     etapes = tuple(
         Etape(step_id, item["titre"], tuple(k for k, c in champs.items() if c.etape == step_id),
               bool(item.get("echeancier")))
         for step_id, item in raw["etapes"].items()
     )
     return SituationSchema(champs, etapes, path)
+
+
+def check_against_rules(schema: SituationSchema, rules: Rules) -> None:
+    """Every condition a field names exists in conditions.yaml; every {parameter} of its texts exists."""
+    where = schema.fichier.name
+    for champ in schema:
+        for condition_id in champ.conditions:
+            if condition_id not in rules.conditions:
+                raise RulesError(f"{where} : champs.{champ.id}.conditions : condition inconnue {condition_id!r} "
+                                 "(absente de conditions.yaml)")
+        texts = {"libelle": champ.libelle_modele, "intitule": champ.intitule_modele, "question": champ.question_modele,
+                 "aide": champ.aide_modele, **{f"questions.{k}": v for k, v in champ.questions.items()}}
+        for name, text in texts.items():
+            extra = {"nom", "insee", "sujet"} if name.startswith("questions.") else set()
+            for placeholder in placeholders(text) - extra:
+                if placeholder not in rules.parametres:
+                    raise RulesError(f"{where} : champs.{champ.id}.{name} : paramètre inconnu {{{placeholder}}}")
 
 
 def read_schema(directory: Path) -> SituationSchema:

@@ -1,4 +1,5 @@
-"""`bud-checker serve` and `bud-checker db-upgrade`: registered on the CLI (bud_checker.cli._EXTENSIONS).
+"""`bud-checker serve` and `bud-checker db-upgrade`: click commands, loaded by the CLI when run
+(bud_checker.cli.LAZY_COMMANDS); this module never imports the CLI.
 
 `serve` brings the database to the latest Alembic revision (creating it on first run: an SQLite file under
 instance/ unless DATABASE_URL says otherwise), prints the URL, then replaces itself with gunicorn serving
@@ -7,12 +8,13 @@ instance/ unless DATABASE_URL says otherwise), prints the URL, then replaces its
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
 
-from .. import cli
+import click
+
+from ..exits import EXIT_FAILED, EXIT_OK
 from .config import REPO_ROOT
 
 DEFAULT_HOST = "127.0.0.1"
@@ -54,78 +56,76 @@ def display_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un numéro de port") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"{value} : attendu un port de 1 à 65535")
-    return value
+class _Bounded(click.ParamType):
+    """An integer in [low, high], refused with a French message."""
+
+    def __init__(self, name: str, what: str, low: int, high: int, unit: str):
+        self.name, self.what, self.low, self.high, self.unit = name, what, low, high, unit
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                number = int(value)
+            except ValueError:
+                self.fail(f"« {value} » n'est pas {self.what}", param, ctx)
+        if not self.low <= number <= self.high:
+            self.fail(f"{number} : attendu {self.unit}", param, ctx)
+        return number
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre de processus") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"{value} : attendu de 1 à 64 processus")
-    return value
+PORT = _Bounded("port", "un numéro de port", 1, 65535, "un port de 1 à 65535")
+WORKERS = _Bounded("processus", "un nombre de processus", 1, 64, "de 1 à 64 processus")
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+@click.command(context_settings=_CONTEXT,
+               short_help="créer ou migrer la base de données puis lancer le site (gunicorn)")
+@click.option("--host", default=DEFAULT_HOST, help=f"adresse d'écoute (défaut : {DEFAULT_HOST})")
+@click.option("--port", type=PORT, default=DEFAULT_PORT, help=f"port (défaut : {DEFAULT_PORT})")
+@click.option("--workers", type=WORKERS, default=DEFAULT_WORKERS, help=f"processus gunicorn (défaut : {DEFAULT_WORKERS})")
+@click.option("--dry-run", is_flag=True, help="migrer la base, afficher la commande gunicorn sans la lancer")
+def serve(host: str, port: int, workers: int, dry_run: bool) -> int:
+    """Créer ou migrer la base de données puis lancer le site (gunicorn)."""
     from .security import secret_key_problem
 
     problem = secret_key_problem()  # production without SECRET_KEY: refuse before touching anything
     if problem:
         sys.stderr.write(problem + "\n")
-        return cli.EXIT_FAILED
+        return EXIT_FAILED
     try:
         database = upgrade_database()
     except Exception as error:  # noqa: BLE001 - reported in French, no traceback
         sys.stderr.write(f"Erreur : base de données : migration impossible ({type(error).__name__} : {error}).\n")
-        return cli.EXIT_FAILED
+        return EXIT_FAILED
     if not _has_module("gunicorn"):
         sys.stderr.write("Erreur : gunicorn n'est pas installé (scripts/bootstrap l'installe).\n")
-        return cli.EXIT_FAILED
+        return EXIT_FAILED
     print(f"Base de données à jour : {database}", flush=True)
-    print(f"BUD Checker : {display_url(args.host, args.port)}  (Ctrl+C pour arrêter)", flush=True)
-    argv = gunicorn_argv(args.host, args.port, args.workers)
-    if args.dry_run:
+    print(f"BUD Checker : {display_url(host, port)}  (Ctrl+C pour arrêter)", flush=True)
+    argv = gunicorn_argv(host, port, workers)
+    if dry_run:
         print(" ".join(argv))
-        return cli.EXIT_OK
+        return EXIT_OK
     os.execv(sys.executable, argv)
-    return cli.EXIT_FAILED  # pragma: no cover - execv does not return
+    return EXIT_FAILED  # pragma: no cover - execv does not return
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
+@click.command("db-upgrade", context_settings=_CONTEXT,
+               short_help="créer ou migrer la base de données (Alembic) sans lancer le site")
+def db_upgrade() -> int:
+    """Créer ou migrer la base de données (Alembic) sans lancer le site."""
     try:
         database = upgrade_database()
     except Exception as error:  # noqa: BLE001
         sys.stderr.write(f"Erreur : base de données : migration impossible ({type(error).__name__} : {error}).\n")
-        return cli.EXIT_FAILED
+        return EXIT_FAILED
     print(f"Base de données à jour : {database}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _has_module(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
-
-
-def register(subparsers: Any) -> None:
-    serve = subparsers.add_parser("serve", help="créer ou migrer la base de données puis lancer le site (gunicorn)")
-    serve.add_argument("--host", default=DEFAULT_HOST, help=f"adresse d'écoute (défaut : {DEFAULT_HOST})")
-    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (défaut : {DEFAULT_PORT})")
-    serve.add_argument("--workers", type=_workers, default=DEFAULT_WORKERS,
-                       help=f"processus gunicorn (défaut : {DEFAULT_WORKERS})")
-    serve.add_argument("--dry-run", action="store_true", help="migrer la base, afficher la commande gunicorn sans la lancer")
-    serve.set_defaults(func=cmd_serve)
-
-    upgrade = subparsers.add_parser("db-upgrade", help="créer ou migrer la base de données (Alembic) sans lancer le site")
-    upgrade.set_defaults(func=cmd_db_upgrade)
-
-
-cli._EXTENSIONS.append(register)

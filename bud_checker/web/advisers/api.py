@@ -38,9 +38,9 @@ from wtforms.validators import ValidationError as WTFValidationError
 from ...batch import MAX_LIGNES_WEB, BatchError
 from ...engine.law import current_rules
 from ...engine.situation import SituationError
-from ..api.routes import _read_json_body
 from ..errors import api_error, capitalized
 from ..extensions import db
+from ..json_body import read_json_body
 from . import api_bp
 from .diff import compare_verdicts
 from .models import Batch, Dossier, DossierVerification
@@ -145,7 +145,7 @@ def _org() -> int:
 
 def _json_object() -> dict[str, Any]:
     """The JSON object of the body; refused otherwise."""
-    data, error = _read_json_body()
+    data, error = read_json_body()
     if error is not None:
         raise Refusal(error)
     if not isinstance(data, dict):

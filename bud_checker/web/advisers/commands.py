@@ -11,19 +11,24 @@ Passwords are never taken from the command line (it ends up in the shell history
 asked twice on the terminal, or read from the first line of standard input with --password-stdin. The
 database is migrated first (as `serve` does), so these commands work on a fresh clone. Errors: exit status 2
 and one French line on standard error.
+
+`admin` is a click group, loaded by the CLI when run (bud_checker.cli.LAZY_COMMANDS); this module never
+imports the CLI. Adding a sub-command: decorate a function with `@admin.command("name")`.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import getpass
 import logging
 import os
 import sys
-from typing import Any, Callable
+from types import SimpleNamespace
+from typing import Callable
 
-from ... import cli
+import click
+
+from ...exits import EXIT_BAD_INPUT, EXIT_OK
 
 
 def _app():
@@ -38,7 +43,7 @@ def _app():
     return create_app({"BUD_WARMUP": False})
 
 
-def _read_password(args: argparse.Namespace) -> str:
+def _read_password(args: SimpleNamespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
@@ -61,15 +66,15 @@ def _run(work: Callable[[], str]) -> int:
         message = work()
     except ValidationError as problem:
         sys.stderr.write(f"Erreur : {problem.champ} : {problem.message}\n")
-        return cli.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     except ValueError as problem:
         sys.stderr.write(f"Erreur : {problem}\n")
-        return cli.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     print(message)
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
-def cmd_create_organisation(args: argparse.Namespace) -> int:
+def cmd_create_organisation(args: SimpleNamespace) -> int:
     def work() -> str:
         from .services import create_organisation
 
@@ -80,7 +85,7 @@ def cmd_create_organisation(args: argparse.Namespace) -> int:
     return _run(work)
 
 
-def cmd_create_adviser(args: argparse.Namespace) -> int:
+def cmd_create_adviser(args: SimpleNamespace) -> int:
     def work() -> str:
         from .auth import check_password_rules
         from .services import ValidationError, create_adviser, find_adviser, find_organisation
@@ -112,7 +117,7 @@ def _existing_adviser(email: str):  # noqa: ANN202
     return adviser
 
 
-def cmd_set_password(args: argparse.Namespace) -> int:
+def cmd_set_password(args: SimpleNamespace) -> int:
     def work() -> str:
         from .services import set_password
 
@@ -124,7 +129,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     return _run(work)
 
 
-def cmd_deactivate(args: argparse.Namespace) -> int:
+def cmd_deactivate(args: SimpleNamespace) -> int:
     def work() -> str:
         from ..extensions import db
         from .models import new_auth_id
@@ -139,7 +144,7 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
     return _run(work)
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: SimpleNamespace) -> int:
     def work() -> str:
         from sqlalchemy import select
 
@@ -164,7 +169,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 RETENTION_ENV = "BUD_RETENTION_JOURS"
 
 
-def _purge_date(args: argparse.Namespace) -> dt.datetime:
+def _purge_date(args: SimpleNamespace) -> dt.datetime:
     """The cut-off: --avant AAAA-MM-JJ, else today minus BUD_RETENTION_JOURS days (UTC midnight)."""
     if args.avant:
         try:
@@ -184,7 +189,7 @@ def _purge_date(args: argparse.Namespace) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
 
 
-def cmd_purge(args: argparse.Namespace) -> int:
+def cmd_purge(args: SimpleNamespace) -> int:
     def work() -> str:
         from .services import plan_purge, purge
 
@@ -211,42 +216,62 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return _run(work)
 
 
-def register(subparsers: Any) -> None:
-    admin = subparsers.add_parser("admin", help="administrer l'espace conseillers (organisations, conseillers)")
-    sub = admin.add_subparsers(dest="admin_command", required=True, parser_class=type(admin))
-
-    org = sub.add_parser("create-organisation", help="créer une organisation (une CCI)")
-    org.add_argument("nom", help="nom de l'organisation, par exemple « CCI Artois »")
-    org.set_defaults(func=cmd_create_organisation)
-
-    adviser = sub.add_parser("create-adviser", help="créer le compte d'un conseiller")
-    adviser.add_argument("--organisation", required=True, help="nom de son organisation")
-    adviser.add_argument("--email", required=True, help="son adresse électronique (son identifiant)")
-    adviser.add_argument("--nom", help="son nom, affiché dans l'historique des dossiers")
-    adviser.add_argument("--password-stdin", action="store_true",
-                         help="lire le mot de passe sur l'entrée standard (sinon il est demandé deux fois)")
-    adviser.set_defaults(func=cmd_create_adviser)
-
-    password = sub.add_parser("set-password", help="changer le mot de passe d'un conseiller (ferme ses sessions)")
-    password.add_argument("--email", required=True)
-    password.add_argument("--password-stdin", action="store_true")
-    password.set_defaults(func=cmd_set_password)
-
-    deactivate = sub.add_parser("deactivate-adviser", help="désactiver un conseiller (ferme ses sessions)")
-    deactivate.add_argument("--email", required=True)
-    deactivate.add_argument("--reactiver", action="store_true", help="réactiver au lieu de désactiver")
-    deactivate.set_defaults(func=cmd_deactivate)
-
-    listing = sub.add_parser("list", help="lister les organisations et leurs conseillers")
-    listing.set_defaults(func=cmd_list)
-
-    purge = sub.add_parser("purge", help="supprimer les dossiers sans activité et les lots antérieurs à une date "
-                                         f"(ou à la durée de {RETENTION_ENV})")
-    purge.add_argument("--avant", help="date AAAA-MM-JJ : dossiers sans activité depuis, lots envoyés avant ; par "
-                                       f"défaut aujourd'hui moins {RETENTION_ENV} jours")
-    purge.add_argument("--simulation", action="store_true", help="afficher ce qui serait supprimé, sans supprimer")
-    purge.set_defaults(func=cmd_purge)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             short_help="administrer l'espace conseillers (organisations, conseillers)")
+def admin() -> None:
+    """Administrer l'espace conseillers (organisations, conseillers)."""
 
 
-if register not in cli._EXTENSIONS:
-    cli._EXTENSIONS.append(register)
+
+@admin.command("create-organisation", short_help="créer une organisation (une CCI)")
+@click.argument("nom")
+def create_organisation(nom: str) -> int:
+    """Créer une organisation, par exemple « CCI Artois »."""
+    return cmd_create_organisation(SimpleNamespace(nom=nom))
+
+
+_PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                               help="lire le mot de passe sur l'entrée standard (sinon il est demandé deux fois)")
+
+
+@admin.command("create-adviser", short_help="créer le compte d'un conseiller")
+@click.option("--organisation", required=True, help="nom de son organisation")
+@click.option("--email", required=True, help="son adresse électronique (son identifiant)")
+@click.option("--nom", help="son nom, affiché dans l'historique des dossiers")
+@_PASSWORD_STDIN
+def create_adviser(organisation: str, email: str, nom: str | None, password_stdin: bool) -> int:
+    """Créer le compte d'un conseiller."""
+    return cmd_create_adviser(SimpleNamespace(organisation=organisation, email=email, nom=nom,
+                                              password_stdin=password_stdin))
+
+
+@admin.command("set-password", short_help="changer le mot de passe d'un conseiller (ferme ses sessions)")
+@click.option("--email", required=True)
+@_PASSWORD_STDIN
+def set_password(email: str, password_stdin: bool) -> int:
+    """Changer le mot de passe d'un conseiller (ferme ses sessions)."""
+    return cmd_set_password(SimpleNamespace(email=email, password_stdin=password_stdin))
+
+
+@admin.command("deactivate-adviser", short_help="désactiver un conseiller (ferme ses sessions)")
+@click.option("--email", required=True)
+@click.option("--reactiver", is_flag=True, help="réactiver au lieu de désactiver")
+def deactivate_adviser(email: str, reactiver: bool) -> int:
+    """Désactiver un conseiller (ferme ses sessions)."""
+    return cmd_deactivate(SimpleNamespace(email=email, reactiver=reactiver))
+
+
+@admin.command("list", short_help="lister les organisations et leurs conseillers")
+def list_advisers() -> int:
+    """Lister les organisations et leurs conseillers."""
+    return cmd_list(SimpleNamespace())
+
+
+@admin.command("purge", short_help=f"supprimer les dossiers sans activité et les lots antérieurs à une date (ou à la "
+                                   f"durée de {RETENTION_ENV})")
+@click.option("--avant", help=f"date AAAA-MM-JJ : dossiers sans activité depuis, lots envoyés avant ; par défaut "
+                              f"aujourd'hui moins {RETENTION_ENV} jours")
+@click.option("--simulation", is_flag=True, help="afficher ce qui serait supprimé, sans supprimer")
+def purge(avant: str | None, simulation: bool) -> int:
+    """Supprimer les dossiers sans activité et les lots antérieurs à une date."""
+    return cmd_purge(SimpleNamespace(avant=avant, simulation=simulation))
