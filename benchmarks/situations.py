@@ -18,7 +18,10 @@ def situations(count: int = 1000, seed: int = 2018) -> list[dict]:
     out = []
     for _ in range(count):
         s: dict = {"date_creation": (start + dt.timedelta(days=rng.randrange(0, 3500))).isoformat()}
-        maybe = lambda p=0.92: rng.random() < p  # noqa: E731
+
+        def maybe(p: float = 0.92) -> bool:
+            return rng.random() < p
+
         if maybe(0.97):
             s["commune_insee"] = rng.choice(COMMUNES)
         if maybe():

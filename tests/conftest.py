@@ -4,8 +4,12 @@ BUD_REQUIRE_ALL=1 (set by scripts/test and CI), where a missing service is a fai
 from __future__ import annotations
 
 import contextlib
+import html as _html
 import os
+import re as _re
 import secrets
+import threading
+from html.parser import HTMLParser
 from typing import Iterator
 
 import pytest
@@ -44,12 +48,6 @@ def douai_commerce() -> dict:
 
 
 # --- The web application (bud_checker.web) --------------------------------------------------------------------
-
-import html as _html  # noqa: E402
-import re as _re  # noqa: E402
-import threading  # noqa: E402
-from html.parser import HTMLParser  # noqa: E402
-
 
 @pytest.fixture(scope="session")
 def web_database_url(tmp_path_factory) -> str:

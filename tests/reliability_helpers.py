@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import dispose, pg_database, skip_or_fail  # noqa: F401 - dispose: for the reliability tests
+from conftest import dispose, pg_database, skip_or_fail  # dispose: for the reliability tests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -61,7 +61,7 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from advisers_helpers import PASSWORD, AdviserClient, adv_app, make_adviser, make_org, unique  # noqa: F401
+from advisers_helpers import PASSWORD, AdviserClient, adv_app, make_adviser, make_org, unique
 from conftest import page_text
 
 

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from advisers_helpers import AdviserClient, adv_app, world  # noqa: F401
+from advisers_helpers import AdviserClient, adv_app, world
 from conftest import page_text
 
 HEADER = ["Dossier", "Date de création", "Code INSEE", "Activité", "Origine", "Effectif", "Chiffre d'affaires",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique  # noqa: F401
+from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique
 from browser_helpers import assert_accessible, open_browser, pick_commune, watched_page
 from conftest import serving
 

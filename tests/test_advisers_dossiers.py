@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from advisers_helpers import (DOUAI, AdviserClient, adv_app, make_adviser, make_org, unique,  # noqa: F401
+from advisers_helpers import (DOUAI, AdviserClient, adv_app, make_adviser, make_org, unique,
                               world)
 from conftest import page_text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisers_helpers import DOUAI, AdviserClient, adv_app, unique, world  # noqa: F401 - fixtures
+from advisers_helpers import DOUAI, AdviserClient, adv_app, unique, world
 
 ID_ARGS = {"dossier_id", "verification_id", "batch_id"}
 CSV = "date_creation;commune_insee;activite\n2019-05-14;59178;commerciale\n2019-02-30;59178;commerciale\n".encode()

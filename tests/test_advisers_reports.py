@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from advisers_helpers import DOUAI, AdviserClient, adv_app, world  # noqa: F401
+from advisers_helpers import DOUAI, AdviserClient, adv_app, world
 from conftest import page_text, skip_or_fail
 
 
@@ -101,13 +101,18 @@ def test_weasyprint_reads_only_the_applications_static_files(adv_app):
                 fetcher.fetch(url)
 
 
-def test_a_report_shows_the_check_as_it_was_computed(world, check):
-    """A stored check keeps its own rules version on its report, whatever today's rules."""
+def test_a_report_shows_the_check_as_it_was_computed(world):
+    """A stored check keeps its own rules version on its report, whatever today's rules. (Its own check: the
+    module's shared one must stay as computed for the other tests, in any order.)"""
     from bud_checker.web.advisers.models import DossierVerification
     from bud_checker.web.extensions import db
 
+    adviser = AdviserClient(world.app, world.a1)
+    dossier = adviser.new_dossier("Atelier du Beffroi")
+    verification = adviser.new_verification(dossier, DOUAI)
+    check = {"adviser": adviser, "base": f"/conseillers/dossiers/{dossier}/verifications/{verification}"}
     with world.app.app_context():
-        stored = db.session.get(DossierVerification, check["body"]["id"])
+        stored = db.session.get(DossierVerification, verification)
         verdict = dict(stored.verdict)
         verdict["regles_version"] = "anciennes0000000"
         stored.verdict, stored.regles_version = verdict, "anciennes0000000"

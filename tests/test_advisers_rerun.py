@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from advisers_helpers import DOUAI, AdviserClient, adv_app, world  # noqa: F401
+from advisers_helpers import DOUAI, AdviserClient, adv_app, world
 from bud_checker import evaluate
 from bud_checker.web.advisers.diff import compare_verdicts
 from conftest import page_text

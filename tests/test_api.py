@@ -103,7 +103,7 @@ def test_get_renders_the_stored_verdict_even_after_the_rules_change(app, client,
 
 
 def test_the_three_reference_cases(client, douai_commerce):
-    douai = _post(client, {k: v for k, v in douai_commerce.items()}).get_json()["verdict"]
+    douai = _post(client, dict(douai_commerce.items())).get_json()["verdict"]
     assert douai["statut"] == "eligible" and douai["libelle_statut"] == "éligible"
     assert douai["exonerations"]["impot_benefices"]["fin_exoneration_totale"] == "2021-04-30"
     lille = _post(client, {**douai_commerce, "commune_insee": "59350"}).get_json()["verdict"]

@@ -49,7 +49,7 @@ BROKEN = [
     ("parameters/periode_creation.yaml", "    - depuis: 2018-01-01", "    - depuis: 2018-13-01",
      ["parameters/periode_creation.yaml", "valeur impossible"]),
     ("conditions.yaml", "  confiance: V", "  confiance: X", ["conditions.yaml", "periode_creation", "confiance"]),
-    ("references.yaml", "  texte: \"Code général des impôts, art. 44 sexdecies\"", "  txt: \"x\"",
+    ("references.yaml", "  texte: \"CGI, art. 44 sexdecies\"", "  txt: \"x\"",
      ["references.yaml", "cgi_44_sexdecies"]),
     ("versions.yaml", "    texte_modificateur: lfr_2017_art_17", "    texte_modificateur: loi_inconnue",
      ["versions.yaml", "texte_modificateur", "loi_inconnue"]),

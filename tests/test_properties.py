@@ -14,7 +14,8 @@ CODES = ["59178", "59350", "59051", "62498", "62510", "62014", "62861", "62041",
 junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
                  st.text(max_size=12), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 dates = st.dates(min_value=dt.date(2016, 1, 1), max_value=dt.date(2029, 12, 31))
-maybe = lambda strategy: st.one_of(st.none(), strategy)  # noqa: E731
+def maybe(strategy):
+    return st.one_of(st.none(), strategy)
 
 valid_situations = st.fixed_dictionaries(
     {"date_creation": dates.map(dt.date.isoformat)},

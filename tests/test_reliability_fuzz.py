@@ -47,7 +47,7 @@ form_answers = st.dictionaries(st.sampled_from(FIELD_NAMES), texts, max_size=10)
 
 ERROR_SUMMARY = re.compile(r'<div class="error-summary"[^>]*>(.*?)</div>', re.S)
 ITEM = re.compile(r"<li>(.*?)</li>", re.S)
-LABELS = [label for label in LIBELLES.values()] + [q.label for q in QUESTIONS.values()]
+LABELS = list(LIBELLES.values()) + [q.label for q in QUESTIONS.values()]
 
 
 def keys_of(value) -> set[str]:

@@ -180,7 +180,7 @@ def test_a_worker_killed_during_the_load_loses_only_requests_in_flight(served, b
 
 # --- SQLite: WAL and busy timeout ---------------------------------------------------------------------------------
 
-def _writer(url: str, count: int, queue) -> None:  # noqa: ANN001 - runs in a child process
+def _writer(url: str, count: int, queue) -> None:  # runs in a child process
     from bud_checker.web import create_app
     from bud_checker.web.services import record_verification
 

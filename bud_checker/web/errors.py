@@ -44,7 +44,7 @@ def wants_json() -> bool:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # noqa: ANN202
+    def csrf_error(error: CSRFError):
         message = ("Le formulaire a expiré ou a été envoyé depuis une autre page. Rechargez la page puis "
                    "renvoyez-le.")
         if wants_json():
@@ -52,7 +52,7 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/error.html", status=400, title="Formulaire expiré", message=message), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # noqa: ANN202
+    def http_error(error: HTTPException):
         status = error.code or 500
         message = MESSAGES.get(status, error.description or "Erreur.")
         if status == 413:
@@ -71,7 +71,7 @@ def register_error_handlers(app: Flask) -> None:
         return response, status, {k: v for k, v in error.get_headers() if k.lower() == "allow"}
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception):  # noqa: ANN202
+    def unexpected(error: Exception):
         if isinstance(error, HTTPException):  # pragma: no cover - handled above
             return http_error(error)
         log.exception("Unhandled exception on %s %s", request.method, request.path)

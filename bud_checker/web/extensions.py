@@ -41,7 +41,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN001 - SQLAlchemy hook
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # SQLAlchemy hook
     """On every new SQLite connection: WAL journal (readers do not block the writer), a busy timeout instead of
     an immediate «database is locked», and enforced foreign keys. Other databases are left alone."""
     if not isinstance(dbapi_connection, sqlite3.Connection):

@@ -114,7 +114,7 @@ def _source_view(citation: Any) -> dict[str, Any]:
 @lru_cache(maxsize=4)
 def _catalogue(empreinte: str) -> dict[str, Any]:
     rules = current_rules()
-    cases = [case for case in load_cases()]
+    cases = list(load_cases())
     by_anchor = {case_anchor(case): case for case in cases}
 
     condition_params = {p: cid for cid, c in rules.conditions.items() for p in c.parametres}

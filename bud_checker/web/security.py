@@ -117,7 +117,7 @@ def trusted_proxies(environ: Mapping[str, str] | None = None) -> int:
 
 # --- headers ------------------------------------------------------------------------------------------------
 
-def _headers(response):  # noqa: ANN001, ANN202 - Flask hook
+def _headers(response):  # Flask hook
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
@@ -127,7 +127,7 @@ def _headers(response):  # noqa: ANN001, ANN202 - Flask hook
 
 # --- input ----------------------------------------------------------------------------------------------------
 
-def _without_nul(values):  # noqa: ANN001, ANN202
+def _without_nul(values):
     from werkzeug.datastructures import ImmutableMultiDict
 
     return ImmutableMultiDict([(key.replace("\x00", ""), value.replace("\x00", "") if isinstance(value, str) else value)
@@ -181,7 +181,7 @@ def _limit_views(app: Flask) -> None:
                                                          scope=key)(view)
 
 
-def _too_many(error: TooManyRequests):  # noqa: ANN202 - Flask error handler
+def _too_many(error: TooManyRequests):  # Flask error handler
     from .errors import api_error, wants_json
 
     message = error.description if isinstance(error.description, str) and error.description else RATE_LIMIT_MESSAGE

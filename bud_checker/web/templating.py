@@ -16,7 +16,7 @@ try:  # the display time zone of the dates of saved checks
     from zoneinfo import ZoneInfo
 
     PARIS = ZoneInfo("Europe/Paris")
-except Exception:  # pragma: no cover - tzdata missing
+except (ImportError, KeyError, ValueError):  # pragma: no cover - tzdata missing (ZoneInfoNotFoundError)
     PARIS = dt.timezone.utc
 
 

@@ -62,27 +62,27 @@ DOSSIER_KEYS = ("nom", "siren", "notes")
 class Refusal(Exception):
     """An error answer (`api_error`), raised by the helpers below and sent as it is by the blueprint."""
 
-    def __init__(self, response) -> None:  # noqa: ANN001
+    def __init__(self, response) -> None:
         super().__init__(response.status_code)
         self.response = response
 
 
 @api_bp.errorhandler(Refusal)
-def _refused(refusal: Refusal):  # noqa: ANN202
+def _refused(refusal: Refusal):
     return refusal.response
 
 
 @api_bp.after_request
-def _private(response):  # noqa: ANN001, ANN202
+def _private(response):
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _time(value) -> str:  # noqa: ANN001
+def _time(value) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _adviser(adviser) -> dict[str, Any]:  # noqa: ANN001
+def _adviser(adviser) -> dict[str, Any]:
     return {"id": adviser.id, "email": adviser.email, "nom": adviser.nom}
 
 
@@ -177,7 +177,7 @@ def _stored_or_422(bad_input: type[Exception]) -> Iterator[None]:
         raise Refusal(api_error(422, capitalized(problem.message), problem.champ)) from None
 
 
-def _found(found, kind: str):  # noqa: ANN001, ANN202
+def _found(found, kind: str):
     """`found`, or a 404 that does not say whether the object exists in another organisation."""
     if found is None:
         raise Refusal(api_error(404, NOT_FOUND[kind], "id"))
@@ -196,7 +196,7 @@ def _batch(batch_id: str) -> Batch:
     return _found(get_batch(_org(), batch_id), "lot")
 
 
-def _created(body: dict[str, Any]):  # noqa: ANN202
+def _created(body: dict[str, Any]):
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = body["url"]

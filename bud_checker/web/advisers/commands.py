@@ -107,7 +107,7 @@ def cmd_create_adviser(args: SimpleNamespace) -> int:
     return _run(work)
 
 
-def _existing_adviser(email: str):  # noqa: ANN202
+def _existing_adviser(email: str):
     """The adviser with this e-mail address; a ValidationError naming it when there is none."""
     from .services import ValidationError, find_adviser
 

@@ -237,7 +237,7 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
                 section.modified(f"{label} : fin de l'exonération totale", _date(a.get("fin_exoneration_totale")),
                                  _date(b.get("fin_exoneration_totale")), sens)
             pa, pb = _periods(a), _periods(b)
-            _keyed_changes(section, lambda key: f"{label} : du {_date(key[0])} au {_date(key[1])}", pa, pb,
+            _keyed_changes(section, lambda key, label=label: f"{label} : du {_date(key[0])} au {_date(key[1])}", pa, pb,
                            _new_then_removed(pa, pb))
         else:
             if a.get("premiere_annee") != b.get("premiere_annee"):
@@ -245,7 +245,7 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
                                  b.get("premiere_annee") or "—")
             ya = {y["annee"]: _year_text(y) for y in a.get("annees") or []}
             yb = {y["annee"]: _year_text(y) for y in b.get("annees") or []}
-            _keyed_changes(section, lambda year: f"{label} : {year}", ya, yb, sorted(set(ya) | set(yb)))
+            _keyed_changes(section, lambda year, label=label: f"{label} : {year}", ya, yb, sorted(set(ya) | set(yb)))
             if tax == "cvae" and a.get("nulle_du_fait_du_chiffre_affaires") != b.get("nulle_du_fait_du_chiffre_affaires"):
                 section.modified(f"{label} : nulle du fait du chiffre d'affaires",
                                  _yes_no(a.get("nulle_du_fait_du_chiffre_affaires")),

@@ -201,22 +201,22 @@ def dossier_nouveau():
     return render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=None), (422 if errors else 200)
 
 
-def _or_404(found):  # noqa: ANN001, ANN202
+def _or_404(found):
     """`found`, or 404 (also for another organisation's objects: never confirm they exist)."""
     if found is None:
         abort(404)
     return found
 
 
-def _dossier_or_404(dossier_id: str):  # noqa: ANN202
+def _dossier_or_404(dossier_id: str):
     return _or_404(get_dossier(_org(), dossier_id))
 
 
-def _verification_or_404(dossier_id: str, verification_id: str):  # noqa: ANN202
+def _verification_or_404(dossier_id: str, verification_id: str):
     return _or_404(get_verification(_org(), dossier_id, verification_id))
 
 
-def _batch_or_404(batch_id: str):  # noqa: ANN202
+def _batch_or_404(batch_id: str):
     return _or_404(get_batch(_org(), batch_id))
 
 
