@@ -1,9 +1,5 @@
-"""WSGI entry point for gunicorn (`gunicorn wsgi:app`); `bud-checker serve` runs it.
+"""`gunicorn wsgi:app` from the checkout: the same application as bud_checker.web.wsgi (what `serve` runs)."""
 
-With BUD_ENV=production (the default), refuses to start without SECRET_KEY in the environment (security.py)."""
+from bud_checker.web.wsgi import app
 
-from bud_checker.web import create_app
-from bud_checker.web.security import require_secret_key
-
-require_secret_key()
-app = create_app()
+__all__ = ["app"]

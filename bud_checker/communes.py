@@ -263,7 +263,12 @@ def reference_path() -> Path:
     """Path of the reference file: ``$BUD_RULES_DIR/communes/...`` when the
     variable is set, else the repository's ``rules/communes/...``."""
     override = os.environ.get(RULES_DIR_ENV)
-    rules_dir = Path(override) if override else Path(__file__).resolve().parent.parent / "rules"
+    if override:
+        rules_dir = Path(override)
+    else:
+        from .resources import data_dir
+
+        rules_dir = data_dir("rules")
     return rules_dir / "communes" / REFERENCE_FILENAME
 
 

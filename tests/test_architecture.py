@@ -59,7 +59,8 @@ def test_the_engine_is_pure(module):
     for target in _imported(module):
         assert _top(target) not in WEB_LIBRARIES, f"{module} imports {target}"
         if target.startswith("bud_checker"):
-            assert target.startswith(("bud_checker.engine", "bud_checker.communes")), f"{module} imports {target}"
+            assert target.startswith(("bud_checker.engine", "bud_checker.communes", "bud_checker.resources")), \
+                f"{module} imports {target}"
 
 
 @pytest.mark.parametrize("module", [m for m in MODULES if m.startswith("bud_checker.web")])
@@ -69,7 +70,8 @@ def test_the_web_never_imports_the_cli(module):
 
 
 @pytest.mark.parametrize("module", ["bud_checker.cli", "bud_checker.batch", "bud_checker.rule_tests",
-                                    "bud_checker.communes", "bud_checker.exits"])
+                                    "bud_checker.communes", "bud_checker.exits",
+                                    "bud_checker.resources"])
 def test_the_cli_and_the_shared_modules_import_no_web_module(module):
     for target in _imported(module):
         assert not target.startswith("bud_checker.web") and _top(target) not in WEB_LIBRARIES[:-1], \

@@ -45,11 +45,13 @@ def is_official_url(url: str) -> bool:
 
 
 def rules_dir() -> Path:
-    """The `rules/` directory: `BUD_RULES_DIR` if set, else the one beside the package."""
+    """The `rules/` directory: `BUD_RULES_DIR` if set, else this installation's (bud_checker.resources)."""
     override = os.environ.get("BUD_RULES_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent.parent / "rules"
+    from ..resources import data_dir
+
+    return data_dir("rules")
 
 
 def read_yaml(path: Path) -> Any:

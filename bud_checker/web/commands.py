@@ -3,7 +3,7 @@
 
 `serve` brings the database to the latest Alembic revision (creating it on first run: an SQLite file under
 instance/ unless DATABASE_URL says otherwise), prints the URL, then replaces itself with gunicorn serving
-`wsgi:app`.
+`bud_checker.web.wsgi:app`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from ..exits import EXIT_FAILED, EXIT_OK
-from .config import REPO_ROOT
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -41,13 +40,12 @@ def upgrade_database(config: dict[str, Any] | None = None) -> str:
 def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn",
-        "--chdir", str(REPO_ROOT),
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--timeout", "30",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
-        "wsgi:app",
+        "bud_checker.web.wsgi:app",
     ]
 
 

@@ -2,7 +2,8 @@
 
     SECRET_KEY     signs sessions and CSRF tokens. When unset, a random key is generated once and kept in
                    `instance/secret_key` (mode 0600), so that every gunicorn worker and every restart share it.
-    DATABASE_URL   SQLAlchemy URL; default `sqlite:///<repo>/instance/bud_checker.sqlite3`. `postgres://` and
+    DATABASE_URL   SQLAlchemy URL; default `sqlite:///<instance>/bud_checker.sqlite3`, where <instance> is
+                   BUD_INSTANCE_DIR, else `instance/` of the checkout, else of the current directory. `postgres://` and
                    `postgresql://` URLs are rewritten to use psycopg 3 (`postgresql+psycopg://`).
     BUD_ENV        `production` (default: SECRET_KEY must then come from the environment), `local` (a machine of
                    one's own: scripts/serve's default; the generated key is accepted), `development` or `test`.
@@ -19,10 +20,12 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-INSTANCE_DIR = REPO_ROOT / "instance"
-TEMPLATES_DIR = REPO_ROOT / "templates"
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+from ..resources import SOURCE_ROOT, data_dir, instance_dir
+
+REPO_ROOT = SOURCE_ROOT  # the checkout (tests, scripts); an installed package reads data_dir() instead
+INSTANCE_DIR = instance_dir()
+TEMPLATES_DIR = data_dir("templates")
+MIGRATIONS_DIR = data_dir("migrations")
 ENVIRONMENTS = ("production", "local", "development", "test")
 MAX_CONTENT_LENGTH = 64 * 1024  # a situation is well under 2 KB; 64 KB leaves room and refuses abuse (413)
 
