@@ -44,6 +44,7 @@ class SourceModel(Strict):
     confiance: Confiance
     url_version: Annotated[StrictStr, Field(pattern=r"^https://.*\{date\}")] | None = None
     complementaire: StrictBool = False  # an editor, a translation, an aid portal: not an official source
+    verification: StrictStr | None = None  # what was re-read, where and when (documentation)
 
 
 class CitationModel(Strict):
