@@ -1,5 +1,6 @@
 """rules/ is complete and auditable: every value dated, referenced and tagged; no legal literal in code."""
 
+import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -78,20 +79,59 @@ def test_every_bud_commune_exists_in_the_national_reference():
 YEAR = re.compile(r"(?<![\w.])(19|20)\d\d(?![\w])")
 
 
-# situation.py (input sanity bounds, examples in messages) and fr.py (formatting) hold no legal rule.
-LEGAL_MODULES = sorted(p for p in ENGINE.glob("*.py") if p.name not in {"situation.py", "fr.py"})
+ROOT = ENGINE.parent.parent
+SOURCES = sorted((ROOT / "bud_checker").rglob("*.py")) + sorted((ROOT / "templates").rglob("*.html"))
+# A legal number written as words or figures in a sentence: it must be built from its parameter.
+LEGAL_WORDS = re.compile(r"\b(moitié|tiers|quart)\b|\b\d+ (mois|ans|années|jours)\b|\b1er (janvier|février|mars|avril|mai|"
+                         r"juin|juillet|août|septembre|octobre|novembre|décembre)\b|\b(premier|deuxième|second|"
+                         r"troisième|dernier) jour ouvré|\b\d+(,\d+)? ?%(?!\})", re.IGNORECASE)
+LEGAL_NUMBERS = {152500, 500000, 50000000, 43000000, 250, 23, 0.15, 15}
+EXAMPLES = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")  # input examples in messages
+# Literals that are not law, with the reason.
+ALLOWED = {
+    ("bud_checker/engine/situation.py", 1900), ("bud_checker/engine/situation.py", 2100),  # input sanity bounds
+    ("bud_checker/engine/fr.py", 2000), ("bud_checker/web/rules_catalogue.py", 2000),  # a leap year, to name a day
+    ("bud_checker/web/security.py", "2000"),  # a rate limit (configuration)
+    ("bud_checker/batch.py", 2000),  # lines per task of a batch
+    ("templates/public/_timeline.html", "2000"),  # the SVG namespace
+}
 
 
-@pytest.mark.parametrize("path", LEGAL_MODULES, ids=lambda p: p.name)
-def test_no_legal_date_or_threshold_is_a_literal_in_the_engine(path):
-    """Years, legal thresholds and rates live in rules/, never in the engine's code."""
-    code = "\n".join(line.split("#")[0] for line in path.read_text(encoding="utf-8").splitlines()
-                     if not line.strip().startswith(("#", '"', "'")))
-    code = re.sub(r'"""[\s\S]*?"""', "", code)
-    offenders = [m.group(0) for m in YEAR.finditer(code)]
-    assert not offenders, f"year literals in {path.name}: {offenders}"
-    for literal in ("152500", "500000", "50000000", "43000000", "250", " 23", "0.15", "15 %"):
-        assert literal not in code.replace("_", ""), f"{literal!r} in {path.name}"
+def _strings_and_numbers(path: Path) -> tuple[list[str], list[float]]:
+    """The texts and numbers a module or a template could show: string literals (not docstrings) and number
+    literals of a module; the text of a template (not its comments)."""
+    source = path.read_text(encoding="utf-8")
+    if path.suffix == ".html":
+        return [re.sub(r"\{#.*?#\}", "", source, flags=re.S)], []
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    texts, numbers = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and id(node) not in docstrings:
+            if isinstance(node.value, str):
+                texts.append(node.value)
+            elif isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+                numbers.append(node.value)
+    return texts, numbers
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_legal_number_is_written_in_code_or_templates(path):
+    """Years, thresholds, rates, durations and legal days live in rules/: a sentence quoting one builds it from
+    the parameter. Every module of bud_checker/ and every template is scanned (strings and numbers, not
+    comments or docstrings)."""
+    name = str(path.relative_to(ROOT))
+    texts, numbers = _strings_and_numbers(path)
+    offenders = []
+    for text in texts:
+        text = EXAMPLES.sub("", text)
+        offenders += [m.group(0) for m in YEAR.finditer(text) if (name, m.group(0)) not in ALLOWED]
+        offenders += [m.group(0) for m in LEGAL_WORDS.finditer(text)]
+    offenders += [n for n in numbers if (1900 <= n <= 2100 and n == int(n) and (name, n) not in ALLOWED)
+                  or (n in LEGAL_NUMBERS and "engine" in name)]
+    assert not offenders, f"legal literals in {name}: {offenders}"
 
 
 def test_a_broken_rules_directory_is_refused(tmp_path):
@@ -103,3 +143,11 @@ def test_a_broken_rules_directory_is_refused(tmp_path):
     broken.write_text(broken.read_text(encoding="utf-8").replace("ref: rgec_annexe_1", "ref: inconnue"), encoding="utf-8")
     with pytest.raises(RulesError, match="référence inconnue"):
         load_rules(tmp_path / "rules")
+
+
+def test_numbers_are_written_in_french_without_losing_decimals():
+    from bud_checker.engine.fr import euros, nombre_fr, pct
+
+    assert pct(0.375) == "0,375\u00a0%"  # Babel (CLDR fr): was rounded to «0,38 %» on /regles
+    assert nombre_fr(12_500_000) == "12\u202f500\u202f000" and nombre_fr(37.5) == "37,5"
+    assert euros(50_000_000) == "50\u202f000\u202f000\u00a0€"

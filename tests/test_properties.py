@@ -122,9 +122,9 @@ def test_each_condition_reads_only_the_fields_it_declares(first, second):
         mixed = made_consistent(mixed)
         if not all(mixed.get(name) == first.get(name) for name in function.reads):
             continue
-        function.memo.clear()
+        function.memo.cache_clear()
         a = next(c for c in evaluate(first).conditions if c.id == condition_id).to_dict()
-        function.memo.clear()
+        function.memo.cache_clear()
         b = next(c for c in evaluate(mixed).conditions if c.id == condition_id).to_dict()
         # Whether a point to confirm could change the verdict depends on the other conditions (a certain failure
         # elsewhere makes it moot): the flag is set on the verdict, not by the memoised condition.

@@ -79,6 +79,21 @@ def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *
 _MEMO_LIMIT = 1 << 11  # per condition: bounds memory (a few MB) while common answers stay cached
 
 
+class _Call:
+    """A condition's call, equal to another when the memo key is: the context itself is not compared."""
+
+    __slots__ = ("key", "ctx", "_hash")
+
+    def __init__(self, key: tuple, ctx: Context):
+        self.key, self.ctx, self._hash = key, ctx, hash(key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Call) and self.key == other.key
+
+
 def condition(function: Callable[[Context], ConditionResult]) -> Callable[[Context], ConditionResult]:
     """A condition of the regime, named as in rules/conditions.yaml. The situation fields it reads are those
     whose `conditions` name it in rules/situation.yaml; its result depends on nothing else (besides the rules,
@@ -87,21 +102,18 @@ def condition(function: Callable[[Context], ConditionResult]) -> Callable[[Conte
     field."""
     fields = SCHEMA.read_by(function.__name__)
     getters = tuple(attrgetter(name) for name in fields)
-    memo: dict[tuple, ConditionResult] = {}
+
+    @lru_cache(maxsize=_MEMO_LIMIT)
+    def cached(call: _Call) -> ConditionResult:
+        return function(call.ctx)
 
     @wraps(function)
     def run(ctx: Context) -> ConditionResult:
         situation = ctx.situation
-        key = (ctx.rules, ctx.version, ctx.epoch, *(get(situation) for get in getters))
-        result = memo.get(key)
-        if result is None:
-            if len(memo) >= _MEMO_LIMIT:
-                memo.clear()
-            result = memo[key] = function(ctx)
-        return result
+        return cached(_Call((ctx.rules, ctx.version, ctx.epoch, *(get(situation) for get in getters)), ctx))
 
     run.reads = fields  # type: ignore[attr-defined]
-    run.memo = memo  # type: ignore[attr-defined]
+    run.memo = cached  # type: ignore[attr-defined]  # functools.lru_cache: cache_info(), cache_clear()
     return run
 
 
@@ -228,7 +240,8 @@ def commune_zone(ctx: Context) -> ConditionResult:
 
 # --- CGI art. 44 sexdecies I: industrial, commercial or craft activity (art. 34) -------------------------------
 
-_ACTIVITES_ADMISES = {"industrielle": "industrielle", "commerciale": "commerciale", "artisanale": "artisanale"}
+# Which activities are admitted is law (rules/parameters/activite_et_origine.yaml); here, only how each case
+# not admitted is explained.
 _ACTIVITES_EXCLUES = {
     "liberale": "Une activité libérale (bénéfices non commerciaux, art. 92 du CGI) n'est pas visée par le texte, "
                 "qui ne retient que les activités industrielles, commerciales ou artisanales au sens de l'article 34.",
@@ -247,16 +260,20 @@ def activite(ctx: Context) -> ConditionResult:
                        "La nature de l'activité n'est pas indiquée : seules les activités industrielles, commerciales ou "
                        "artisanales ouvrent droit au régime.",
                        manquantes=[ctx.question("activite")])
-    if value in _ACTIVITES_EXCLUES:
-        return _result(ctx, "activite", Statut.NON_REMPLIE, _ACTIVITES_EXCLUES[value])
+    admises = ctx.rules.value("activites_admises", ctx.situation.date_creation)
+    if value not in admises.valeur:
+        return _result(ctx, "activite", Statut.NON_REMPLIE, _ACTIVITES_EXCLUES.get(
+            value, "Cette activité n'est pas une activité industrielle, commerciale ou artisanale au sens de "
+                   "l'article 34 du CGI."), extra_refs=admises.references())
     return _result(ctx, "activite", Statut.REMPLIE,
-                   f"Une activité {_ACTIVITES_ADMISES[value]} est une activité industrielle, commerciale ou artisanale "
-                   "au sens de l'article 34 du CGI.")
+                   f"Une activité {value} est une activité industrielle, commerciale ou artisanale "
+                   "au sens de l'article 34 du CGI.", extra_refs=admises.references())
 
 
 # --- BOI-BIC-CHAMP-80-10-90-20 § 10-30: a genuinely new creation ------------------------------------------------
 
-_ORIGINES_EXCLUES = {
+# Which origins exclude the company is law (rules/parameters/activite_et_origine.yaml); here, how each is named.
+_ORIGINES = {
     "reprise": "la reprise d'une activité préexistante",
     "transfert": "le transfert d'une activité préexistante",
     "concentration": "la concentration d'activités préexistantes",
@@ -273,9 +290,10 @@ def creation_nouvelle(ctx: Context) -> ConditionResult:
                        "L'origine de l'entreprise n'est pas indiquée : seules les entreprises réellement nouvelles, "
                        "au sens juridique et économique, ouvrent droit au régime.",
                        manquantes=[ctx.question("origine")])
-    if value in _ORIGINES_EXCLUES:
+    exclues = ctx.rules.value("origines_exclues", ctx.situation.date_creation)
+    if value in exclues.valeur:
         return _result(ctx, "creation_nouvelle", Statut.NON_REMPLIE,
-                       f"Une entreprise créée dans le cadre de {_ORIGINES_EXCLUES[value]} est exclue du régime. "
+                       f"Une entreprise créée dans le cadre de {_ORIGINES.get(value, value)} est exclue du régime. "
                        "Attention, un entrepreneur qui s'installe dans le bassin sans reprendre de moyens d'exploitation "
                        "ni de clientèle, même partiellement, d'une entreprise existante réalise une création.")
     return _result(ctx, "creation_nouvelle", Statut.REMPLIE,

@@ -64,11 +64,32 @@ class _Table:
         return [{"source": self.add(r.get("texte", ""), r.get("url"), r.get("version"))} for r in references or ()]
 
 
+def _commune_epci(verdict: dict[str, Any]) -> None:
+    """`commune.epci` is the intercommunality's code and `epci_nom` its name (as in /api/v1/communes); verdicts
+    saved before held the name in `epci`: the code is looked up from the commune's INSEE code."""
+    commune = verdict.get("commune")
+    if not isinstance(commune, dict) or "epci_nom" in commune:
+        return
+    from ..communes import load_reference
+
+    found = load_reference().get(str(commune.get("insee", "")))
+    commune["epci_nom"] = commune.get("epci")
+    commune["epci"] = found.epci if found is not None else None
+
+
 def upgrade(verdict: Mapping[str, Any]) -> dict[str, Any]:
     """The verdict in the current shape (a copy; a current verdict is returned as it is)."""
-    if is_current(verdict) or not isinstance(verdict, Mapping) or "statut" not in verdict:
+    if not isinstance(verdict, Mapping) or "statut" not in verdict:
         return verdict  # type: ignore[return-value]
+    if is_current(verdict):
+        commune = verdict.get("commune")
+        if not isinstance(commune, Mapping) or "epci_nom" in commune:
+            return verdict  # type: ignore[return-value]
+        fixed = copy.deepcopy(dict(verdict))
+        _commune_epci(fixed)
+        return fixed
     old = copy.deepcopy(dict(verdict))
+    _commune_epci(old)
     table = _Table()
     version = dict(old.get("version") or {})
     article_id = None

@@ -1,4 +1,5 @@
-"""French formatting of dates, amounts and percentages for explanations."""
+"""French formatting of dates, amounts and percentages for explanations (numbers: Babel, the CLDR rules for
+French: narrow no-break space between thousands, decimal comma, up to three decimals)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ def date_fr(date: dt.date) -> str:
 
 @lru_cache(maxsize=4096)
 def nombre_fr(value: float) -> str:
-    """12500000 -> «12 500 000»; 37.5 -> «37,5»."""
-    if float(value).is_integer():
-        text = f"{int(value):,}".replace(",", "\u202f")
-    else:
-        text = f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
-    return text
+    """12500000 -> «12 500 000»; 37.5 -> «37,5»; 0.375 -> «0,375»."""
+    if float(value).is_integer():  # the common case, without loading Babel's locale data
+        return f"{int(value):,}".replace(",", "\u202f")
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale="fr_FR")
 
 
 def euros(value: float) -> str:
@@ -59,3 +60,19 @@ def valeur_fr(unite: str, value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return nombre_fr(value)
     return str(value)
+
+
+ORDINAUX = ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième", "septième", "huitième",
+            "neuvième", "dixième")
+
+
+def jour_echeance_fr(spec: dict, lendemain: bool = False) -> str:
+    """A deadline of rules/parameters/demarches.yaml as a day of the year: «le 31 décembre», «le deuxième jour
+    ouvré suivant le 1er mai»; with `lendemain`, the day after it («le 1er janvier», for «avant le …»)."""
+    day = dt.date(2000, spec["mois"], spec["jour"]) + dt.timedelta(days=1 if lendemain else 0)  # a leap year
+    text = f"le {date_fr(day).rsplit(' ', 1)[0]}"
+    count = spec.get("jours_ouvres_apres")
+    if count:
+        rang = ORDINAUX[count - 1] if count <= len(ORDINAUX) else f"{count}e"
+        text = f"le {rang} jour ouvré suivant {text}"
+    return text

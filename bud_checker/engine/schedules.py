@@ -223,13 +223,19 @@ def establishment_window(rules: Rules, creation_etablissement: dt.date, categori
     return debut.valeur, fin.valeur, _unique(debut.references() + fin.references()), fin.confiance
 
 
-def jour_ferie(day: dt.date) -> bool:
-    """French legal public holidays (Code du travail, art. L. 3133-1), Alsace-Moselle excepted."""
-    fixed = {(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)}
-    if (day.month, day.day) in fixed:
-        return True
-    paques = easter(day.year)
-    return day in {paques + dt.timedelta(days=1), paques + dt.timedelta(days=39), paques + dt.timedelta(days=50)}
+@lru_cache(maxsize=256)
+def _jours_feries(rules: Rules, year: int) -> frozenset[dt.date]:
+    """The legal public holidays of `year` (rules/parameters/jours_feries.yaml; Easter from python-dateutil)."""
+    on = dt.date(year, 1, 1)
+    fixed = {dt.date(year, int(day[:2]), int(day[3:])) for day in rules.value("jours_feries_fixes", on).valeur}
+    paques = easter(year)
+    mobile = {paques + dt.timedelta(days=offset) for offset in rules.value("jours_feries_paques", on).valeur}
+    return frozenset(fixed | mobile)
+
+
+def jour_ferie(rules: Rules, day: dt.date) -> bool:
+    """A legal public holiday (Code du travail, art. L. 3133-1)."""
+    return day in _jours_feries(rules, day.year)
 
 
 def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.date, tuple[Reference, ...]]:
@@ -240,7 +246,7 @@ def _echeance(rules: Rules, parameter: str, year: int, on: dt.date) -> tuple[dt.
     remaining = spec.get("jours_ouvres_apres", 0)
     while remaining:
         day += dt.timedelta(days=1)
-        if day.weekday() < 5 and not jour_ferie(day):
+        if day.weekday() < 5 and not jour_ferie(rules, day):
             remaining -= 1
     return day, value.refs
 
@@ -384,9 +390,9 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     }
     body = cfe_deliberante(rules, epci_nom, creation)
     deliberation_text = {
-        True: f"{body.sujet} a délibéré (art. 1466 B) : l'autre moitié est exonérée elle aussi.",
-        False: f"Sans délibération de {body.complement.rstrip(',')} (art. 1466 B), l'autre moitié reste imposable.",
-        None: f"L'autre moitié peut être exonérée si {body.complement} a délibéré (art. 1466 B).",
+        True: f"{body.sujet} a délibéré (art. 1466 B) : le reste de la base est exonéré lui aussi.",
+        False: f"Sans délibération de {body.complement.rstrip(',')} (art. 1466 B), le reste de la base demeure imposable.",
+        None: f"Le reste de la base peut être exonéré si {body.complement} a délibéré (art. 1466 B).",
     }[deliberation_cfe]
     cfe = Exoneration(
         "cfe", applicable,
@@ -409,7 +415,7 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
         "tfpb", applicable,
         (f"Taxe foncière sur les propriétés bâties : immeubles rattachés à l'établissement exonérés dans les mêmes "
          f"proportions et pour la même durée que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement "
-         f"({first} pour un rattachement dès la création) ; l'autre moitié sur délibération de la commune et de "
+         f"({first} pour un rattachement dès la création) ; le reste de la base sur délibération de la commune et de "
          f"l'intercommunalité, chacune pour sa part (art. 1383 F II). {owner} "
          f"À déclarer au plus tard le {date_fr(echeances['tfpb'][0])}."),
         tuple(_unique(refs + list(echeances["tfpb"][1]))),

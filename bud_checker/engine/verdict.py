@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from . import economies as savings
 from ..communes import load_reference
 from .conditions import CONDITIONS, Context
-from .fr import date_fr, pct, typographie
+from .fr import date_fr, jour_echeance_fr, pct, typographie
 from .law import LawVersion, Reference, Rules, Source, current_rules
 from .results import ConditionResult, InformationManquante, PointAConfirmer, Statut, add_references, merge_references
 from .schedules import Exoneration, _echeance, cfe_deliberante, impot_benefices, local_taxes
@@ -411,12 +411,14 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliber
                             "(art. 1463 A) ; délai à demander à votre SIE.",
                             None, tuple(concurrentes.references()), a_confirmer=True, id="option_cfe"))
         date, refs = taxes.echeances["cfe_annuelle"]
+        annuelle = rules.value("echeance_declaration_cfe_annuelle", date).valeur
         out.append(Demarche("Déclarer les éléments d'imposition à la CFE",
-                            "Le deuxième jour ouvré après le 1er mai de l'année qui suit la création (art. 1477 I).",
+                            f"{jour_echeance_fr(annuelle).capitalize()} de l'année qui suit la création (art. 1477 I).",
                             date, refs, id="declaration_cfe_annuelle"))
         date, refs = taxes.echeances["tfpb"]
-        rule = ("au service des impôts de sa situation avant le 1er janvier de la première année d'exonération "
-                "(art. 1383 F IV)")
+        tfpb_spec = rules.value("echeance_declaration_tfpb", date).valeur
+        rule = (f"au service des impôts de sa situation avant {jour_echeance_fr(tfpb_spec, lendemain=True)} de la "
+                "première année d'exonération (art. 1383 F IV)")
         if proprietaire is True:
             out.append(Demarche("Déclarer l'immeuble pour l'exonération de taxe foncière",
                                 f"Propriétaire des locaux, l'entreprise est redevable de la taxe : elle déclare l'immeuble "
@@ -439,7 +441,7 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliber
                 text += f" ; pour la taxe foncière, {tfpb}." if deliberation_tfpb_unknown else "."
             else:
                 text = f"Pour la taxe foncière, demandez {tfpb}."
-            out.append(Demarche("Se renseigner sur les délibérations exonérant l'autre moitié", text,
+            out.append(Demarche("Se renseigner sur les délibérations exonérant le reste de la base", text,
                                 None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1383_f"].cite("II"),
                                        rules.sources["cgi_1639_a_bis"].cite()), id="se_renseigner_deliberation"))
     out.append(Demarche("Choisir entre régimes concurrents le cas échéant",

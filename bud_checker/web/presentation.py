@@ -169,7 +169,7 @@ def build_timeline(verdict: Mapping[str, Any]) -> Timeline | None:
     upper = None
     for threshold, fill, _ in _SHADES:
         if threshold >= 100:
-            label = "100 %"
+            label = f"{threshold:g} %"
         elif threshold >= 1:
             label = f"{threshold:g} à {upper - 1:g} %"
         else:

@@ -68,6 +68,12 @@ def format_value(parameter: Parameter, value: Any) -> str:
         return "oui" if value else "non"
     if unit == "pourcentage":
         return pct(value)
+    if unit == "liste_codes":
+        return ", ".join(value)
+    if unit == "liste_jours":
+        return ", ".join(date_fr(dt.date(2000, int(d[:2]), int(d[3:]))).rsplit(" ", 1)[0] for d in value)
+    if unit == "liste_jours_apres_paques":
+        return ", ".join(f"Pâques + {nombre_fr(v)} j" for v in value)
     if unit == "liste_pourcentages":
         return ", ".join(pct(v) for v in value)
     if unit == "euros":
@@ -82,7 +88,7 @@ def format_value(parameter: Parameter, value: Any) -> str:
         year = {0: "de l'année de référence", 1: "de l'année suivant l'année de référence",
                 -1: "de l'année précédant l'année de référence"}.get(value.get("annee"),
                                                                       f"de l'année de référence {value.get('annee'):+d}")
-        day = date_fr(dt.date(2000, value["mois"], value["jour"])).removesuffix(" 2000")
+        day = date_fr(dt.date(2000, value["mois"], value["jour"])).rsplit(" ", 1)[0]  # a leap year: any day
         if value.get("jours_ouvres_apres"):
             return f"le {value['jours_ouvres_apres']}e jour ouvré suivant le {day} {year}"
         return f"le {day} {year}"

@@ -170,8 +170,10 @@ def openapi_document() -> dict[str, Any]:
             "properties": {"debut": _DATE, "fin": _DATE,
                            "taux_exoneration": {"type": "number", "minimum": 0, "maximum": 100},
                            "taux_exoneration_effectif": {"type": "number", "minimum": 0, "maximum": 100,
-                                                         "description": "activité non sédentaire réalisant plus de "
-                                                                        "15 % de son chiffre d'affaires hors du bassin"}},
+                                                         "description": "activité non sédentaire réalisant hors du "
+                                                                        "bassin plus que le seuil de chiffre d'affaires "
+                                                                        "du paramètre "
+                                                                        "seuil_ca_hors_zone_non_sedentaire_pct"}},
             "required": ["debut", "fin", "taux_exoneration"],
             "additionalProperties": False,
         },
