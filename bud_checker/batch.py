@@ -224,8 +224,8 @@ def _csv_records(lines: list[str], start: int, delimiter: str) -> Iterator[Recor
                 if len(span) > 1 and any(("\n" in cell or "\r" in cell) and delimiter in cell for cell in row):
                     alone = next(csv.reader([lines[begin].rstrip("\r\n")], delimiter=delimiter), [])
                     yield Record(begin + 1, alone, SituationError(
-                        "ligne", f"guillemet « \" » ouvert et jamais fermé : la ligne n'a pas pu être lue (les "
-                                 f"lignes suivantes l'ont été) ; fermez le guillemet ou retirez-le."))
+                        "ligne", "guillemet « \" » ouvert et jamais fermé : la ligne n'a pas pu être lue (les "
+                                 "lignes suivantes l'ont été) ; fermez le guillemet ou retirez-le."))
                     position = begin + 1
                     break
                 if any(cell.strip() for cell in row):

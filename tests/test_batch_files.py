@@ -157,7 +157,7 @@ def test_the_workbook_opens_ready_to_filter_with_dates_numbers_summary_and_legen
     assert any(isinstance(v, int) for v in cfe)
     communes = [sheet.cell(r, header.index("Commune retenue") + 1).value for r in range(2, 202)]
     assert all(communes)
-    synthese = [row for row in workbook["Synthèse"].iter_rows(values_only=True)]
+    synthese = list(workbook["Synthèse"].iter_rows(values_only=True))
     counts = {row[0]: row[1] for row in synthese if row and len(row) > 1}
     assert counts["Total"] == 200
     assert counts["Éligible"] + counts["Non éligible"] + counts["À confirmer"] + counts["Erreur"] == 200

@@ -93,6 +93,8 @@ ALLOWED = {
     ("bud_checker/engine/fr.py", 2000), ("bud_checker/web/rules_catalogue.py", 2000),  # a leap year, to name a day
     ("bud_checker/web/security.py", "2000"),  # a rate limit (configuration)
     ("bud_checker/batch.py", 2000),  # lines per task of a batch
+    ("bud_checker/batch.py", "2003"), ("bud_checker/batch.py", "0 %"),  # «Excel 97-2003»; a cell's number format
+    ("templates/_economies.html", "2000"),  # the SVG namespace
     ("templates/public/_timeline.html", "2000"),  # the SVG namespace
 }
 
@@ -128,7 +130,7 @@ def test_no_legal_number_is_written_in_code_or_templates(path):
     for text in texts:
         text = EXAMPLES.sub("", text)
         offenders += [m.group(0) for m in YEAR.finditer(text) if (name, m.group(0)) not in ALLOWED]
-        offenders += [m.group(0) for m in LEGAL_WORDS.finditer(text)]
+        offenders += [m.group(0) for m in LEGAL_WORDS.finditer(text) if (name, m.group(0)) not in ALLOWED]
     offenders += [n for n in numbers if (1900 <= n <= 2100 and n == int(n) and (name, n) not in ALLOWED)
                   or (n in LEGAL_NUMBERS and "engine" in name)]
     assert not offenders, f"legal literals in {name}: {offenders}"

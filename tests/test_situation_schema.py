@@ -50,7 +50,7 @@ def test_every_field_is_complete_and_consistent():
         assert not champ.alias_choix or set(champ.alias_choix.values()) <= set(champ.choix), where
         assert champ.unite is None or champ.unite in UNITES, where
         assert champ.unite is None or champ.numerique, where
-        assert 0 <= champ.min < champ.max, where
+        assert champ.min < champ.max and (champ.min >= 0 or champ.unite == "euros"), where
         assert not (champ.obligatoire and champ.je_ne_sais_pas), f"{where}: a required field has no «je ne sais pas»"
         assert set(champ.conditions) <= set(CONDITION_IDS), where
         assert set(champ.si) <= set(KEYS) - {champ.id}, where

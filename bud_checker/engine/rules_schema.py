@@ -64,6 +64,20 @@ class Echeance(Strict):
     jours_ouvres_apres: Annotated[StrictInt, Field(ge=1, le=31)] | None = None
 
 
+class Tranche(Strict):
+    """A bracket of a scale (bareme): the rate up to `jusqu_a` (absent for the last bracket)."""
+
+    jusqu_a: NonNegative | None = None
+    taux: Percentage
+
+
+class BorneEuros(Strict):
+    """An amount used as a bound, with whether the bound itself is admitted."""
+
+    montant: NonNegative
+    inclus: StrictBool
+
+
 # The type of a value for each unit of rules/parameters/ (add a unit here with its type).
 UNIT_TYPES: dict[str, Any] = {
     "date": dt.date,
@@ -79,6 +93,8 @@ UNIT_TYPES: dict[str, Any] = {
     "texte": StrictStr,
     "liste_jours": list[Annotated[StrictStr, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]],
     "liste_jours_apres_paques": list[Annotated[StrictInt, Field(ge=-60, le=70)]],
+    "bareme": Annotated[list[Tranche], Field(min_length=1)],
+    "euros_borne": BorneEuros,
 }
 
 
