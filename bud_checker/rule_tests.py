@@ -229,7 +229,7 @@ def _compare_texts(attendu: dict[str, Any], verdict: dict[str, Any], conditions:
         item = conditions.get(key) or exonerations.get(key) or {}
         sources = verdict.get("sources") or {}
 
-        def cited_text(ref: dict[str, Any]) -> str:
+        def cited_text(ref: dict[str, Any], sources: dict[str, Any] = sources) -> str:
             # Verdict shape 2: {source: id, precision}; shape 1: the full text at each use.
             texte = ref.get("texte") or (sources.get(ref.get("source")) or {}).get("texte", "")
             return f"{texte}, {ref['precision']}" if ref.get("precision") and "texte" not in ref else texte

@@ -91,6 +91,7 @@ UNIT_TYPES: dict[str, Any] = {
     "echeance": Echeance,
     "liste_codes": list[Id],
     "texte": StrictStr,
+    "liste": Annotated[list[StrictStr], Field(min_length=1)],  # a list of texts (e.g. beginnings of EPCI names)
     "liste_jours": list[Annotated[StrictStr, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]],
     "liste_jours_apres_paques": list[Annotated[StrictInt, Field(ge=-60, le=70)]],
     "bareme": Annotated[list[Tranche], Field(min_length=1)],

@@ -158,7 +158,7 @@ def _build(raw: Any, path: Path) -> SituationSchema:
                 data[name] = tuple(data[name] or ())
         champs[key] = Champ(id=key, **data)
     for key, champ in champs.items():
-        if champ.etape not in raw["etapes"]:
+        if champ.etape is not None and champ.etape not in raw["etapes"]:
             raise RulesError(f"{where} : champs.{key}.etape : étape inconnue {champ.etape!r} (absente de « etapes »)")
         for other in (*champ.si, *([champ.au_plus] if champ.au_plus else []), *([champ.apres] if champ.apres else [])):
             if other not in champs:

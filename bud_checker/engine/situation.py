@@ -306,16 +306,16 @@ def check_consistency(values: Mapping[str, Any]) -> None:
     effectif, salaries = values.get("effectif"), values.get("salaries_eligibles")
     if effectif is not None and salaries is not None and salaries > effectif:
         refuse("effectif", ("salaries_eligibles",),
-               f"l'effectif ({_n(effectif)}) est inférieur au nombre de salariés en CDI ou CDD d'au moins 12 mois "
+               f"l'effectif ({_n(effectif)}) est inférieur au nombre de {SCHEMA['salaries_eligibles'].libelle()} "
                f"({_n(salaries)}), qui en font partie ; corrigez l'effectif ou le nombre de salariés.")
     # The hiring clause counts, at the closing date, the qualifying employees hired since creation: they are
     # among the qualifying employees counted at that date (BUD.md § 2.9), so they cannot outnumber them.
     embauches = values.get("embauches_eligibles")
     if embauches is not None and salaries is not None and embauches > salaries:
         refuse("embauches_eligibles", ("salaries_eligibles",),
-               f"{_n(embauches)} salariés embauchés depuis la création pour {_n(salaries)} salariés en CDI ou CDD "
-               "d'au moins 12 mois à la clôture : les embauchés comptés sont ceux encore présents à la clôture, ils ne "
-               "peuvent pas être plus nombreux ; corrigez l'un des deux nombres.")
+               f"{_n(embauches)} salariés embauchés depuis la création pour {_n(salaries)} "
+               f"{SCHEMA['salaries_eligibles'].libelle()} à la clôture : les embauchés comptés sont ceux encore présents "
+               "à la clôture, ils ne peuvent pas être plus nombreux ; corrigez l'un des deux nombres.")
     if embauches is not None and effectif is not None and embauches > effectif:
         refuse("embauches_eligibles", ("effectif",),
                f"{_n(embauches)} salariés embauchés depuis la création et présents à la clôture pour un effectif de "

@@ -209,7 +209,7 @@ def openapi_document() -> dict[str, Any]:
                                    "CVAE (art. 1586 ter et 1586 nonies)"),
         "Demarche": {
             "type": "object",
-            "properties": {"id": _NULL_STRING, "titre": _STRING, "description": _STRING,
+            "properties": {"titre": _STRING, "description": _STRING,
                            "echeance": {"type": ["string", "null"], "format": "date"},
                            "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
                            "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées"},
