@@ -36,7 +36,20 @@ def upgrade_database(config: dict[str, Any] | None = None) -> str:
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
 
 
-def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+def forwarded_allow_ips(environ: dict[str, str] | None = None) -> str:
+    """gunicorn's own trust of X-Forwarded-Proto & co. (its default trusts 127.0.0.1 and ::1): none unless
+    BUD_TRUST_PROXY >= 1, then the proxies' addresses (BUD_PROXY_IPS, default the loopback addresses)."""
+    from .security import trusted_proxies
+
+    environ = os.environ if environ is None else environ
+    if not trusted_proxies(environ):
+        return ""
+    return (environ.get("BUD_PROXY_IPS") or "127.0.0.1,::1").strip()
+
+
+def gunicorn_argv(host: str, port: int, workers: int, environ: dict[str, str] | None = None) -> list[str]:
+    from .accesslog import FORMAT
+
     return [
         sys.executable, "-m", "gunicorn",
         "--chdir", str(REPO_ROOT),
@@ -44,7 +57,11 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         "--workers", str(workers),
         "--timeout", "30",
         "--graceful-timeout", "10",
+        "--forwarded-allow-ips", forwarded_allow_ips(environ),
         "--access-logfile", "-",
+        "--access-logformat", FORMAT,
+        "--logger-class", "bud_checker.web.accesslog.PrivateAccessLogger",
+        "--config", "python:bud_checker.web.gunicorn_conf",  # starts and stops the batch workers
         "wsgi:app",
     ]
 
@@ -92,11 +109,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Base de données à jour : {database}", flush=True)
     print(f"BUD Checker : {display_url(args.host, args.port)}  (Ctrl+C pour arrêter)", flush=True)
     argv = gunicorn_argv(args.host, args.port, args.workers)
+    if args.lots is not None:
+        os.environ["BUD_QUEUE_WORKERS"] = str(args.lots)
+    os.environ["BUD_WEB_WORKERS"] = str(args.workers)  # in-memory rate limits are divided among the workers
     if args.dry_run:
         print(" ".join(argv))
         return cli.EXIT_OK
     os.execv(sys.executable, argv)
     return cli.EXIT_FAILED  # pragma: no cover - execv does not return
+
+
+def _task_workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre de processus") from None
+    if not 0 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"{value} : attendu de 0 à 16 processus")
+    return value
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The task queue's consumer: checks the batches uploaded on any machine sharing the queue."""
+    import logging
+
+    from .security import secret_key_problem
+
+    problem = secret_key_problem()
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return cli.EXIT_FAILED
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [worker %(process)d] %(levelname)s %(name)s: %(message)s")
+    from .queue import queue_url, run_worker
+
+    print(f"Vérification des lots : file {_hidden(queue_url())}, {args.processus} processus", flush=True)
+    try:
+        run_worker(workers=args.processus)
+    except KeyboardInterrupt:
+        return cli.EXIT_OK
+    return cli.EXIT_OK
+
+
+def _hidden(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    except Exception:  # noqa: BLE001 - not an SQLAlchemy-shaped URL (redis://...): shown without its password
+        import re
+
+        return re.sub(r"://[^@/]*@", "://***@", url)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -121,8 +183,16 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (défaut : {DEFAULT_PORT})")
     serve.add_argument("--workers", type=_workers, default=DEFAULT_WORKERS,
                        help=f"processus gunicorn (défaut : {DEFAULT_WORKERS})")
+    serve.add_argument("--lots", type=_task_workers, default=None,
+                       help="processus de vérification des lots lancés avec le site (défaut : BUD_QUEUE_WORKERS ou 1 ; "
+                            "0 si d'autres machines lancent bud-checker worker)")
     serve.add_argument("--dry-run", action="store_true", help="migrer la base, afficher la commande gunicorn sans la lancer")
     serve.set_defaults(func=cmd_serve)
+
+    worker = subparsers.add_parser("worker", help="vérifier les lots envoyés (file de tâches) sur cette machine")
+    worker.add_argument("--processus", type=_workers, default=1,
+                        help="lots vérifiés en parallèle par cette machine (défaut : 1)")
+    worker.set_defaults(func=cmd_worker)
 
     upgrade = subparsers.add_parser("db-upgrade", help="créer ou migrer la base de données (Alembic) sans lancer le site")
     upgrade.set_defaults(func=cmd_db_upgrade)
