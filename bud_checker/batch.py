@@ -164,6 +164,15 @@ def read_table(data: bytes, *, max_lines: int | None = None) -> Table:
     return table
 
 
+def check_file(data: bytes, *, max_lines: int | None = None) -> int:
+    """Whether the file can be checked as a whole (read, header recognised, limits), without checking any line:
+    the number of lines of situations, or `BatchError`. For a door that queues the checking (a task queue) and
+    must refuse a bad file at once."""
+    table = read_table(data, max_lines=max_lines)
+    _layout(table)
+    return len(table.records)
+
+
 def _n(number: int) -> str:
     """An integer with French digit grouping (narrow no-break space): 10 000."""
     return f"{number:,}".replace(",", "\u202f")

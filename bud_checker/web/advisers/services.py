@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.orm import defer
 
-from ...batch import MAX_LIGNES_WEB, BatchError, check_table, field_label, read_table
+from ...batch import MAX_LIGNES_WEB, BatchError, check_file, check_table, field_label
 from ...communes import normalize
 from ...dates import today_in_france
 from ...engine.law import current_rules
@@ -352,7 +352,7 @@ def submit_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines:
     client's case file (`file_lines`)."""
     from ..queue import enqueue
 
-    total = len(read_table(data, max_lines=max_lines).records)  # the file as a whole, at once (no evaluation)
+    total = check_file(data, max_lines=max_lines)  # the file as a whole, at once (no line checked)
     now = utcnow()
     batch = Batch(organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
                   regles_version=rules_version(), synthese=None, fichier_source=pack(data), etat="en_attente",
