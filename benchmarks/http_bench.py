@@ -55,6 +55,7 @@ def server_environment(database_url: str, **extra: str) -> dict[str, str]:
     env.update({
         "BUD_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "BUD_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url,
         "BUD_RATE_LIMIT_API": UNLIMITED,
         "BUD_RATE_LIMIT_API_READ": UNLIMITED,
@@ -115,10 +116,17 @@ class Server:
             return ""
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers: the children of the master (the process `serve` replaced itself with)."""
+        """The gunicorn workers: the children of the master (the process `serve` replaced itself with), less the
+        batch workers it started (`bud-checker worker`)."""
         if self.process is None:
             return []
-        return children(self.process.pid)
+        return [pid for pid in children(self.process.pid) if not _is_batch_worker(pid)]
+
+    def batch_worker_pids(self) -> list[int]:
+        """The batch workers of the task queue started with the server."""
+        if self.process is None:
+            return []
+        return [pid for pid in children(self.process.pid) if _is_batch_worker(pid)]
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -138,6 +146,13 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _is_batch_worker(pid: int) -> bool:
+    try:
+        return b"bud_checker.cli\x00worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def children(pid: int) -> list[int]:
@@ -350,6 +365,67 @@ def bench_http(quick: bool, record: Callable[..., None]) -> None:
                         record("http", f"gunicorn worker {number} private memory (USS)", uss, "MB", pss_mb=round(pss, 1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class HelloServer(Server):
+    """benchmarks/hello_app.py under the gunicorn settings of `bud-checker serve` (same argv, same workers, same
+    access log and logger class), the application aside; no batch worker (it has no batches)."""
+
+    def start(self, timeout: float = 60) -> "Server":
+        from bud_checker.web.commands import gunicorn_argv
+
+        if self.log_path is None:
+            self.log_path = Path(tempfile.mkstemp(prefix="bud-hello-", suffix=".log")[1])
+        argv = gunicorn_argv("127.0.0.1", self.port, self.workers, self.env)
+        argv[argv.index("--chdir") + 1] = str(ROOT / "benchmarks")
+        argv[-1] = "hello_app:app"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(argv, cwd=ROOT / "benchmarks", env={**self.env, "BUD_QUEUE_WORKERS": "0"},
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the hello server stopped:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=5) as response:
+                    if response.status == 200 and len(self.worker_pids()) == self.workers:
+                        return self
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the hello server did not answer:\n{self.log()}")
+
+
+HELLO_RATIO_TARGET = 1 / 3
+
+
+def bench_against_hello(quick: bool, record: Callable[..., None]) -> None:
+    """POST /api/v1/verifications at 16 connections on the real server and on a hello-world Flask application
+    under the same gunicorn settings, one after the other in the same run; the ratio of their throughputs."""
+    print("HTTP against a hello-world Flask application (same gunicorn settings, 2 workers, 16 connections)")
+    if not os.path.exists(WRK):
+        record("http", "hello comparison (wrk missing)", 0, "", "wrk installed", False)
+        return
+    duration = 3 if quick else 10
+    work = Path(tempfile.mkdtemp(prefix="bud-bench-hello-"))
+    bodies = situation_bodies()
+    post = post_script(bodies)
+    try:
+        env = server_environment(f"sqlite:///{work / 'bench.sqlite3'}")
+        with Server(dict(env), workers=2, log_path=work / "serve.log") as server:
+            run_wrk(server.url + "/api/v1/verifications", 16, 2, post)  # warm-up
+            ours = run_wrk(server.url + "/api/v1/verifications", 16, duration, post)
+        with HelloServer(dict(env), workers=2, log_path=work / "hello.log") as hello:
+            run_wrk(hello.url + "/api/v1/verifications", 16, 2, post)
+            floor = run_wrk(hello.url + "/api/v1/verifications", 16, duration, post)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    record("http", "hello-world Flask POST c=16 throughput", floor.throughput, "req/s", errors=floor.errors)
+    record("http", "BUD POST /api/v1/verifications c=16 throughput", ours.throughput, "req/s", errors=ours.errors)
+    ratio = ours.throughput / floor.throughput if floor.throughput else 0
+    record("http", "BUD throughput / hello-world throughput", ratio, "x", "> 0.33", ratio >= HELLO_RATIO_TARGET)
 
 
 def _record_series(record: Callable[..., None], name: str, result: WrkResult) -> None:

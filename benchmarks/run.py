@@ -90,11 +90,24 @@ def bench_engine(quick: bool) -> None:
             best = min(best, time.perf_counter() - start)
         return len(cases) / best
 
+    from bud_checker.web.jsonio import dumps
+
     engine = timed(evaluate)
     engine_json = timed(lambda s: evaluate(s).to_dict())
+    json_verdicts = timed(lambda s: dumps(evaluate(s).to_dict()))  # what the API and the storage write
+    stdlib_json = timed(lambda s: json.dumps(evaluate(s).to_dict(), ensure_ascii=False))
     floor = timed(decide)
     record("engine", "engine verdicts/s", engine, "verdicts/s", "> 10,000", engine > 10_000)
     record("engine", "engine verdicts/s incl. to_dict()", engine_json, "verdicts/s")
+    record("engine", "JSON verdicts/s (evaluate + to_dict + orjson)", json_verdicts, "verdicts/s", "> 10,000",
+           json_verdicts > 10_000)
+    json_ratio = engine / json_verdicts
+    record("engine", "JSON verdict time / evaluation time", json_ratio, "x", "< 4", json_ratio <= 4)
+    record("engine", "JSON verdicts/s with the standard json module", stdlib_json, "verdicts/s")
+    douai = dumps(evaluate({"date_creation": "2019-05-14", "commune_insee": "59178", "activite": "commerciale",
+                            "origine": "creation_pure", "effectif": 3, "chiffre_affaires": 180000,
+                            "total_bilan": 90000}).to_dict())
+    record("engine", "typical Douai verdict, JSON size", len(douai) / 1024, "KB")
     record("engine", "floor (plain function) verdicts/s", floor, "verdicts/s")
     ratio = floor / engine
     record("engine", "engine time / floor time", ratio, "x", "< 5", ratio < 5)
@@ -233,11 +246,11 @@ SECTIONS = {"engine": bench_engine, "startup": bench_startup, "batch": bench_bat
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(SECTIONS) + ", http")
+    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(SECTIONS) + ", http, hello")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
-    wanted = args.only.split(",") if args.only else [*SECTIONS, "http"]
+    wanted = args.only.split(",") if args.only else [*SECTIONS, "http", "hello"]
     machine = describe_machine()
     print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB RAM, Python {machine['python']}, "
           f"{machine['system']}")
@@ -246,6 +259,11 @@ def main() -> int:
             from http_bench import bench_http
 
             bench_http(args.quick, record)
+            continue
+        if name == "hello":
+            from http_bench import bench_against_hello
+
+            bench_against_hello(args.quick, record)
             continue
         if name not in SECTIONS:
             print(f"unknown section {name!r}", file=sys.stderr)

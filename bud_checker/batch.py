@@ -147,6 +147,15 @@ def read_table(data: bytes, *, max_lines: int | None = None) -> Table:
     return table
 
 
+def check_file(data: bytes, *, max_lines: int | None = None) -> int:
+    """Whether the file can be checked as a whole (read, header recognised, limits), without checking any line:
+    the number of lines of situations, or `BatchError`. For a door that queues the checking (a task queue) and
+    must refuse a bad file at once."""
+    table = read_table(data, max_lines=max_lines)
+    _layout(table)
+    return len(table.records)
+
+
 def _n(number: int) -> str:
     """An integer with French digit grouping (narrow no-break space): 10 000."""
     return f"{number:,}".replace(",", "\u202f")
@@ -457,6 +466,7 @@ class BatchLine:
     erreur: str | None = None
     avertissements: list[str] = field(default_factory=list)
     situation: dict[str, Any] | None = None   # the situation evaluated, JSON-ready
+    commune_insee: Any = None                 # the commune understood, even when the line is then refused
     nom: str | None = None
     siren: str | None = None
     # Set instead of `verdict` when the line was evaluated in a worker process (run_batch(workers=N)).
@@ -513,6 +523,7 @@ def _evaluate_line(layout: _Layout, record: Record) -> BatchLine:
             situation["commune_insee"], warning = _commune_from_text("commune", free_commune)
             if warning:
                 line.avertissements.append(warning)
+        line.commune_insee = situation.get("commune_insee")
         line.verdict = evaluate(situation, date_verification=layout.date_verification)
         line.situation = line.verdict.situation.to_dict()
         line.avertissements.extend(_engine_warnings(line.verdict))  # an INSEE code that is also a postal code...
@@ -635,6 +646,10 @@ def _output(line: BatchLine) -> dict[str, Any]:
     if line.verdict is None:
         row.update({"statut": "erreur", "statut_fr": STATUT_FR["erreur"], "erreur_champ": line.erreur_champ,
                     "erreur_champ_fr": field_label(line.erreur_champ), "erreur": line.erreur})
+        commune = load_reference().get(str(line.commune_insee)) if line.commune_insee is not None else None
+        if commune is not None and line.erreur_champ not in ("commune_insee", COMMUNE):
+            row.update({"commune_fr": commune.nom, "commune_insee_fr": commune.insee,
+                        "departement_fr": commune.departement, "commune_insee": commune.insee})
         return row
     v = line.verdict
     failing = [c for c in v.conditions if c.statut.value == "non_remplie"]

@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "batch": "bud_checker.batch_command:batch",
     "serve": "bud_checker.web.commands:serve",
     "db-upgrade": "bud_checker.web.commands:db_upgrade",
+    "worker": "bud_checker.web.commands:worker",
     "admin": "bud_checker.web.advisers.commands:admin",
 }
 

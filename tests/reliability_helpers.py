@@ -89,3 +89,38 @@ def redis_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class CookieJar:
+    """The cookies a real server set, sent back as a browser would (`headers()`)."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def keep(self, headers: dict[str, str]) -> dict[str, str]:
+        from http.cookies import SimpleCookie
+
+        for name, value in headers.items():
+            if name.lower() == "set-cookie":
+                self.cookies.update({morsel.key: morsel.value for morsel in SimpleCookie(value).values()})
+        return self.headers()
+
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+
+def sign_in_over_http(base_url: str, email: str, password: str) -> CookieJar:
+    """Sign an adviser in on a real server through its sign-in page (CSRF token included)."""
+    import re
+    from urllib.parse import urlencode
+
+    jar = CookieJar()
+    status, headers, page = http("GET", base_url + "/conseillers/connexion")
+    jar.keep(headers)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.decode()).group(1)
+    form = urlencode({"csrf_token": token, "email": email, "password": password}).encode()
+    status, headers, _ = http("POST", base_url + "/conseillers/connexion", form,
+                              {"Content-Type": "application/x-www-form-urlencoded", **jar.headers()})
+    assert status == 303, status
+    jar.keep(headers)
+    return jar

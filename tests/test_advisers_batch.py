@@ -102,7 +102,7 @@ def test_upload_1000_situations_through_the_page(adviser):
 def test_broken_lines_each_get_their_reason_and_never_stop_the_others(adviser):
     response = adviser.client.post("/api/v1/conseillers/lots?nom_fichier=casse.csv", data=broken_file(),
                                    headers={"Content-Type": "text/csv", "X-CSRFToken": adviser.form_token()})
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 202, response.get_json()
     body = response.get_json()
     summary = body["synthese"]
     assert summary["lignes"] == 10 and summary["erreur"] == 8
@@ -176,7 +176,7 @@ def test_batches_are_listed_with_who_and_when(world, adviser):
     for name in ("liste-1.csv", "liste-2.csv"):
         response = adviser.client.post(f"/api/v1/conseillers/lots?nom_fichier={name}", data=broken_file(),
                                        headers={"Content-Type": "text/csv", "X-CSRFToken": adviser.form_token()})
-        assert response.status_code == 201, response.get_json()
+        assert response.status_code == 202, response.get_json()
     colleague = AdviserClient(world.app, world.a2)
     listing = colleague.get("/api/v1/conseillers/lots").get_json()["lots"]
     assert listing and all(b["par"]["email"] == world.a1 for b in listing)
@@ -215,7 +215,7 @@ def test_an_xlsx_of_200_clients_through_the_page_and_the_api(adviser):
     response = adviser.client.post("/api/v1/conseillers/lots?nom_fichier=clients.xlsx", data=data, headers={
         "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "X-CSRFToken": adviser.form_token()})
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 202, response.get_json()
     assert response.get_json()["synthese"]["lignes"] == 200 and response.get_json()["synthese"]["format"] == "xlsx"
 
 

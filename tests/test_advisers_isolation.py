@@ -21,7 +21,7 @@ def objects(world):
     assert rerun.status_code == 201
     batch = b.client.post("/api/v1/conseillers/lots?nom_fichier=secret-b.csv", data=CSV,
                           headers={"Content-Type": "text/csv", "X-CSRFToken": b.form_token()})
-    assert batch.status_code == 201, batch.get_json()
+    assert batch.status_code == 202, batch.get_json()
     a = AdviserClient(world.app, world.a1)
     dossier_a = a.new_dossier(unique("Artois SARL"))
     verification_a = a.new_verification(dossier_a, DOUAI)

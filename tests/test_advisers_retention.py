@@ -43,7 +43,7 @@ def _deletions(app, organisation_name):
 def _upload(client, data: bytes, name: str, dossiers: bool):
     response = client.client.post(f"/api/v1/conseillers/lots?nom_fichier={name}&dossiers={'1' if dossiers else '0'}",
                                   data=data, headers={"Content-Type": "text/csv", "X-CSRFToken": client.form_token()})
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 202, response.get_json()  # accepted (checked at once: the tests' queue is immediate)
     return response.get_json()
 
 

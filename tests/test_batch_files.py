@@ -82,6 +82,9 @@ def test_messages_quote_the_value_as_written():
     assert rows[2]["erreur_champ"] == "date_creation" and rows[2]["erreur_champ_fr"].startswith("date de création")
     assert "« beaucoup €" in rows[3]["erreur"]
     assert "« magie »" in rows[4]["erreur"]
+    bad = by_line(run_batch("date_creation;commune;effectif\n14/05/2019;Liévin;-3\n".encode()))[2]
+    assert bad["statut"] == "erreur" and bad["erreur_champ"] == "effectif"
+    assert bad["commune_fr"] == "Liévin" and bad["commune_insee_fr"] == "62510"  # still says which commune
     assert "« 13/13/2020 »" in rows[5]["erreur"]
 
 

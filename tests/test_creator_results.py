@@ -198,7 +198,9 @@ def test_deadlines_calendar_parses_back_with_forms_offices_and_past_steps(app, c
     assert "attachment" in response.headers["Content-Disposition"]
     calendar = Calendar.from_ical(response.data)
     events = list(calendar.walk("VEVENT"))
-    assert len(events) == 3, "CFE request, CFE yearly declaration, TFPB declaration"
+    assert len(events) == 4, "CFE request, CFE yearly declaration, TFPB declaration, and its next deadline"
+    tfpb_next = next(e for e in events if "(années suivantes)" in str(e["SUMMARY"]))
+    assert tfpb_next.decoded("DTSTART") >= dt.date.today() and not str(tfpb_next["SUMMARY"]).startswith("[")
     summaries = [str(e["SUMMARY"]) for e in events]
     cfe = next(e for e in events if "Demander l'exonération de CFE" in str(e["SUMMARY"]))
     assert cfe.decoded("DTSTART") == dt.date(2024, 12, 31)
@@ -209,7 +211,8 @@ def test_deadlines_calendar_parses_back_with_forms_offices_and_past_steps(app, c
     today = dt.date.today()
     past = [e for e in events if e.decoded("DTSTART") < today]
     upcoming = [e for e in events if e.decoded("DTSTART") >= today]
-    assert all(str(e["SUMMARY"]).startswith("[Échéance passée]") for e in past)
+    assert past and all(str(e["SUMMARY"]).startswith("[Échéance passée]") for e in past)
+    assert all("Délai dépassé" in str(e["DESCRIPTION"]) for e in past if "CFE" in str(e["SUMMARY"])), "what can be done"
     assert summaries == [str(e["SUMMARY"]) for e in upcoming + past]
     assert len({str(e["UID"]) for e in events}) == len(events)
 

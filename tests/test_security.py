@@ -227,7 +227,8 @@ def test_no_debug_page_unless_development(monkeypatch, web_database_url, env, de
 def test_secret_key_is_required_in_production_only():
     assert "SECRET_KEY n'est pas défini" in secret_key_problem({})
     assert secret_key_problem({"BUD_ENV": "production", "SECRET_KEY": "  "})
-    assert secret_key_problem({"BUD_ENV": "production", "SECRET_KEY": "s" * 40}) is None
+    assert "BUD_HOSTS" in secret_key_problem({"BUD_ENV": "production", "SECRET_KEY": "s" * 40})
+    assert secret_key_problem({"BUD_ENV": "production", "SECRET_KEY": "s" * 40, "BUD_HOSTS": "bud.example"}) is None
     for env in ("local", "development", "test"):
         assert secret_key_problem({"BUD_ENV": env}) is None
 

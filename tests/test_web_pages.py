@@ -517,8 +517,8 @@ def _free_port() -> int:
 
 def test_serve_migrates_a_fresh_database_and_runs_gunicorn(tmp_path):
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "serve-test",
-           "BUD_ENV": "production"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "serve-test-" + "k" * 32,
+           "BUD_ENV": "production", "BUD_HOSTS": "127.0.0.1"}
     process = subprocess.Popen([sys.executable, "-m", "bud_checker.cli", "serve", "--port", str(port), "--workers", "1"],
                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -101,7 +101,7 @@ Situation.__doc__ = "The situation of a company: one attribute per field of rule
 
 def _show(value: Any, limit: int = 40) -> str:
     """User input echoed in a message: on one line, control characters removed, truncated."""
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in _text(value)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -113,7 +113,7 @@ def _date(key: str, value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
-        text = str(value).strip()
+        text = _text(value).strip()
         if not _ISO_DATE.match(text):
             raise SituationError(key, f"« {_show(text)} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
         try:
@@ -125,6 +125,16 @@ def _date(key: str, value: Any) -> dt.date:
         raise SituationError(key, f"la date {value.isoformat()} est hors des bornes admises "
                                   f"({_DATE_MIN.isoformat()} à {_DATE_MAX.isoformat()}).")
     return value
+
+
+_MAX_PLAUSIBLE = 10**15
+
+
+def _text(value: Any) -> str:
+    """str(value), except for an integer too long to print (over 4,300 digits Python refuses): its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"nombre de {int(value.bit_length() * 0.30103) + 1} chiffres"
+    return str(value)
 
 
 def _number(key: str, value: Any, *, integer: bool = False, maximum: float | None = None,
@@ -141,6 +151,9 @@ def _number(key: str, value: Any, *, integer: bool = False, maximum: float | Non
             raise SituationError(key, f"« {_show(value.strip())} » n'est pas {kind} ; attendu {expected}.") from None
     if not isinstance(value, (int, float)) or isinstance(value, complex):
         raise SituationError(key, f"attendu {expected}.")
+    if isinstance(value, int) and not -_MAX_PLAUSIBLE <= value <= _MAX_PLAUSIBLE:
+        # Not formatted: an integer of 310 digits overflows a float, one of 4,301 cannot even be printed.
+        raise SituationError(key, f"nombre trop grand pour être plausible ; attendu {kind} d'au plus 15 chiffres.")
     if isinstance(value, float) and not math.isfinite(value):
         raise SituationError(key, f"attendu {kind} fini" + ("." if signed else ", positif ou nul."))
     if value < 0 and not signed:
@@ -165,14 +178,14 @@ def _boolean(key: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise SituationError(key, f"« {_show(str(value))} » n'est pas une réponse admise ; attendu oui (true), non (false) "
+    raise SituationError(key, f"« {_show(_text(value))} » n'est pas une réponse admise ; attendu oui (true), non (false) "
                               "ou « je ne sais pas » (null).")
 
 
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     text = str(value).strip().lower() if isinstance(value, str) else None
     if text not in choices:
-        raise SituationError(key, f"« {_show(str(value))} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
+        raise SituationError(key, f"« {_show(_text(value))} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
     return text
 
 
@@ -189,6 +202,8 @@ def _commune_code(key: str, value: str) -> tuple[str, Commune, bool]:
 
 def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise SituationError(key, "attendu un code INSEE de commune à 5 caractères, par exemple 59178 pour Douai.")
+    if isinstance(value, int) and not 0 <= value < 10**5:
         raise SituationError(key, "attendu un code INSEE de commune à 5 caractères, par exemple 59178 pour Douai.")
     code = str(value).strip().upper()
     if isinstance(value, int) and len(code) == 4:

@@ -8,18 +8,24 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Mapping
 
 from flask import Flask
 
 from . import config as cfg
 from .extensions import csrf, db, register_migrations
+from .jsonio import OrjsonProvider, dumps_text, loads_stored
 
 log = logging.getLogger(__name__)
 
 
+class BudFlask(Flask):
+    json_provider_class = OrjsonProvider  # jsonify and request.get_json through orjson
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = BudFlask(
         __name__,
         template_folder=str(cfg.TEMPLATES_DIR),
         static_folder="static",
@@ -35,16 +41,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
     if app.config["BUD_ENV"] == "test":
         app.config.setdefault("TESTING", True)
+    if app.config["BUD_ENV"] == "test" and not (app.config.get("BUD_QUEUE_URL") or os.environ.get("BUD_QUEUE_URL")):
+        from .queue import huey
+
+        huey.immediate = True  # no worker in the tests' process: batches are checked within the request
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = cfg.instance_secret_key()
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
-        from pathlib import Path
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True} if uri.startswith("postgresql") else {})
-
-    app.json.sort_keys = False  # keep the order of the JSON contract
-    app.json.ensure_ascii = False  # French text as UTF-8, not \u escapes
+        cfg.private_sqlite_file(uri.removeprefix("sqlite:///"))  # instance/ 0700, the file 0600
+    engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("postgresql"):
+        engine_options.setdefault("pool_pre_ping", True)  # a connection lost in an outage is replaced, not used
+    # JSON columns (situations, verdicts) written by orjson; rows written before by the standard library read too.
+    engine_options.setdefault("json_serializer", dumps_text)
+    engine_options.setdefault("json_deserializer", loads_stored)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
     db.init_app(app)
     register_migrations(app)  # Flask-Migrate (Alembic) is imported only where migrations run: not in gunicorn's workers
@@ -81,3 +93,4 @@ def warm_up() -> None:
 
     current_rules()
     load_reference()
+    from . import queue  # noqa: F401 - huey (and the redis client it imports): at start-up, not on the first upload

@@ -37,14 +37,31 @@ def upgrade_database(config: dict[str, Any] | None = None) -> str:
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
 
 
-def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+def forwarded_allow_ips(environ: dict[str, str] | None = None) -> str:
+    """gunicorn's own trust of X-Forwarded-Proto & co. (its default trusts 127.0.0.1 and ::1): none unless
+    BUD_TRUST_PROXY >= 1, then the proxies' addresses (BUD_PROXY_IPS, default the loopback addresses)."""
+    from .security import trusted_proxies
+
+    environ = os.environ if environ is None else environ
+    if not trusted_proxies(environ):
+        return ""
+    return (environ.get("BUD_PROXY_IPS") or "127.0.0.1,::1").strip()
+
+
+def gunicorn_argv(host: str, port: int, workers: int, environ: dict[str, str] | None = None) -> list[str]:
+    from .accesslog import FORMAT
+
     return [
         sys.executable, "-m", "gunicorn",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--timeout", "30",
         "--graceful-timeout", "10",
+        "--forwarded-allow-ips", forwarded_allow_ips(environ),
         "--access-logfile", "-",
+        "--access-logformat", FORMAT,
+        "--logger-class", "bud_checker.web.accesslog.PrivateAccessLogger",
+        "--config", "python:bud_checker.web.gunicorn_conf",  # starts and stops the batch workers
         "bud_checker.web.wsgi:app",
     ]
 
@@ -75,6 +92,7 @@ class _Bounded(click.ParamType):
 
 PORT = _Bounded("port", "un numéro de port", 1, 65535, "un port de 1 à 65535")
 WORKERS = _Bounded("processus", "un nombre de processus", 1, 64, "de 1 à 64 processus")
+TASK_WORKERS = _Bounded("processus", "un nombre de processus", 0, 16, "de 0 à 16 processus")
 _CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
@@ -83,8 +101,11 @@ _CONTEXT = {"help_option_names": ["-h", "--help"]}
 @click.option("--host", default=DEFAULT_HOST, help=f"adresse d'écoute (défaut : {DEFAULT_HOST})")
 @click.option("--port", type=PORT, default=DEFAULT_PORT, help=f"port (défaut : {DEFAULT_PORT})")
 @click.option("--workers", type=WORKERS, default=DEFAULT_WORKERS, help=f"processus gunicorn (défaut : {DEFAULT_WORKERS})")
+@click.option("--lots", type=TASK_WORKERS, default=None,
+              help="processus de vérification des lots lancés avec le site (défaut : BUD_QUEUE_WORKERS ou 1 ; "
+                   "0 si d'autres machines lancent bud-checker worker)")
 @click.option("--dry-run", is_flag=True, help="migrer la base, afficher la commande gunicorn sans la lancer")
-def serve(host: str, port: int, workers: int, dry_run: bool) -> int:
+def serve(host: str, port: int, workers: int, lots: int | None, dry_run: bool) -> int:
     """Créer ou migrer la base de données puis lancer le site (gunicorn)."""
     from .security import secret_key_problem
 
@@ -103,11 +124,48 @@ def serve(host: str, port: int, workers: int, dry_run: bool) -> int:
     print(f"Base de données à jour : {database}", flush=True)
     print(f"BUD Checker : {display_url(host, port)}  (Ctrl+C pour arrêter)", flush=True)
     argv = gunicorn_argv(host, port, workers)
+    if lots is not None:
+        os.environ["BUD_QUEUE_WORKERS"] = str(lots)
+    os.environ["BUD_WEB_WORKERS"] = str(workers)  # in-memory rate limits are divided among the workers
     if dry_run:
         print(" ".join(argv))
         return EXIT_OK
     os.execv(sys.executable, argv)
     return EXIT_FAILED  # pragma: no cover - execv does not return
+
+
+@click.command(context_settings=_CONTEXT, short_help="vérifier les lots envoyés (file de tâches) sur cette machine")
+@click.option("--processus", type=WORKERS, default=1, help="lots vérifiés en parallèle par cette machine (défaut : 1)")
+def worker(processus: int) -> int:
+    """Vérifier les lots envoyés (file de tâches) sur cette machine : le consommateur de la file partagée."""
+    import logging
+
+    from .security import secret_key_problem
+
+    problem = secret_key_problem()
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return EXIT_FAILED
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [worker %(process)d] %(levelname)s %(name)s: %(message)s")
+    from .queue import queue_url, run_worker
+
+    print(f"Vérification des lots : file {_hidden(queue_url())}, {processus} processus", flush=True)
+    try:
+        run_worker(workers=processus)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def _hidden(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    except Exception:  # noqa: BLE001 - not an SQLAlchemy-shaped URL (redis://...): shown without its password
+        import re
+
+        return re.sub(r"://[^@/]*@", "://***@", url)
 
 
 @click.command("db-upgrade", context_settings=_CONTEXT,

@@ -51,7 +51,7 @@ def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
             return key
     except FileNotFoundError:
         pass
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     tmp = path.with_name(f".secret_key.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -88,3 +88,19 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     if environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = environ["SECRET_KEY"]
     return settings
+
+
+def private_sqlite_file(path: str | Path) -> None:
+    """Create the SQLite file's folder (0700 when it is created, and always for instance/) and the file itself
+    (0600) before SQLite does, so that it is never readable by other users whatever the umask. SQLite gives its
+    -wal and -shm files the mode of the database file."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.resolve() == INSTANCE_DIR.resolve():
+        os.chmod(folder, 0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass

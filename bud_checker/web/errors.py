@@ -21,7 +21,49 @@ MESSAGES = {
     415: "Type de contenu non admis.",
     422: "Données invalides.",
     500: "Erreur interne : la requête n'a pas pu aboutir.",
+    503: ("Service momentanément indisponible : la base de données ne répond pas. Rien de ce que vous aviez "
+          "enregistré n'est perdu ; réessayez dans une minute."),
 }
+RETRY_AFTER_OUTAGE = 30  # seconds: a restarted database or a failover usually takes this long
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True for the errors of a database that cannot be reached (down, restarting, refusing connections, pool
+    exhausted), as opposed to errors of the request itself (a constraint violated...)."""
+    from sqlalchemy import exc
+
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    return isinstance(error, exc.DBAPIError) and bool(getattr(error, "connection_invalidated", False))
+
+
+def unavailable_response():
+    """503 in French with Retry-After: JSON under /api/, a page elsewhere (rendered as a visitor: the adviser who
+    is signed in cannot be looked up while the database is down)."""
+    from flask import g
+
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone anyway
+        pass
+    headers = {"Retry-After": str(RETRY_AFTER_OUTAGE), "Cache-Control": "no-store"}
+    if wants_json():
+        return api_error(503, MESSAGES[503], "base_de_donnees", headers=headers)
+    try:
+        from flask_login import AnonymousUserMixin
+
+        g._login_user = AnonymousUserMixin()
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        page = render_template("errors/error.html", status=503, title="Service momentanément indisponible",
+                               message=MESSAGES[503])
+    except Exception:  # noqa: BLE001 - never a raw page: a minimal French one
+        page = ("<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Service momentanément "
+                f"indisponible</title><h1>Service momentanément indisponible</h1><p>{MESSAGES[503]}</p></html>")
+    return page, 503, headers
 
 
 def api_error(status: int, message: str, champ: str | None = None, headers: dict[str, str] | None = None):
@@ -74,6 +116,9 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):  # pragma: no cover - handled above
             return http_error(error)
+        if database_unavailable(error):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+            return unavailable_response()
         log.exception("Unhandled exception on %s %s", request.method, request.path)
         if wants_json():
             return api_error(500, MESSAGES[500])

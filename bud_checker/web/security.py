@@ -35,14 +35,14 @@ Debug: Flask's debugger and tracebacks are never shown, whatever FLASK_DEBUG say
 from __future__ import annotations
 
 import logging
-import math
 import os
 import sys
-import time
 from typing import Any, Mapping
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import TooManyRequests
+
+from .advisers.auth import per_worker
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +78,43 @@ SECRET_MISSING = ("Erreur : SECRET_KEY n'est pas défini. En production (BUD_ENV
                   "en mode local (BUD_ENV=local), où une clé générée dans instance/secret_key suffit.")
 
 
+MIN_SECRET_BYTES = 32
+SECRET_SHORT = ("Erreur : SECRET_KEY est trop courte ({length} octets) : en production, la clé qui signe les sessions "
+                "doit compter au moins {minimum} octets, tirés au hasard : par exemple export SECRET_KEY=\"$(python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')\".")
+HOSTS_MISSING = ("Erreur : BUD_HOSTS n'est pas défini. En production, indiquez le ou les noms sous lesquels le site est "
+                 "servi, séparés par des virgules, par exemple export BUD_HOSTS=bud.cci-exemple.fr,www.bud.cci-exemple.fr "
+                 "(un point devant un nom admet ses sous-domaines : .cci-exemple.fr). Une requête adressée à un autre "
+                 "nom d'hôte reçoit une erreur 400, et aucune adresse absolue n'est construite à partir d'un nom non "
+                 "admis.")
+
+
 class MissingSecretKey(RuntimeError):
-    """BUD_ENV=production without SECRET_KEY in the environment."""
+    """BUD_ENV=production without SECRET_KEY (or BUD_HOSTS) in the environment, or with a key too short."""
+
+
+def allowed_hosts(environ: Mapping[str, str] | None = None) -> list[str]:
+    """BUD_HOSTS as a list («bud.example.fr, .example.fr» -> ["bud.example.fr", ".example.fr"])."""
+    environ = os.environ if environ is None else environ
+    return [name.strip().lower() for name in (environ.get("BUD_HOSTS") or "").split(",") if name.strip()]
 
 
 def secret_key_problem(environ: Mapping[str, str] | None = None) -> str | None:
-    """The French message saying why the application must not start, or None."""
+    """The French message saying why the application must not start in production, or None: no SECRET_KEY, one
+    shorter than 32 bytes, or no BUD_HOSTS."""
     environ = os.environ if environ is None else environ
     env = (environ.get("BUD_ENV") or "production").strip().lower() or "production"
     if env != "production":
         return None
     key = environ.get("SECRET_KEY") or ""
-    return SECRET_MISSING if not key.strip() else None
+    if not key.strip():
+        return SECRET_MISSING
+    length = len(key.strip().encode("utf-8"))
+    if length < MIN_SECRET_BYTES:
+        return SECRET_SHORT.format(length=length, minimum=MIN_SECRET_BYTES)
+    if not allowed_hosts(environ):
+        return HOSTS_MISSING
+    return None
 
 
 def require_secret_key(environ: Mapping[str, str] | None = None) -> None:
@@ -115,6 +140,39 @@ def trusted_proxies(environ: Mapping[str, str] | None = None) -> int:
     return count
 
 
+# --- host names -------------------------------------------------------------------------------------------------
+
+HOST_REFUSED_PAGE = ("<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Nom d'hôte non admis — "
+                     "Vérificateur BUD</title></head><body><h1>Nom d'hôte non admis</h1><p>Ce site ne répond pas "
+                     "sous ce nom. Vérifiez l'adresse saisie.</p></body></html>\n").encode("utf-8")
+HOST_REFUSED_JSON = ('{"erreur":{"champ":"Host","message":"Nom d\'hôte non admis : ce site ne répond pas sous ce '
+                     'nom."}}\n').encode("utf-8")
+
+
+class HostCheck:
+    """WSGI middleware: 400 in French for a Host outside BUD_HOSTS (werkzeug's host_is_trusted: exact names, a
+    leading dot for subdomains, the port ignored)."""
+
+    def __init__(self, wsgi_app, hosts: list[str]) -> None:  # noqa: ANN001
+        self.wsgi_app = wsgi_app
+        self.hosts = hosts
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+        from werkzeug.sansio.utils import host_is_trusted
+
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or ""
+        if host_is_trusted(host, self.hosts):
+            return self.wsgi_app(environ, start_response)
+        log.warning("request refused: Host not in BUD_HOSTS")
+        api = (environ.get("PATH_INFO") or "").startswith("/api/")
+        body = HOST_REFUSED_JSON if api else HOST_REFUSED_PAGE
+        start_response("400 Bad Request", [
+            ("Content-Type", "application/json" if api else "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
+            *HEADERS.items()])
+        return [body]
+
+
 # --- headers ------------------------------------------------------------------------------------------------
 
 def _headers(response):  # Flask hook
@@ -127,6 +185,9 @@ def _headers(response):  # Flask hook
 
 # --- input ----------------------------------------------------------------------------------------------------
 
+UPLOAD_ENDPOINTS = {"conseillers.lot_nouveau", "conseillers_api.create_batch"}
+
+
 def _without_nul(values):
     from werkzeug.datastructures import ImmutableMultiDict
 
@@ -136,11 +197,15 @@ def _without_nul(values):
 
 def _strip_nul() -> None:
     """No legitimate text holds a NUL character (U+0000), and PostgreSQL text columns refuse it: it is removed from
-    query strings and from ordinary forms before any view reads them (JSON bodies: see api.routes._read_json_body).
-    Multipart bodies (file uploads) are left to their views, which set their own size limit before reading them."""
+    query strings and from ordinary forms before any view reads them (JSON bodies: see json_body.read_json_body).
+    Multipart forms too, except the file uploads (UPLOAD_ENDPOINTS), which set their own size limit before
+    reading their body and clean what they read (file name, CSV lines) themselves."""
     if "\x00" in request.query_string.decode("latin-1") or "%00" in request.query_string.decode("latin-1"):
         request.args = _without_nul(request.args)
-    if request.mimetype == "application/x-www-form-urlencoded" and request.method in ("POST", "PUT", "PATCH"):
+    form_types = ["application/x-www-form-urlencoded"]
+    if request.endpoint not in UPLOAD_ENDPOINTS:  # those set their own size limit before reading the body
+        form_types.append("multipart/form-data")
+    if request.mimetype in form_types and request.method in ("POST", "PUT", "PATCH"):
         form = request.form
         if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in form.items(multi=True)):
             request.form = _without_nul(form)
@@ -177,8 +242,8 @@ def _limit_views(app: Flask) -> None:
             continue
         for endpoint, methods in endpoints:
             view = app.view_functions[endpoint]
-            app.view_functions[endpoint] = limiter.limit(limit, methods=methods, error_message=RATE_LIMIT_MESSAGE,
-                                                         scope=key)(view)
+            app.view_functions[endpoint] = limiter.limit(lambda limit=limit: per_worker(app, limit), methods=methods,
+                                                         error_message=RATE_LIMIT_MESSAGE, scope=key)(view)
 
 
 def _too_many(error: TooManyRequests):  # Flask error handler
@@ -187,23 +252,13 @@ def _too_many(error: TooManyRequests):  # Flask error handler
     message = error.description if isinstance(error.description, str) and error.description else RATE_LIMIT_MESSAGE
     if not message[:1].isupper():  # Flask-Limiter's own description is the limit ("10 per 1 minute")
         message = RATE_LIMIT_MESSAGE
-    headers = {"Retry-After": str(_retry_after())}
+    from .advisers.auth import security_event
+
+    security_event("rate_limited", endpoint=request.endpoint)
+    # Retry-After: set by Flask-Limiter's own header injection (RATELIMIT_HEADERS_ENABLED), from the limit's window.
     if wants_json():
-        return api_error(429, message, None, headers=headers)
-    return render_template("errors/error.html", status=429, title="Trop de requêtes", message=message), 429, headers
-
-
-def _retry_after() -> int:
-    from flask import current_app
-
-    limiter = current_app.extensions.get("bud_limiter")
-    try:
-        current = limiter.current_limit if limiter is not None else None
-        if current is not None:
-            return max(1, math.ceil(current.reset_at - time.time()))
-    except Exception:  # noqa: BLE001 - a header is not worth an error
-        pass
-    return 60
+        return api_error(429, message, "limite")
+    return render_template("errors/error.html", status=429, title="Trop de requêtes", message=message), 429
 
 
 # --- the whole --------------------------------------------------------------------------------------------------
@@ -214,6 +269,14 @@ def init_security(app: Flask) -> None:
         # Never Werkzeug's debugger nor a traceback in a response, whatever FLASK_DEBUG says.
         app.debug = False
         app.config["DEBUG"] = False
+    hosts = app.config.get("BUD_HOSTS")
+    hosts = allowed_hosts() if hosts is None else ([h.strip().lower() for h in hosts.split(",") if h.strip()]
+                                                  if isinstance(hosts, str) else list(hosts))
+    app.config["BUD_HOSTS"] = hosts
+    if hosts:
+        # A request whose Host (or, behind a trusted proxy, X-Forwarded-Host) is not one of these is refused
+        # before Flask sees it: no URL is ever built from it.
+        app.wsgi_app = HostCheck(app.wsgi_app, hosts)
     proxies = app.config.get("BUD_TRUST_PROXY")
     if proxies is None:
         proxies = trusted_proxies()
@@ -222,10 +285,24 @@ def init_security(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+    _log_to_the_server(app)
     app.after_request(_headers)
     app.before_request(_strip_nul)
     app.register_error_handler(429, _too_many)
     _limit_views(app)
+
+
+def _log_to_the_server(app: Flask) -> None:
+    """Security events (bud_checker.security, INFO) and Flask-Limiter's warnings (its storage failing, then
+    recovering) go where Flask's own log goes (gunicorn's error log), not into the void."""
+    from flask.logging import default_handler
+
+    for name, level in (("bud_checker.security", logging.INFO), ("flask-limiter", logging.WARNING)):
+        logger = logging.getLogger(name)
+        if default_handler not in logger.handlers:
+            logger.addHandler(default_handler)
+        if logger.level == logging.NOTSET or logger.level > level:
+            logger.setLevel(level)
 
 
 def describe(app: Flask) -> dict[str, Any]:

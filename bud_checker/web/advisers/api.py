@@ -18,9 +18,12 @@ organisation's: the API never says which), 400/415/422 (bad input), 413 (too lar
     GET   /dossiers/<id>/verifications/<vid>/comparaison?avec=<vid2>   what differs between two checks
     GET   /dossiers/<id>/verifications/<vid>/rapport.pdf     the printable report
     GET   /lots                                              batches of the organisation
-    POST  /lots?dossiers=1                                   a CSV or XLSX (multipart field `fichier`, or the body) -> 201;
-                                                             with dossiers=1, each line is filed in its case file
-    GET   /lots/<id>                                         summary and the lines in error
+    POST  /lots?dossiers=1                                   a CSV or XLSX (multipart field `fichier`, or the body) -> 202
+                                                             with `etat` (en_attente, en_cours, termine, echec) and
+                                                             `progression` (lignes_faites, lignes_total): a worker
+                                                             checks it; with dossiers=1, it files each line in its
+                                                             case file
+    GET   /lots/<id>                                         state, progress, then the summary and the lines in error
     DELETE /lots/<id>                                        the batch with its stored files -> 204
     GET   /lots/<id>/resultats.csv | resultats.xlsx          the result files
 """
@@ -48,7 +51,7 @@ from .reports import send_report_pdf
 from .routes import XLSX_MIME, send_results
 from .services import (PAGE_SIZE, ValidationError, create_dossier, delete_batch, delete_dossier, get_batch, get_dossier,
                        get_verification, history,
-                       list_batches, previous_verification, record_dossier_verification, rerun, run_and_store_batch,
+                       list_batches, previous_verification, record_dossier_verification, rerun, submit_batch,
                        search_dossiers, update_dossier)
 
 NOT_FOUND = {
@@ -133,9 +136,15 @@ def batch_body(batch: Batch) -> dict[str, Any]:
         "cree_le": _time(batch.created_at),
         "par": _adviser(batch.adviser),
         "regles_version": batch.regles_version,
+        "etat": batch.etat,
+        "progression": batch.progression,
+        "raison_echec": batch.raison_echec,
+        "termine_le": _time(batch.termine_le) if batch.termine_le else None,
         "synthese": batch.synthese,
-        "resultats_csv": url_for("conseillers_api.batch_csv_api", batch_id=batch.id, _external=True),
-        "resultats_xlsx": url_for("conseillers_api.batch_xlsx_api", batch_id=batch.id, _external=True),
+        "resultats_csv": url_for("conseillers_api.batch_csv_api", batch_id=batch.id, _external=True)
+        if batch.etat == "termine" else None,
+        "resultats_xlsx": url_for("conseillers_api.batch_xlsx_api", batch_id=batch.id, _external=True)
+        if batch.etat == "termine" else None,
     }
 
 
@@ -145,7 +154,7 @@ def _org() -> int:
 
 def _json_object() -> dict[str, Any]:
     """The JSON object of the body; refused otherwise."""
-    data, error = read_json_body()
+    data, error = read_json_body("corps")
     if error is not None:
         raise Refusal(error)
     if not isinstance(data, dict):
@@ -358,9 +367,11 @@ def create_batch():
                               "multipart/form-data (champ « fichier »), en text/csv ou en "
                               f"{XLSX_MIME}.", "Content-Type")
     with _stored_or_422(BatchError):
-        batch = run_and_store_batch(current_user, data, name, MAX_LIGNES_WEB,
-                                    dossiers=(request.args.get("dossiers") or request.form.get("dossiers")) in ("1", "oui", "true"))
-    return _created(batch_body(batch))
+        batch = submit_batch(current_user, data, name, MAX_LIGNES_WEB,
+                             dossiers=(request.args.get("dossiers") or request.form.get("dossiers")) in ("1", "oui", "true"))
+    response = _created(batch_body(batch))
+    response.status_code = 202  # accepted: a worker checks the lines; follow `etat` and `progression` at `url`
+    return response
 
 
 @api_bp.get("/lots/<batch_id>")

@@ -16,7 +16,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import os
+import re
 import time
 from typing import Any, Callable
 
@@ -35,6 +38,8 @@ from .models import Adviser
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 LOGIN_TIME_KEY = "conseiller_connecte_le"
+SESSION_ID_KEY = "conseiller_session"
+LAST_SEEN_EVERY = 300  # seconds: how often a session's last_seen_at is written
 
 _HASHERS = {
     "production": PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY),
@@ -65,7 +70,32 @@ def check_password_rules(password: str, email: str | None = None) -> str | None:
         return "Le mot de passe ne doit pas être l'adresse électronique."
     if len(set(password)) < 4:
         return "Le mot de passe est trop simple : variez les caractères."
+    if _common(password, email):
+        return ("Ce mot de passe figure parmi les plus courants ou se devine trop vite (un mot du dictionnaire, une "
+                "suite de chiffres, un prénom suivi d'une année...) : choisissez une phrase de passe de plusieurs "
+                "mots, par exemple « quatre mots sans rapport entre eux ».")
     return None
+
+
+MIN_STRENGTH = 3  # zxcvbn's score: 3 = about 10^8 guesses or more, «safely unguessable» online
+
+
+def _common(password: str, email: str | None) -> bool:
+    """True when the password is in zxcvbn's list of 30,000 common passwords, or is scored below MIN_STRENGTH by
+    zxcvbn (dictionary words, keyboard walks, dates, repeats, l33t, the e-mail address's parts)."""
+    from zxcvbn import zxcvbn
+
+    if password.lower() in _common_passwords():
+        return True
+    hints = [part for part in re.split(r"[@._+-]", (email or "").lower()) if len(part) > 2]
+    return zxcvbn(password[:100], user_inputs=hints)["score"] < MIN_STRENGTH
+
+
+@functools.lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 # A hash of a random password, checked when the e-mail address is unknown so that the answer takes as long.
@@ -115,7 +145,90 @@ def _load_adviser(auth_id: str) -> Adviser | None:
     hours = current_app.config.get("ADVISER_SESSION_HOURS", 12)
     if not isinstance(started, (int, float)) or time.time() - started > hours * 3600:
         return None
+    # The session must still be open on the server: a copy of the cookie of an ended session signs no one in.
+    from .models import AdviserSession
+
+    session_id = session.get(SESSION_ID_KEY)
+    record = db.session.get(AdviserSession, session_id) if isinstance(session_id, str) and session_id else None
+    if record is None or record.ended_at is not None or record.adviser_id != adviser.id:
+        return None
+    now = utcnow()
+    if (now - record.last_seen_at).total_seconds() > LAST_SEEN_EVERY:
+        record.last_seen_at = now
+        db.session.commit()
     return adviser
+
+
+# --- server-side sessions -----------------------------------------------------------------------------------
+
+def open_session(adviser: Adviser) -> None:
+    """Sign `adviser` in on a fresh cookie session, recorded on the server."""
+    from flask_login import login_user
+
+    from .models import AdviserSession
+
+    session.clear()  # a fresh session (and CSRF token)
+    record = AdviserSession(adviser_id=adviser.id, created_at=utcnow(), last_seen_at=utcnow())
+    db.session.add(record)
+    db.session.flush()
+    login_user(adviser)
+    session[LOGIN_TIME_KEY] = time.time()
+    session[SESSION_ID_KEY] = record.id
+
+
+def end_current_session(reason: str = "deconnexion") -> None:
+    from flask_login import logout_user
+
+    from .models import AdviserSession
+
+    session_id = session.get(SESSION_ID_KEY)
+    record = db.session.get(AdviserSession, session_id) if isinstance(session_id, str) and session_id else None
+    if record is not None and record.ended_at is None:
+        record.ended_at, record.end_reason = utcnow(), reason
+        security_event("session_ended", adviser=record.adviser_id, reason=reason, count=1)
+    db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_sessions(adviser: Adviser, reason: str, keep: str | None = None) -> int:
+    """End every open session of `adviser` (but `keep`); returns how many. The caller commits."""
+    from sqlalchemy import update
+
+    from .models import AdviserSession
+
+    query = update(AdviserSession).where(AdviserSession.adviser_id == adviser.id, AdviserSession.ended_at.is_(None))
+    if keep:
+        query = query.where(AdviserSession.id != keep)
+    count = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount or 0
+    if count:
+        security_event("session_ended", adviser=adviser.id, reason=reason, count=count)
+    return count
+
+
+def open_sessions(adviser: Adviser) -> list[Any]:
+    from sqlalchemy import select
+
+    from .models import AdviserSession
+
+    hours = current_app.config.get("ADVISER_SESSION_HOURS", 12)
+    since = utcnow() - dt.timedelta(hours=hours)
+    return list(db.session.execute(
+        select(AdviserSession).where(AdviserSession.adviser_id == adviser.id, AdviserSession.ended_at.is_(None),
+                                     AdviserSession.created_at > since)
+        .order_by(AdviserSession.created_at.desc())).scalars())
+
+
+# --- security events ------------------------------------------------------------------------------------------
+
+security_log = logging.getLogger("bud_checker.security")
+
+
+def security_event(event: str, **fields: Any) -> None:
+    """One line on the `bud_checker.security` logger: the event and its fields (adviser ids, counts, reasons,
+    endpoints; never a password, an e-mail address, a client address or a session identifier)."""
+    details = " ".join(f"{key}={value}" for key, value in fields.items() if value is not None)
+    security_log.info("%s %s", event, details)
 
 
 # --- rate limit of sign-in ----------------------------------------------------------------------------------
@@ -127,7 +240,9 @@ RATE_LIMIT_MESSAGE = ("Trop de tentatives de connexion infructueuses : patientez
 
 
 def _email_key() -> str:
-    return "email:" + normalize_email(request.form.get("email", ""))[:254]
+    """Failures are counted per e-mail address AND client address: someone failing elsewhere does not lock the
+    owner out of their own address (the per-address limit still stops one address trying many e-mails)."""
+    return "email:" + normalize_email(request.form.get("email", ""))[:254] + "|" + (get_remote_address() or "")
 
 
 def _failed(response: Any) -> bool:
@@ -145,18 +260,41 @@ def rate_limited(app: Flask, limiter: Limiter, endpoint: str, *, per: str = "ema
     """Wrap the view of `endpoint` with the sign-in limits (POST only, failed attempts only): per client address,
     and per e-mail address typed (`per="email"`) or per signed-in adviser (`per="conseiller"`)."""
     view: Callable[..., Any] = app.view_functions[endpoint]
-    view = limiter.limit(lambda: app.config["ADVISER_LOGIN_LIMIT_PER_EMAIL"],
+    view = limiter.limit(lambda: per_worker(app, app.config["ADVISER_LOGIN_LIMIT_PER_EMAIL"]),
                          key_func=_email_key if per == "email" else _user_key,
                          methods=["POST"], deduct_when=_failed, error_message=RATE_LIMIT_MESSAGE)(view)
-    view = limiter.limit(lambda: app.config["ADVISER_LOGIN_LIMIT_PER_ADDRESS"], key_func=get_remote_address,
+    view = limiter.limit(lambda: per_worker(app, app.config["ADVISER_LOGIN_LIMIT_PER_ADDRESS"]),
+                         key_func=get_remote_address,
                          methods=["POST"], deduct_when=_failed, error_message=RATE_LIMIT_MESSAGE)(view)
     app.view_functions[endpoint] = view
+
+
+def web_workers(environ: dict[str, str] | None = None) -> int:
+    """The number of gunicorn workers serving the site (BUD_WEB_WORKERS, set by `bud-checker serve`)."""
+    environ = os.environ if environ is None else environ
+    try:
+        return max(1, int(environ.get("BUD_WEB_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
+def per_worker(app: Flask, limits: str) -> str:
+    """`limits` as each worker must count them. With a shared storage (redis://...) every worker counts the same
+    requests: unchanged. With the in-memory storage each of the N gunicorn workers counts only the requests it
+    served, so each allows 1/N of every amount (rounded up): about the configured limit for the site as a whole."""
+    workers = app.config.get("BUD_WEB_WORKERS") or web_workers()
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if workers <= 1 or not storage.startswith("memory://") or not limits:
+        return limits
+    return re.sub(r"(\d+)(\s*(?:/|per\b))", lambda m: f"{-(-int(m.group(1)) // workers)}{m.group(2)}", limits)
 
 
 def make_limiter(app: Flask) -> Limiter:
     """One limiter per application (tests create several), in memory unless RATELIMIT_STORAGE_URI says."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Flask-Limiter's own headers: X-RateLimit-* and, on a 429, Retry-After computed from the limit's window.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADER_RETRY_AFTER_VALUE", "delta-seconds")
     app.config.setdefault("ADVISER_LOGIN_LIMIT_PER_ADDRESS", DEFAULT_LOGIN_LIMIT_PER_ADDRESS)
     app.config.setdefault("ADVISER_LOGIN_LIMIT_PER_EMAIL", DEFAULT_LOGIN_LIMIT_PER_EMAIL)
     limiter = Limiter(key_func=get_remote_address, default_limits=[])

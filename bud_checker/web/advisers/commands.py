@@ -4,6 +4,7 @@
     bud-checker admin create-adviser --organisation "CCI Artois" --email a.martin@cci-artois.fr [--nom "Anne Martin"]
     bud-checker admin set-password --email a.martin@cci-artois.fr
     bud-checker admin deactivate-adviser --email a.martin@cci-artois.fr
+    bud-checker admin sessions --email a.martin@cci-artois.fr [--fermer tout|NUMÉRO]
     bud-checker admin list
     bud-checker admin purge --avant 2025-01-01 [--simulation]     (or BUD_RETENTION_JOURS=730 bud-checker admin purge)
 
@@ -131,15 +132,51 @@ def cmd_set_password(args: SimpleNamespace) -> int:
 
 def cmd_deactivate(args: SimpleNamespace) -> int:
     def work() -> str:
-        from ..extensions import db
-        from .models import new_auth_id
+        from .services import set_active
 
         with _app().app_context():
             adviser = _existing_adviser(args.email)
-            adviser.actif = bool(args.reactiver)
-            adviser.auth_id = new_auth_id()
-            db.session.commit()
+            set_active(adviser, bool(args.reactiver))
             return f"Conseiller {adviser.email} {'réactivé' if args.reactiver else 'désactivé ; ses sessions sont fermées'}."
+
+    return _run(work)
+
+
+def cmd_sessions(args: SimpleNamespace) -> int:
+    """List an adviser's open sessions, or end them (all, or one by the start of its number)."""
+    def work() -> str:
+        from ..extensions import db
+        from .auth import end_sessions, open_sessions, security_event
+        from .models import AdviserSession
+        from .services import ValidationError
+
+        with _app().app_context():
+            adviser = _existing_adviser(args.email)
+            sessions = open_sessions(adviser)
+            if args.fermer is None:
+                if not sessions:
+                    return f"Aucune session ouverte pour {adviser.email}."
+                lines = [f"Sessions ouvertes de {adviser.email} :"]
+                for record in sessions:
+                    lines.append(f"    {record.id[:8]}  ouverte le {record.created_at:%d/%m/%Y à %H:%M} UTC, "
+                                 f"vue le {record.last_seen_at:%d/%m/%Y à %H:%M} UTC")
+                lines.append("Fermez-les avec --fermer tout, ou l'une avec --fermer NUMÉRO (ses premiers caractères).")
+                return "\n".join(lines)
+            if args.fermer == "tout":
+                count = end_sessions(adviser, "administration")
+                db.session.commit()
+                return f"{count} session{'s' if count > 1 else ''} fermée{'s' if count > 1 else ''} pour {adviser.email}."
+            chosen = [r for r in sessions if r.id.startswith(args.fermer)] if len(args.fermer) >= 4 else []
+            if len(chosen) != 1:
+                raise ValidationError("fermer", f"aucune session ouverte de {adviser.email} ne commence par "
+                                                f"« {args.fermer} » (au moins 4 caractères) ; voyez la liste sans --fermer.")
+            record: AdviserSession = chosen[0]
+            record.ended_at, record.end_reason = utcnow(), "administration"
+            db.session.commit()
+            security_event("session_ended", adviser=adviser.id, reason="administration", count=1)
+            return f"Session {record.id[:8]} de {adviser.email} fermée."
+
+    from ..models import utcnow
 
     return _run(work)
 
@@ -259,6 +296,14 @@ def set_password(email: str, password_stdin: bool) -> int:
 def deactivate_adviser(email: str, reactiver: bool) -> int:
     """Désactiver un conseiller (ferme ses sessions)."""
     return cmd_deactivate(SimpleNamespace(email=email, reactiver=reactiver))
+
+
+@admin.command("sessions", short_help="lister les sessions ouvertes d'un conseiller, ou les fermer")
+@click.option("--email", required=True)
+@click.option("--fermer", metavar="tout|NUMÉRO", help="fermer toutes ses sessions (tout) ou l'une d'elles")
+def sessions(email: str, fermer: str | None) -> int:
+    """Lister les sessions ouvertes d'un conseiller, ou les fermer (toutes, ou l'une par son numéro)."""
+    return cmd_sessions(SimpleNamespace(email=email, fermer=fermer))
 
 
 @admin.command("list", short_help="lister les organisations et leurs conseillers")

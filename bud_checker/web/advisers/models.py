@@ -22,6 +22,10 @@ from ..extensions import db
 from ..models import CheckRecord, UTCDateTime, new_id, utcnow
 
 
+BATCH_STATES = ("en_attente", "en_cours", "termine", "echec")
+BATCH_STATE_LABELS = {"en_attente": "en attente", "en_cours": "en cours", "termine": "terminé", "echec": "échec"}
+
+
 def new_auth_id() -> str:
     """The identifier kept in the session cookie; changed with the password, which ends every other session."""
     return secrets.token_urlsafe(24)
@@ -73,6 +77,27 @@ class Adviser(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Adviser {self.id} {self.email}>"
+
+
+class AdviserSession(db.Model):
+    """A signed-in session, kept on the server: the cookie names it (`SESSION_ID_KEY`), and a session ended here
+    (sign-out, password change, deactivation, `bud-checker admin sessions --fermer`) no longer signs anyone in,
+    even with a copy of the cookie."""
+
+    __tablename__ = "sessions_conseillers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("conseillers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # «deconnexion», «mot_de_passe», «desactivation», «administration», «expiration».
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    adviser: Mapped[Adviser] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AdviserSession {self.id[:6]}… adviser {self.adviser_id}>"
 
 
 class Dossier(db.Model):
@@ -128,7 +153,11 @@ class DossierVerification(CheckRecord, db.Model):
 
 
 class Batch(db.Model):
-    """A CSV of situations checked in one go, kept with its result files so it can be downloaded again."""
+    """A CSV of situations checked in one go, kept with its result files so it can be downloaded again.
+
+    Checked by a worker of the task queue (web/queue.py), not in the request: `etat` says where it stands
+    (BATCH_STATES), `lignes_faites` / `lignes_total` how far it went, `raison_echec` why it failed (French).
+    The summary and the result files exist once it is `termine`."""
 
     __tablename__ = "lots"
     __table_args__ = (Index("ix_lots_organisation_id_created_at", "organisation_id", "created_at"),)
@@ -139,12 +168,33 @@ class Batch(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     nom_fichier: Mapped[str] = mapped_column(String(255))
     regles_version: Mapped[str] = mapped_column(String(64))
-    # batch.BatchResult.summary(), plus the first errors by line, as shown on the page.
-    synthese: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # batch.BatchResult.summary(), plus the first errors by line, as shown on the page (once termine).
+    synthese: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The file as uploaded, and the two result files, zlib-compressed (the XLSX is stored as written).
     fichier_source: Mapped[bytes] = mapped_column(LargeBinary)
-    resultats_csv: Mapped[bytes] = mapped_column(LargeBinary)
-    resultats_xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+    resultats_csv: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    resultats_xlsx: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    etat: Mapped[str] = mapped_column(String(20), default="en_attente", index=True)
+    lignes_faites: Mapped[int] = mapped_column(Integer, default=0)
+    lignes_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tentatives: Mapped[int] = mapped_column(Integer, default=0)
+    raison_echec: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Written with every progress report: a batch «en_cours» whose worker stopped reporting was interrupted.
+    maj_le: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    termine_le: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Asked at upload: file each checked line in its client's case file (services.file_lines), done by the worker.
+    classer_dossiers: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def progression(self) -> dict[str, Any]:
+        total = self.lignes_total
+        done = self.lignes_faites or 0
+        percent = 100 if self.etat == "termine" else (min(99, int(100 * done / total)) if total else 0)
+        return {"lignes_faites": done, "lignes_total": total, "pourcentage": percent}
+
+    @property
+    def fini(self) -> bool:
+        return self.etat in ("termine", "echec")
 
     adviser: Mapped[Adviser] = relationship(lazy="joined")
 

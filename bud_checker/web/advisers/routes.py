@@ -7,13 +7,11 @@ organisation (services.py): another organisation's case file, check, report or b
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request, send_file, session,
-                   url_for)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
 
@@ -25,17 +23,18 @@ from ..extensions import db
 from ..models import utcnow
 from ..public.forms import GROUPS, QUESTIONS
 from . import API_PREFIX, PAGES_PREFIX, bp
-from .auth import LOGIN_TIME_KEY, verify_password
+from .auth import end_current_session, end_sessions, open_session, security_event, verify_password
 from .diff import STATUT_LABELS, compare_verdicts
 from .forms import DossierForm, LoginForm, PasswordChangeForm, build_check_form, read_check_form
-from .models import Batch
+from .models import BATCH_STATE_LABELS, Batch
 from .reports import render_report_html, report_context, send_report_pdf
 from .services import (ValidationError, create_dossier, delete_batch, delete_dossier, dossier_counts, find_adviser,
                        format_siren, get_batch, get_dossier,
                        get_verification, history, list_batches, previous_verification, record_dossier_verification,
-                       rerun, result_basename, run_and_store_batch, search_dossiers, set_password, unpack,
+                       rerun, result_basename, search_dossiers, set_password, submit_batch, unpack,
                        update_dossier)
 
+LOT_REFRESH_SECONDS = 2
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -51,7 +50,7 @@ def _private(response: Response) -> Response:
 
 @bp.app_context_processor
 def _workspace_globals() -> dict[str, Any]:
-    return {"format_siren": format_siren, "STATUT_FR": STATUT_LABELS}
+    return {"format_siren": format_siren, "STATUT_FR": STATUT_LABELS, "STATUT_LOT": BATCH_STATE_LABELS}
 
 
 def unauthorized():
@@ -65,6 +64,8 @@ def unauthorized():
 def _safe_next(value: str | None) -> str | None:
     """Only a path inside the workspace (no other host, no scheme): never an open redirect."""
     if not value or not value.startswith(PAGES_PREFIX + "/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7f for char in value):  # CR/LF, NUL...: never into a header
         return None
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
@@ -90,14 +91,14 @@ def connexion():
             adviser = find_adviser(form.email.data)
             if verify_password(adviser, form.password.data) and adviser.actif:
                 target = _safe_next(request.args.get("suivant"))
-                session.clear()  # a fresh session (and CSRF token) for the signed-in adviser
-                login_user(adviser)
-                session[LOGIN_TIME_KEY] = time.time()
+                open_session(adviser)  # a fresh session (and CSRF token), recorded on the server
                 adviser.last_login_at = utcnow()
                 db.session.commit()
-                current_app.logger.info("adviser %s signed in", adviser.id)
+                security_event("sign_in", adviser=adviser.id)
                 return redirect(target or url_for(".dossiers"), code=303)
             db.session.rollback()
+            # Which adviser, when the address is one: no e-mail address nor client address in the log.
+            security_event("sign_in_failed", adviser=adviser.id if adviser is not None else "inconnu")
             error = "Adresse électronique ou mot de passe incorrect."
         else:
             error = "Indiquez votre adresse électronique et votre mot de passe."
@@ -118,8 +119,7 @@ def _cookie_will_be_refused() -> bool:
 @bp.post("/deconnexion")
 @login_required
 def deconnexion():
-    logout_user()
-    session.clear()
+    end_current_session("deconnexion")  # ended on the server: a copy of the cookie no longer signs in
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for(".connexion"), code=303)
 
@@ -145,10 +145,10 @@ def mot_de_passe():
             except ValidationError as problem:
                 errors["new"] = problem.message
             else:
-                # The other sessions of this adviser end (new auth_id); this one continues.
-                session.clear()
-                login_user(adviser)
-                session[LOGIN_TIME_KEY] = time.time()
+                # The other sessions of this adviser end (new auth_id, and on the server); this one continues.
+                end_sessions(adviser, "mot_de_passe")
+                open_session(adviser)
+                db.session.commit()
                 flash("Votre mot de passe a été changé. Vos autres sessions ont été fermées.", "ok")
                 return redirect(url_for(".dossiers"), code=303)
     status = 422 if errors else 200
@@ -388,13 +388,17 @@ def lot_nouveau():
     else:
         data = upload.read(limit + 1)
         try:
-            batch = run_and_store_batch(current_user, data, upload.filename, MAX_LIGNES_WEB,
-                                        dossiers=request.form.get("dossiers") == "1")
+            batch = submit_batch(current_user, data, upload.filename, MAX_LIGNES_WEB,
+                                 dossiers=request.form.get("dossiers") == "1")
         except BatchError as problem:
             db.session.rollback()
             error = capitalized(str(problem))
         else:
-            flash(f"Lot vérifié : {batch.synthese['texte']}", "ok")
+            if batch.etat == "termine":
+                flash(f"Lot vérifié : {batch.synthese['texte']}", "ok")
+            elif batch.etat != "echec":
+                flash("Fichier reçu : ses lignes sont en cours de vérification. Cette page se met à jour d'elle-même ; "
+                      "vous pouvez aussi la quitter et revenir plus tard.", "info")
             return redirect(url_for(".lot", batch_id=batch.id), code=303)
     return _lots_page(error), 422
 
@@ -402,7 +406,12 @@ def lot_nouveau():
 @bp.get("/lots/<batch_id>")
 @login_required
 def lot(batch_id: str):
-    return render_template("conseillers/lot.html", batch=_batch_or_404(batch_id))
+    found = _batch_or_404(batch_id)
+    response = current_app.make_response(render_template("conseillers/lot.html", batch=found,
+                                                          refresh=LOT_REFRESH_SECONDS))
+    if not found.fini:  # the page follows the batch without JavaScript: the browser asks again
+        response.headers["Refresh"] = str(LOT_REFRESH_SECONDS)
+    return response
 
 
 @bp.route("/lots/<batch_id>/supprimer", methods=["GET", "POST"])
@@ -431,7 +440,9 @@ def lot_xlsx(batch_id: str):
 
 
 def send_results(batch: Batch, extension: str) -> Response:
-    """A batch's result file as a download: `csv` or `xlsx` (pages and API)."""
+    """A batch's result file as a download: `csv` or `xlsx` (pages and API); 409 while it is not «termine»."""
+    if batch.etat != "termine":
+        abort(409, description="Les résultats de ce lot ne sont pas encore prêts : attendez la fin de sa vérification.")
     if extension == "csv":
         data, mimetype = unpack(batch.resultats_csv), "text/csv; charset=utf-8"
     else:

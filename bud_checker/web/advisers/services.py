@@ -11,19 +11,19 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.orm import defer
 
-from ...batch import BatchError, check_table, field_label
+from ...batch import MAX_LIGNES_WEB, BatchError, check_file, check_table, field_label
 from ...communes import normalize
 from ...dates import today_in_france
 from ...engine.law import current_rules
 from ...engine.verdict import evaluate
 from ..extensions import db
 from ..models import ID_PATTERN, utcnow
-from .auth import check_password_rules, hash_password, normalize_email
+from .auth import check_password_rules, end_sessions, hash_password, normalize_email
 from .models import new_auth_id
 from .models import Adviser, Batch, Deletion, Dossier, DossierVerification, Organisation
 
@@ -45,29 +45,32 @@ class ValidationError(ValueError):
 
 # --- SIREN ----------------------------------------------------------------------------------------------------
 
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+def ascii_digits(text: str) -> str:
+    """`text` with every decimal digit of any script (full-width ７, Arabic-Indic ٧, ...) as its ASCII digit, so
+    that a SIREN is stored and compared in one form."""
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
 
 
 def clean_siren(raw: str | None) -> str | None:
-    """The SIREN as 9 digits, None when empty; raises ValidationError when it cannot be one."""
-    text = re.sub(r"[\s.\u00a0\u202f-]", "", raw or "")
+    """The SIREN as 9 ASCII digits, None when empty; raises ValidationError when it cannot be one (python-stdnum:
+    9 digits and the Luhn check key)."""
+    from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+    from stdnum.fr import siren as stdnum_siren
+
+    text = re.sub(r"[\s.\u00a0\u202f\u2009\u2007'‐‑‒–—-]", "", unicodedata.normalize("NFKC", ascii_digits(raw or "")))
     if not text:
         return None
-    if not text.isdigit() or len(text) != 9:
-        raise ValidationError("siren", f"« {(raw or '').strip()[:30]} » n'est pas un SIREN : attendu 9 chiffres, "
-                                       "par exemple 732 829 320.")
-    if not luhn_valid(text) or text == "000000000":
+    shown = (raw or "").strip()[:30]
+    try:
+        text = stdnum_siren.validate(text)
+    except (InvalidFormat, InvalidLength):
+        raise ValidationError("siren", f"« {shown} » n'est pas un SIREN : attendu 9 chiffres, par exemple "
+                                       "732 829 320.") from None
+    except (InvalidChecksum, StdnumError):
         raise ValidationError("siren", f"le SIREN {format_siren(text)} n'est pas valide (sa clé de contrôle ne "
-                                       "correspond pas) : vérifiez les chiffres.")
+                                       "correspond pas) : vérifiez les chiffres.") from None
+    if text == "000000000" or not text.isascii():
+        raise ValidationError("siren", f"« {shown} » n'est pas un SIREN valide : vérifiez les chiffres.")
     return text
 
 
@@ -127,7 +130,17 @@ def set_password(adviser: Adviser, password: str) -> None:
     adviser.password_hash = hash_password(password)
     adviser.auth_id = new_auth_id()
     adviser.password_changed_at = utcnow()
+    end_sessions(adviser, "mot_de_passe")
     db.session.commit()
+
+
+def set_active(adviser: Adviser, active: bool) -> int:
+    """Deactivate (or reactivate) an adviser; deactivation ends every session. Returns the sessions ended."""
+    adviser.actif = bool(active)
+    adviser.auth_id = new_auth_id()
+    ended = 0 if active else end_sessions(adviser, "desactivation")
+    db.session.commit()
+    return ended
 
 
 # --- case files -----------------------------------------------------------------------------------------------
@@ -223,12 +236,12 @@ def search_dossiers(organisation_id: int, query: str = "", page: int = 1, per_pa
     conditions = [Dossier.organisation_id == organisation_id]
     if query:
         words = normalize(query).split()
-        digits = re.sub(r"\D", "", query)
+        digits = re.sub(r"[^0-9]", "", ascii_digits(query))
         name_match = [Dossier.nom_recherche.contains(word, autoescape=True) for word in words]
         clauses = []
         if name_match:
             clauses.append(and_(*name_match))
-        if digits and len(digits) >= 3 and digits == re.sub(r"[\s.]", "", query):
+        if digits and len(digits) >= 3 and digits == re.sub(r"[\s.-]", "", ascii_digits(query)):
             clauses.append(Dossier.siren.contains(digits, autoescape=True))
         if not clauses:
             clauses.append(false())
@@ -331,28 +344,64 @@ def clean_filename(name: str | None) -> str:
     return name[:255] or "situations.csv"
 
 
-def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int,
-                        dossiers: bool = False) -> Batch:
-    """Check every line of `data` (a CSV or XLSX table) and store the batch with its result files. Raises
-    `BatchError` when the file as a whole cannot be read (bad lines never stop the others: each gets its own
-    message). With `dossiers`, each checked line is also recorded in its client's case file (`file_lines`)."""
-    files = check_table(data, max_lines=max_lines)
+def submit_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int,
+                 dossiers: bool = False) -> Batch:
+    """Store the uploaded file as a batch «en_attente» and queue it for a worker (web/queue.py); answers at once.
+    Raises `BatchError` at once for a file that cannot be read as a whole (empty, no header, too wide, too many
+    lines...); each line is the worker's to check. With `dossiers`, the worker also files each checked line in its
+    client's case file (`file_lines`)."""
+    from ..queue import enqueue
+
+    total = check_file(data, max_lines=max_lines)  # the file as a whole, at once (no line checked)
+    now = utcnow()
+    batch = Batch(organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
+                  regles_version=rules_version(), synthese=None, fichier_source=pack(data), etat="en_attente",
+                  lignes_faites=0, lignes_total=total, tentatives=0, classer_dossiers=bool(dossiers),
+                  created_at=now, maj_le=now)
+    db.session.add(batch)
+    db.session.commit()
+    batch_id = batch.id
+    enqueue(batch_id)
+    db.session.expire_all()  # immediate mode (tests): the task has already written its results
+    return db.session.get(Batch, batch_id)
+
+
+def store_batch_results(batch: Batch, data: bytes, progress: Callable[[int, int], None] | None = None,
+                        max_lines: int = MAX_LIGNES_WEB) -> Batch:
+    """Check every line of `data` (a CSV or XLSX table: batch.check_table) and store the result files and the
+    summary in `batch`, now «termine» (and, when asked, each checked line in its case file). Raises `BatchError`
+    when the file as a whole cannot be read (bad lines never stop the others: each gets its own message)."""
+    files = check_table(data, max_lines=max_lines, progress=progress)
     result = files.result
     summary = dict(files.summary)
     errors = [{"ligne": line.ligne, "champ": line.erreur_champ, "libelle": field_label(line.erreur_champ),
                "message": line.erreur} for line in result.lines if line.statut == "erreur"]
     summary["erreurs"] = errors[:MAX_BATCH_ERRORS_SHOWN]
-    batch = Batch(
-        organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
-        regles_version=result.regles_version or rules_version(), synthese=summary,
-        fichier_source=pack(data), resultats_csv=pack(files.csv), resultats_xlsx=files.xlsx,
-    )
-    db.session.add(batch)
+    batch.regles_version = result.regles_version or rules_version()
+    batch.synthese = summary
+    batch.resultats_csv, batch.resultats_xlsx = pack(files.csv), files.xlsx
+    batch.etat, batch.lignes_faites, batch.lignes_total = "termine", len(result.lines), len(result.lines)
+    batch.termine_le = batch.maj_le = utcnow()
     db.session.flush()
-    if dossiers:
-        batch.synthese = {**summary, "dossiers": file_lines(adviser, batch, result.lines).to_dict()}
+    if batch.classer_dossiers:
+        batch.synthese = {**summary, "dossiers": file_lines(batch.adviser, batch, result.lines).to_dict()}
     db.session.commit()
     return batch
+
+
+def run_and_store_batch(adviser: Adviser, data: bytes, filename: str | None, max_lines: int,
+                        dossiers: bool = False) -> Batch:
+    """A batch checked now, in this process (scripts and tests); the web doors queue theirs (`submit_batch`)."""
+    batch = Batch(organisation_id=adviser.organisation_id, adviser_id=adviser.id, nom_fichier=clean_filename(filename),
+                  regles_version=rules_version(), synthese=None, fichier_source=pack(data), etat="en_cours",
+                  lignes_faites=0, tentatives=1, classer_dossiers=bool(dossiers), created_at=utcnow(),
+                  maj_le=utcnow())
+    db.session.add(batch)
+    try:
+        return store_batch_results(batch, data, max_lines=max_lines)
+    except BatchError:
+        db.session.rollback()
+        raise
 
 
 @dataclass
@@ -563,7 +612,7 @@ def result_basename(batch: Batch) -> str:
 __all__ = [
     "BatchError", "ValidationError", "clean_siren", "create_adviser", "create_dossier", "create_organisation",
     "delete_batch", "delete_dossier", "file_lines", "format_siren", "get_batch", "get_dossier", "get_verification",
-    "list_batches", "luhn_valid", "plan_purge", "purge",
-    "record_dossier_verification", "rerun", "run_and_store_batch", "search_dossiers", "set_password",
+    "list_batches", "ascii_digits", "plan_purge", "purge", "record_dossier_verification", "rerun",
+    "run_and_store_batch", "store_batch_results", "submit_batch", "search_dossiers", "set_active", "set_password",
     "update_dossier",
 ]

@@ -38,8 +38,8 @@ def answers_of(found: Verification) -> list[dict[str, str]]:
 
 
 def demarches_view(verdict: Mapping[str, Any], view: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The filing steps with their forms and offices; dated steps still ahead first, then past ones, then the
-    undated ones (as the verdict lists them)."""
+    """The filing steps in the order of the verdict view (still ahead first, past ones last), each with its
+    forms and the offices to go to."""
     rules = current_rules()
     commune = (verdict.get("commune") or {}).get("nom")
     steps = []
@@ -48,9 +48,7 @@ def demarches_view(verdict: Mapping[str, Any], view: Mapping[str, Any]) -> list[
         if commune:  # say which office: the one of the commune of the establishment
             extra["ou"] = [{**o, "libelle": f"{o['libelle']} ({commune})"} for o in extra["ou"]]
         steps.append({**demarche, **extra})
-    upcoming = sorted((d for d in steps if d.get("echeance") and not d.get("passee")), key=lambda d: d["echeance"])
-    past = sorted((d for d in steps if d.get("echeance") and d.get("passee")), key=lambda d: d["echeance"])
-    return upcoming + past + [d for d in steps if not d.get("echeance")]
+    return steps
 
 
 def result_context(found: Verification) -> dict[str, Any]:
@@ -85,11 +83,13 @@ def verification_pdf(verification_id: str):
                      download_name=f"verification-bud-{found.created_at:%Y-%m-%d}-{found.id[:8]}.pdf", max_age=0)
 
 
-def _ics_description(step: Mapping[str, Any], page_url: str) -> str:
+def _ics_description(step: Mapping[str, Any], page_url: str, past: bool) -> str:
     lines = []
-    if step.get("passee"):
+    if past:
         lines.append("Échéance déjà passée à la date de la vérification.")
     lines.append(step["description"])
+    if step.get("passee") and step.get("rattrapage"):
+        lines.append(step["rattrapage"])
     for form in step.get("formulaires") or []:
         if form.get("numero"):
             text = f"Formulaire {form['numero']} : {form['libelle']}"
@@ -107,7 +107,8 @@ def _ics_description(step: Mapping[str, Any], page_url: str) -> str:
 
 
 def deadlines_calendar(found: Verification, page_url: str) -> bytes:
-    """One all-day event per dated step: upcoming ones first, past ones marked as such in their title."""
+    """One all-day event per dated step, and one for the next deadline of a missed step that can still be made
+    for later years (`prochaine_echeance`): upcoming ones first, past ones marked as such in their title."""
     from icalendar import Alarm, Calendar, Event
 
     context = result_context(found)
@@ -117,19 +118,27 @@ def deadlines_calendar(found: Verification, page_url: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Régime BUD : vos échéances")
     stamp = found.created_at.astimezone(dt.timezone.utc)
-    for index, step in enumerate(s for s in context["steps"] if s.get("echeance")):
-        day = iso_date(step["echeance"])
+    entries = []
+    for step in context["steps"]:
+        if not step.get("echeance"):
+            continue
+        entries.append((iso_date(step["echeance"]), step, bool(step.get("passee")), ""))
+        later = iso_date(step.get("prochaine_echeance"))
+        if step.get("passee") and later:
+            entries.append((later, step, False, " (années suivantes)"))
+    entries.sort(key=lambda e: (e[2], e[0]))  # still ahead first, by date; then the past ones
+    for day, step, past, suffix in entries:
         event = Event()
-        event.add("uid", f"{found.id}-{step.get('id') or index}@bud-checker")
+        event.add("uid", f"{found.id}-{step.get('id') or step['titre']}-{day.isoformat()}@bud-checker")
         event.add("dtstamp", stamp)
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
-        event.add("summary", ("[Échéance passée] " if step.get("passee") else "") + f"BUD : {step['titre']}")
-        event.add("description", _ics_description(step, page_url))
+        event.add("summary", ("[Échéance passée] " if past else "") + f"BUD : {step['titre']}{suffix}")
+        event.add("description", _ics_description(step, page_url, past))
         event.add("url", page_url)
-        event.add("categories", ["Régime BUD", "passée" if step.get("passee") else "à venir"])
+        event.add("categories", ["Régime BUD", "passée" if past else "à venir"])
         event.add("transp", "TRANSPARENT")
-        if not step.get("passee"):
+        if not past:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("description", f"Dans sept jours : {step['titre']}")

@@ -10,6 +10,7 @@ from flask import abort, jsonify, redirect, render_template, request, url_for
 
 from ...engine.situation import LIBELLES, SituationError
 from ...engine.verdict import NON_ELIGIBLE
+from ..jsonio import BodyError, loads_body
 from ..rules_catalogue import catalogue
 from ..services import find_verification, record_verification, search_communes
 from . import bp
@@ -24,8 +25,8 @@ def _load_etat(raw: str | None) -> tuple[dict[str, Any], str | None]:
     if not raw:
         return {}, None
     try:
-        etat = json.loads(raw)
-    except ValueError:
+        etat = loads_body(raw, whole="etat")
+    except BodyError:  # not JSON, nested too deep, a number too large, a lone surrogate...: not what we wrote
         return {}, "Vos réponses précédentes n'ont pas pu être relues : recommencez, s'il vous plaît."
     if not isinstance(etat, dict) or any(key not in LIBELLES for key in etat):
         return {}, "Vos réponses précédentes n'ont pas pu être relues : recommencez, s'il vous plaît."
