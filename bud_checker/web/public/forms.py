@@ -21,7 +21,7 @@ from ...communes import Commune, load_reference, resolve
 from ...engine.fr import euros, nombre_fr, pct
 from ...engine.law import Rules, current_rules
 from ...engine.situation import ACTIVITES, IMPOTS_SUR, LIBELLES, ORIGINES
-from ..services import commune_label
+from ..services import commune_label, suggest_communes
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms.fields.choices import SelectChoice
@@ -442,6 +442,11 @@ def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> Commun
     if found.commune is not None:
         return CommuneResolution(insee=found.commune.insee)
     if not found.candidates:
+        # Nothing spelt so: the names that resemble it, offered as a choice, never taken for the user.
+        close = [s.commune for s in suggest_communes(text, 10) if s.approchee]
+        if close:
+            return CommuneResolution(candidates=close, error=f"Aucune commune ne s'écrit « {text[:60]} » : choisissez "
+                                                             "la vôtre parmi les noms proches, ou corrigez la saisie.")
         return CommuneResolution(error=f"Aucune commune ne correspond à « {text[:60]} » : vérifiez l'orthographe ou "
                                        "tapez le code postal.")
     return CommuneResolution(candidates=list(found.candidates),

@@ -12,7 +12,7 @@ from ...engine.situation import LIBELLES, SituationError
 from ...engine.verdict import NON_ELIGIBLE
 from ..jsonio import BodyError, loads_body
 from ..rules_catalogue import catalogue
-from ..services import find_verification, record_verification, search_communes
+from ..services import commune_payload, find_verification, record_verification, search_communes
 from . import bp
 from .flow import Step, next_step, undecided_facts
 from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, choices, prefill, read_answers
@@ -77,7 +77,8 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
         form.etat.data = _dump_etat(etat)
         if candidates:
             typed = "".join(str(form.commune.data or "").split())
-            form.commune_choix.choices = choices((c.insee, _candidate_label(c, typed)) for c in candidates)
+            form.commune_choix.choices = choices(
+                (c.insee, f"{_candidate_label(c, typed)} – {commune_payload(c)['classement']}") for c in candidates)
     errors = errors or {}
     error_list = [{"field": name, "message": message} for name, message in errors.items()]
     error_list += [{"field": None, "message": message} for message in general_errors or []]

@@ -89,9 +89,17 @@
         li.setAttribute("aria-selected", "false");
         li.setAttribute("data-insee", commune.insee);
         li.appendChild(document.createTextNode(commune.libelle));
+        var zone = document.createElement("span");
+        zone.className = "suggestion__zone suggestion__zone--" +
+          (commune.bud ? (commune.a_confirmer ? "unknown" : "ok") : (commune.a_confirmer ? "unknown" : "out"));
+        zone.textContent = commune.bud ? (commune.a_confirmer ? "BUD, à confirmer" : "BUD") :
+          (commune.a_confirmer ? "hors BUD, à confirmer" : "hors BUD");
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(zone);
         var meta = document.createElement("span");
         meta.className = "suggestion__meta";
-        meta.textContent = (commune.codes_postaux || []).slice(0, 3).join(", ") + " · INSEE " + commune.insee;
+        meta.textContent = (commune.approchee ? "orthographe proche · " : "") +
+          (commune.codes_postaux || []).slice(0, 3).join(", ") + " · " + commune.classement;
         li.appendChild(meta);
         li.addEventListener("mousedown", function (event) { event.preventDefault(); });
         li.addEventListener("click", function () { choose(index); input.focus(); });
