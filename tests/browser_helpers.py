@@ -152,3 +152,47 @@ def assert_accessible(page, where: str) -> None:
     """No serious or critical axe-core violation on the page as it stands."""
     violations = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
     assert violations == [], f"{where}: {violations}"
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+# The smallest text on screen, in CSS pixels as rendered: for text inside an SVG, its font size times the
+# SVG's scale. Elements not rendered (display: none, closed <details>) are left out.
+_SMALLEST_TEXT = """() => {
+  let smallest = Infinity, where = '';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const element = node.parentElement;
+    if (!element || !element.checkVisibility({visibilityProperty: true})) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    if (!range.getClientRects().length) continue;
+    if (element.closest('.visually-hidden')) continue;
+    let size = parseFloat(getComputedStyle(element).fontSize);
+    if (element.closest('svg') && element.getScreenCTM) {
+      const m = element.getScreenCTM();
+      if (m) size *= Math.hypot(m.a, m.b);
+    }
+    if (size < smallest) { smallest = size; where = element.tagName + ': ' + node.textContent.trim().slice(0, 50); }
+  }
+  return {size: smallest, where: where};
+}"""
+
+
+def smallest_text(page) -> dict:
+    """{"size": the smallest rendered font size in CSS px, "where": its element and text}."""
+    return page.evaluate(_SMALLEST_TEXT)
+
+
+def sideways_overflow(page) -> int:
+    """How many CSS px the page scrolls sideways (0: none), and no element wider than the viewport may scroll
+    inside either: a table in a scrolling box counts."""
+    return page.evaluate("""() => {
+      let worst = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+      for (const el of document.querySelectorAll('.table-wrap, pre, .code')) {
+        if (el.checkVisibility()) worst = Math.max(worst, el.scrollWidth - el.clientWidth);
+      }
+      return worst;
+    }""")
