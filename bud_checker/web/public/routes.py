@@ -17,7 +17,7 @@ from ..rules_catalogue import catalogue
 from ..services import commune_payload, find_verification, record_verification, search_communes
 from ..zone_map import LEGEND, SOURCE, basin_list, large_svg, load_map, small_svg
 from . import bp
-from .flow import Step, next_step, undecided_facts
+from .flow import Step, next_step, step_position, undecided_facts
 from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, choices, prefill, read_answers
 
 SUGGESTION_LIMIT = 8
@@ -93,6 +93,7 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
         undecided=undecided_facts(step.verdict) if step.verdict else [], editing=editing,
         non_eligible=bool(step.verdict and step.verdict["statut"] == NON_ELIGIBLE),
         first_step=step.group is GROUPS[0] and not etat,
+        position=None if editing else step_position(etat, step),
     ), status
 
 
@@ -226,6 +227,13 @@ def zone():
         "public/zone.html", q=query, results=results, marked=here, svg=large_svg(here["insee"] if here else None),
         legend=[{"id": key, "label": label} for key, label in LEGEND], counts=zone_map.counts(), groups=groups,
         total=len(rules.communes_bud), source=SOURCE)
+
+
+@bp.get("/glossaire")
+def glossaire():
+    from ..glossary import entries
+
+    return render_template("public/glossaire.html", entries=entries())
 
 
 @bp.get("/api")
