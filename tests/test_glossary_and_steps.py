@@ -56,6 +56,7 @@ def test_abbreviations_are_marked_on_first_use_only(client, douai_commerce):
     assert 'href="/glossaire"' in html
     saved = client.post("/api/v1/verifications", json=douai_commerce).get_json()
     html = client.get(f"/verifications/{saved['id']}").get_data(as_text=True)
+    assert '<span class="pill pill--ok pill--large">' in html  # the verdict's colour class (presentation.verdict_view)
     marked = re.findall(r'<abbr title="cotisation foncière des entreprises">CFE</abbr>', html)
     assert len(marked) == 1  # the first use; later ones are plain text
     assert page_text(html).count("CFE") > 3  # used again further down, unmarked
