@@ -198,6 +198,11 @@ def bench_batch(quick: bool) -> None:
 
 # --- commune search -----------------------------------------------------------------------------------------
 
+def _p50_p99(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1]
+
+
 def bench_search(quick: bool) -> None:
     print("Commune search (full national reference)")
     from bud_checker.communes import load_reference
@@ -214,9 +219,7 @@ def bench_search(quick: bool) -> None:
             start = time.perf_counter()
             reference.search(q)
             samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    p50 = samples[len(samples) // 2]
-    p99 = samples[int(len(samples) * 0.99) - 1]
+    p50, p99 = _p50_p99(samples)
     record("search", "commune search p50", p50, "ms")
     record("search", "commune search p99", p99, "ms", "< 5", p99 < 5)
 
@@ -237,9 +240,7 @@ def bench_search(quick: bool) -> None:
             start = time.perf_counter()
             suggester.suggest(q, 8)
             samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    p50 = samples[len(samples) // 2]
-    p99 = samples[int(len(samples) * 0.99) - 1]
+    p50, p99 = _p50_p99(samples)
     record("search", "commune suggestions p50 (basin first, typos)", p50, "ms")
     record("search", "commune suggestions p99 (basin first, typos)", p99, "ms", "< 5", p99 < 5)
 

@@ -10,8 +10,8 @@ import re
 import pytest
 
 from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique  # noqa: F401
-from browser_helpers import (PHONE, answer, assert_accessible, douai_flow, next_step, open_browser, pick_commune,
-                             sideways_overflow, smallest_text, watched_page)
+from browser_helpers import (PHONE, answer, assert_accessible, browser, desktop, fill_douai_check,  # noqa: F401
+                             next_step, phone, pick_commune, sideways_overflow, smallest_text, watched_page)
 from conftest import serving
 
 pytestmark = pytest.mark.browser
@@ -24,24 +24,6 @@ SHOP_2024 = {"date_creation": "2024-03-15", "commune_insee": "59178", "activite"
              "salaries_eligibles": 2, "salaries_eligibles_residents_bud": 2, "embauches_eligibles": 2,
              "embauches_eligibles_residents_bud": 2, "deliberation_exoneration_cfe": False,
              "proprietaire_immeuble": False}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with open_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def phone(browser):
-    with watched_page(browser, **PHONE) as page:
-        yield page
-
-
-@pytest.fixture
-def desktop(browser):
-    with watched_page(browser) as page:
-        yield page
 
 
 def _saved(page, base: str, situation: dict) -> None:
@@ -182,18 +164,7 @@ def test_the_advisers_pages_do_not_break_on_a_phone(browser, workspace):
         with page.expect_navigation():
             page.get_by_role("button", name="Créer le dossier").click()
         page.get_by_role("link", name="Nouvelle vérification").click()
-        page.locator("#date_creation").fill("2019-05-14")
-        pick_commune(page, "Doua", "Douai (59)")
-        page.locator('input[name="activite"][value="commerciale"]').check()
-        page.locator('input[name="origine"][value="creation_pure"]').check()
-        page.locator('input[name="siege_et_moyens_dans_zone"][value="oui"]').check()
-        page.locator("#effectif").fill("3")
-        page.locator("#chiffre_affaires").fill("180000")
-        page.locator("#capital_detenu_par_societes_pct").fill("0")
-        page.locator("#salaries_eligibles").fill("2")
-        page.locator("#salaries_eligibles_residents_bud").fill("2")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Lancer la vérification").click()
+        fill_douai_check(page)
         page.wait_for_url(re.compile(r"/verifications/[A-Za-z0-9_-]{22,}$"))
         assert "Éligible" in page.locator(".verdict__title").inner_text()
         for where in ("check", "dossiers"):

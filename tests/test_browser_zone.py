@@ -6,27 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser_helpers import PHONE, assert_accessible, open_browser, sideways_overflow, smallest_text, watched_page
+from browser_helpers import (PHONE, assert_accessible, browser, desktop, phone, sideways_overflow,  # noqa: F401
+                             smallest_text)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with open_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def phone(browser):
-    with watched_page(browser, **PHONE) as page:
-        yield page
-
-
-@pytest.fixture
-def desktop(browser):
-    with watched_page(browser) as page:
-        yield page
 
 
 def test_find_douai_on_the_map_on_a_phone(phone, live_server):
