@@ -87,6 +87,9 @@ def test_not_eligible_and_a_confirmer_on_a_phone(phone, live_server):
     _saved(phone, live_server, {k: v for k, v in SHOP_2024.items() if "salaries" not in k and "embauches" not in k})
     _readable_on_a_phone(phone, "à confirmer")
     assert phone.locator("#a-verifier").is_visible()
+    box = phone.locator(".next-step").bounding_box()  # what to verify, on the first screen
+    assert box and box["y"] + box["height"] <= 844
+    assert "points qui manquent pour conclure" in phone.locator(".next-step").text_content()
     assert_accessible(phone, "à confirmer sur téléphone")
 
 
