@@ -211,7 +211,14 @@ def timeline_lines(timeline: Timeline) -> list[dict[str, Any]]:
             else:
                 when = ""
             items.append({"quand": when, "part": share, "rate": first.rate or 0, "abolished": first.abolished})
-        out.append({"label": row.label, "items": items})
+        same = next((line for line in out if line["items"] == items), None)
+        if same is not None:  # «CFE et taxe foncière»: one list for taxes exempted alike
+            same["labels"].append(row.label)
+        else:
+            out.append({"labels": [row.label], "items": items})
+    for line in out:
+        labels = line["labels"]
+        line["label"] = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " et " + labels[-1].lower()
     return out
 
 
