@@ -217,8 +217,10 @@ def timeline_lines(timeline: Timeline) -> list[dict[str, Any]]:
         else:
             out.append({"labels": [row.label], "items": items})
     for line in out:
-        labels = line["labels"]
-        line["label"] = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " et " + labels[-1].lower()
+        first, *others = line["labels"]
+        # Inside a list a name takes a small letter, an abbreviation keeps its capitals («CFE, taxe foncière et CVAE»).
+        others = [label if label[:2].isupper() else label[:1].lower() + label[1:] for label in others]
+        line["label"] = first if not others else ", ".join([first, *others[:-1]]) + " et " + others[-1]
     return out
 
 
