@@ -70,39 +70,41 @@ def _title(html: str) -> str:
 
 
 def test_step_n_of_m_for_a_shop_in_douai(flow):
-    assert "Étape 1 sur 4" in page_text(flow.html)
+    assert "Étape 1 sur 5" in page_text(flow.html)
     assert "autofocus" not in re.search(r'<h2 class="step-title"[^>]*>', flow.html).group(0)
-    flow.submit({"date_creation": "14/05/2019", "commune": "59500"})
+    flow.submit({"date_creation": "14/05/2019", "commune": "Douai"})
     assert flow.group == "activite"
     heading = re.search(r'<h1 class="step-title"[^>]*>(.*?)</h1>', flow.html, re.S)
     assert 'tabindex="-1" autofocus' in heading.group(0)  # the focus goes to the new step's heading
-    assert page_text(heading.group(1)) == "Étape 2 sur 4 Votre activité"
-    assert _title(flow.html).startswith("Étape 2 sur 4 : Votre activité")
-    flow.submit({"activite": "commerciale", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
-    assert "Étape 3 sur 4" in page_text(flow.html)
+    assert page_text(heading.group(1)) == "Étape 2 sur 5 Votre activité"
+    assert _title(flow.html).startswith("Étape 2 sur 5 : Votre activité")
+    flow.submit({"activite": "commerciale", "origine": "creation_pure"})
+    assert "Étape 3 sur 5" in page_text(flow.html)
+    flow.submit({"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
+    assert "Étape 4 sur 5" in page_text(flow.html)
     # The turnover unknown: the total of the balance sheet is asked, and the count grows by one.
     flow.submit({"effectif": "3", "chiffre_affaires_nsp": "y", "capital_detenu_par_societes_pct": "0"})
     assert flow.group == "bilan"
-    assert "Étape 4 sur 5" in page_text(flow.html)
+    assert "Étape 5 sur 6" in page_text(flow.html)
     flow.submit({"total_bilan": "90000"})
-    assert flow.group == "salaries" and "Étape 5 sur 5" in page_text(flow.html)
+    assert flow.group == "salaries" and "Étape 6 sur 6" in page_text(flow.html)
     flow.submit({"salaries_eligibles": "2", "salaries_eligibles_residents_bud": "2"})
     assert flow.group == "echeancier"
     text = page_text(flow.html)
-    assert "Étape facultative" in text and "Étape 6" not in text
+    assert "Étape facultative" in text and "Étape 7" not in text
     assert 'id="conclusion-titre" tabindex="-1" autofocus' in flow.html  # decided: the focus on the conclusion
 
 
 def test_errors_keep_the_focus_on_the_error_summary(flow):
-    flow.submit({"date_creation": "14/05/2019", "commune": "59500"})
-    flow.submit({"activite": "", "origine": "creation_pure", "siege_et_moyens_dans_zone": "oui"})
+    flow.submit({"date_creation": "14/05/2019", "commune": "Douai"})
+    flow.submit({"activite": "", "origine": "creation_pure"})
     assert flow.response.status_code == 422
     assert flow.html.count("autofocus") == 1
     assert re.search(r'class="error-summary"[^>]*autofocus', flow.html)
-    assert "Étape 2 sur 4" in page_text(flow.html)
+    assert "Étape 2 sur 5" in page_text(flow.html)
 
 
 def test_editing_a_step_shows_no_count(flow):
-    flow.submit({"date_creation": "14/05/2019", "commune": "59500"})
+    flow.submit({"date_creation": "14/05/2019", "commune": "Douai"})
     flow.submit(action="modifier:entreprise")
     assert "Étape" not in page_text(re.search(r'<form class="step-form".*?</form>', flow.html, re.S).group(0))
