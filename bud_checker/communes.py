@@ -32,6 +32,7 @@ import functools
 import gc
 import gzip
 import json
+import math
 import os
 import re
 import unicodedata
@@ -44,7 +45,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Commune", "CommuneReference", "Resolution", "load_reference", "normalize", "reference_path", "resolve"]
+__all__ = ["Commune", "CommuneReference", "CommuneSuggester", "Resolution", "Suggestion", "load_reference", "normalize",
+           "reference_path", "resolve"]
 
 RULES_DIR_ENV = "BUD_RULES_DIR"
 REFERENCE_FILENAME = "communes_france.json.gz"
@@ -670,3 +672,146 @@ def resolve(text: str, reference: CommuneReference | None = None, limit: int = 1
     if len(exact) == 1:
         return Resolution(text, exact[0])
     return Resolution(text, candidates=(*exact, *(c for c in found if c not in exact)))  # exact names first
+
+
+# --------------------------------------------------------------------------- #
+# Suggestions (the commune field, the API): a chosen set first, typos tolerated
+# --------------------------------------------------------------------------- #
+
+# rapidfuzz's ratio (0-100, a normalised Indel similarity) at least this for a
+# name to be suggested although it matches nothing as typed; at least the
+# second when other communes match as typed; and never more than _FUZZY_SPREAD
+# below the closest name.
+_FUZZY_MIN_SCORE = 80
+_FUZZY_MIN_SCORE_AFTER_MATCHES = 88
+_FUZZY_SPREAD = 8
+_FUZZY_MIN_LENGTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A suggested commune; ``approchee`` when its name only resembles what was typed (a typo)."""
+
+    commune: Commune
+    approchee: bool = False
+
+
+class _Preferred:
+    """A set of communes ranked before all others (the BUD basin), with their normalized names, best ranked first."""
+
+    __slots__ = ("ranks", "names", "postal")
+
+    def __init__(self, reference: CommuneReference, codes: Iterable[str]) -> None:
+        ranks = {i for i in map(reference._index_of, codes) if i is not None}
+        self.ranks: list[int] = sorted(ranks)
+        communes = [reference._commune(i) for i in self.ranks]
+        self.names: list[str] = _normalize_lines([c.nom for c in communes])
+        self.postal: list[tuple[str, ...]] = [c.codes_postaux for c in communes]
+
+
+class CommuneSuggester:
+    """Suggestions for what someone is typing in a commune field.
+
+    The communes of ``preferred`` (for this tool, the communes of the basin) come first when their name is the
+    query or starts with it, or has a word starting with it (exact name, then name prefix, then word prefix; most
+    populated first within each), or when a postal code of theirs starts with the digits typed. Then come the
+    reference's own matches (``CommuneReference.search``). When these are fewer than asked for, names close to
+    the query (at least 3 characters typed; rapidfuzz ratio >= 80, or >= 88 after matches as typed, and within 8
+    of the closest) fill the list, marked ``approchee``: the preferred communes first (their full name or its
+    beginning), then the others, closest first."""
+
+    def __init__(self, reference: CommuneReference, preferred: Iterable[str] = ()) -> None:
+        self.reference = reference
+        self.preferred = _Preferred(reference, preferred)
+        # Every normalized name and its rank, by length, built at the first typo.
+        self._by_length: dict[int, tuple[list[str], list[int]]] | None = None
+
+    def _names_of_length(self, low: int, high: int) -> Iterator[tuple[list[str], list[int]]]:
+        """The normalized names of ``low`` to ``high`` characters, with their ranks, by length (a ratio of at
+        least 80 needs lengths within a factor of 1.5, so a typo is compared with some of the names only)."""
+        if self._by_length is None:
+            text = self.reference._names.text
+            by_length: dict[int, tuple[list[str], list[int]]] = {}
+            for rank, line in enumerate(text[1:-1].split("\n")):
+                name = line[: line.find(_TAG_SEP)]
+                names, ranks = by_length.setdefault(len(name), ([], []))
+                names.append(name)
+                ranks.append(rank)
+            self._by_length = by_length
+        for size in range(low, high + 1):
+            if size in self._by_length:
+                yield self._by_length[size]
+
+    def suggest(self, query: str, limit: int = 10) -> list[Suggestion]:
+        if not isinstance(query, str) or limit <= 0:
+            return []
+        compact = "".join(query.split())
+        if not compact:
+            return []
+        if compact.isdigit():
+            first = [rank for rank, codes in zip(self.preferred.ranks, self.preferred.postal)
+                     if any(code.startswith(compact) for code in codes)]
+            variants: list[str] = []
+        else:
+            variants = _query_variants(query)
+            first = self._preferred_by_name(variants)
+        ranks = list(dict.fromkeys(first))[:limit]
+        taken = set(ranks)
+        reference = self.reference
+        for commune in reference.search(query, limit=limit + len(ranks)):
+            if len(ranks) >= limit:
+                break
+            rank = reference._current[commune.insee]
+            if rank not in taken:
+                ranks.append(rank)
+                taken.add(rank)
+        suggestions = [Suggestion(reference._commune(rank)) for rank in ranks]
+        if len(suggestions) < limit and variants and len(compact) >= _FUZZY_MIN_LENGTH:
+            cutoff = _FUZZY_MIN_SCORE_AFTER_MATCHES if suggestions else _FUZZY_MIN_SCORE
+            for rank in self._close_names(variants, taken, limit - len(suggestions), cutoff):
+                suggestions.append(Suggestion(reference._commune(rank), approchee=True))
+        return suggestions
+
+    def _preferred_by_name(self, variants: list[str]) -> list[int]:
+        whole = [v.strip() for v in variants]
+        exact, prefix, word = [], [], []
+        for rank, name in zip(self.preferred.ranks, self.preferred.names):
+            if name in whole:
+                exact.append(rank)
+            elif any(name.startswith(v) for v in variants):
+                prefix.append(rank)
+            elif any((" " + v) in (" " + name) for v in variants):
+                word.append(rank)
+        return exact + prefix + word
+
+    def _close_names(self, variants: list[str], taken: set[int], need: int, cutoff: float) -> list[int]:
+        from rapidfuzz import fuzz, process  # imported at the first typo only
+
+        patterns = list(dict.fromkeys(v.strip() for v in variants))
+        scores: dict[int, float] = {}
+        preferred = set(self.preferred.ranks)
+        # Preferred communes: the whole name, or its beginning (a name still being typed, with a typo).
+        for pattern in patterns:
+            size = len(pattern)
+            for rank, name in zip(self.preferred.ranks, self.preferred.names):
+                if rank in taken:
+                    continue
+                score = max(fuzz.ratio(pattern, name), fuzz.ratio(pattern, name[:size]) if size >= 4 else 0)
+                if score >= cutoff and score > scores.get(rank, 0):
+                    scores[rank] = score
+        for pattern in patterns:
+            # ratio = 200 * matches / (len(a) + len(b)) >= cutoff needs len(b) within these bounds.
+            low = math.ceil(len(pattern) * cutoff / (200 - cutoff))
+            high = math.floor(len(pattern) * (200 - cutoff) / cutoff)
+            for names, ranks in self._names_of_length(low, high):
+                for _, score, i in process.extract(pattern, names, scorer=fuzz.ratio, processor=None,
+                                                   limit=need + len(taken) + 5, score_cutoff=cutoff):
+                    rank = ranks[i]
+                    if rank not in taken and score > scores.get(rank, 0):
+                        scores[rank] = score
+        if not scores:
+            return []
+        floor = max(scores.values()) - _FUZZY_SPREAD
+        ordered = sorted((rank for rank, score in scores.items() if score >= floor),
+                         key=lambda rank: (rank not in preferred, -scores[rank], rank))
+        return ordered[:need]

@@ -152,3 +152,88 @@ def assert_accessible(page, where: str) -> None:
     """No serious or critical axe-core violation on the page as it stands."""
     violations = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
     assert violations == [], f"{where}: {violations}"
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+# Fixtures for the browser tests of the creator's pages (imported by those modules).
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with open_browser() as browser:
+        yield browser
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh page as on a phone (390 × 844), failing the test on any console error."""
+    with watched_page(browser, **PHONE) as page:
+        yield page
+
+
+@pytest.fixture
+def desktop(browser):
+    """A fresh page on a desktop (1280 × 900), failing the test on any console error."""
+    with watched_page(browser) as page:
+        yield page
+
+
+def fill_douai_check(page) -> None:
+    """The advisers' one-page check form: a commerce created on 2019-05-14 in Douai, then «Lancer la vérification»."""
+    page.locator("#date_creation").fill("2019-05-14")
+    pick_commune(page, "Doua", "Douai (59)")
+    page.locator('input[name="activite"][value="commerciale"]').check()
+    page.locator('input[name="origine"][value="creation_pure"]').check()
+    page.locator('input[name="siege_dans_zone"][value="oui"]').check()
+    page.locator('input[name="activite_et_moyens_dans_zone"][value="oui"]').check()
+    page.locator("#effectif").fill("3")
+    page.locator("#chiffre_affaires").fill("180000")
+    page.locator("#capital_detenu_par_societes_pct").fill("0")
+    page.locator("#salaries_eligibles").fill("2")
+    page.locator("#salaries_eligibles_residents_bud").fill("2")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lancer la vérification").click()
+
+# The smallest text on screen, in CSS pixels as rendered: for text inside an SVG, its font size times the
+# SVG's scale. Elements not rendered (display: none, closed <details>) are left out.
+_SMALLEST_TEXT = """() => {
+  let smallest = Infinity, where = '';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const element = node.parentElement;
+    if (!element || !element.checkVisibility({visibilityProperty: true})) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    if (!range.getClientRects().length) continue;
+    if (element.closest('.visually-hidden')) continue;
+    let size = parseFloat(getComputedStyle(element).fontSize);
+    if (element.closest('svg') && element.getScreenCTM) {
+      const m = element.getScreenCTM();
+      if (m) size *= Math.hypot(m.a, m.b);
+    }
+    if (size < smallest) { smallest = size; where = element.tagName + ': ' + node.textContent.trim().slice(0, 50); }
+  }
+  return {size: smallest, where: where};
+}"""
+
+
+def smallest_text(page) -> dict:
+    """{"size": the smallest rendered font size in CSS px, "where": its element and text}."""
+    return page.evaluate(_SMALLEST_TEXT)
+
+
+def sideways_overflow(page) -> int:
+    """How many CSS px the page scrolls sideways (0: none), and no element wider than the viewport may scroll
+    inside either: a table in a scrolling box counts."""
+    return page.evaluate("""() => {
+      let worst = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+      for (const el of document.querySelectorAll('.table-wrap, pre, .code')) {
+        if (el.checkVisibility()) worst = Math.max(worst, el.scrollWidth - el.clientWidth);
+      }
+      return worst;
+    }""")

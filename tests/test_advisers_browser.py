@@ -8,7 +8,7 @@ import re
 import pytest
 
 from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique
-from browser_helpers import assert_accessible, open_browser, pick_commune, watched_page
+from browser_helpers import assert_accessible, fill_douai_check, open_browser, watched_page
 from conftest import serving
 
 pytestmark = pytest.mark.browser
@@ -59,19 +59,7 @@ def test_an_advisers_day(page, workspace, tmp_path):
 
     page.get_by_role("link", name="Nouvelle vérification").click()
     assert_accessible(page, "check form")
-    page.locator("#date_creation").fill("2019-05-14")
-    pick_commune(page, "Doua", "Douai (59)")
-    page.locator('input[name="activite"][value="commerciale"]').check()
-    page.locator('input[name="origine"][value="creation_pure"]').check()
-    page.locator('input[name="siege_dans_zone"][value="oui"]').check()
-    page.locator('input[name="activite_et_moyens_dans_zone"][value="oui"]').check()
-    page.locator("#effectif").fill("3")
-    page.locator("#chiffre_affaires").fill("180000")
-    page.locator("#capital_detenu_par_societes_pct").fill("0")
-    page.locator("#salaries_eligibles").fill("2")
-    page.locator("#salaries_eligibles_residents_bud").fill("2")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Lancer la vérification").click()
+    fill_douai_check(page)
     page.wait_for_url(re.compile(r"/verifications/[A-Za-z0-9_-]{22,}$"))
     assert "Éligible" in page.locator(".verdict__title").inner_text()
     assert_accessible(page, "check")

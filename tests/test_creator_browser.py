@@ -101,7 +101,9 @@ def test_deadlines_download_into_a_calendar(page, live_server):
     assert "1447-C-SD" in str(cfe["DESCRIPTION"])
     assert str(cfe["SUMMARY"]).startswith("[Échéance passée]"), "31 December 2024 has passed in December 2026"
     steps = page.locator("#demarches-titre").locator("..")
-    assert "Où s'adresser" in steps.inner_text() and "1447-C-SD" in steps.inner_text()
+    assert "1447-C-SD" in steps.inner_text()  # the form's number shows without opening «Comment faire»
+    steps.locator("details.steps__fold summary").first.click()
+    assert "Où s'adresser" in steps.inner_text()
 
 
 def test_changing_one_answer_keeps_the_others_and_makes_a_new_check(page, live_server):

@@ -50,3 +50,15 @@ def classify(commune: Commune, given_code: str | None = None, rules: Rules | Non
             return Classement(commune, None, ancienne_commune_bud=former)
     incomplete = bool(commune.epci) and commune.epci in _epcis_with_unsourced_rows(rules)
     return Classement(commune, None, epci_liste_incomplete=incomplete)
+
+
+@cache
+def basin_codes(rules: Rules) -> frozenset[str]:
+    """Current INSEE codes of the communes of the BUD lists, the unsourced candidates included (the basin)."""
+    reference = load_reference()
+    codes = set()
+    for row in rules.communes_bud.values():
+        commune = reference.get(row.insee)
+        if commune is not None:
+            codes.add(commune.insee)
+    return frozenset(codes)

@@ -65,6 +65,8 @@ class Segment:
     text_fill: str
     show_label: bool
     abolished: bool = False
+    debut: dt.date | None = None
+    fin: dt.date | None = None
 
 
 @dataclass
@@ -154,7 +156,8 @@ def build_timeline(verdict: Mapping[str, Any]) -> Timeline | None:
             fill, text = _ABOLISHED if abolished else _shade(rate)
             text_label = "supprimée" if abolished else pct_text(rate).replace("\u00a0", " ")
             row.segments.append(Segment(x0, round(x1 - x0 - 1, 1), rate, text_label, title, fill, text,
-                                        show_label=(x1 - x0) >= (len(text_label) * 6.5 + 4), abolished=abolished))
+                                        show_label=(x1 - x0) >= (len(text_label) * 6.5 + 4), abolished=abolished,
+                                        debut=begin, fin=stop))
         rows.append(row)
     axis_y = top + len(spans) * (row_height + 8)
     years = list(range(first_year, last_year + 2))
@@ -177,6 +180,48 @@ def build_timeline(verdict: Mapping[str, Any]) -> Timeline | None:
         legend.append({"fill": fill, "label": label})
         upper = threshold
     return Timeline(width, axis_y + 48, label_width, rows, ticks, marker, legend, axis_y, row_height)
+
+
+def timeline_lines(timeline: Timeline) -> list[dict[str, Any]]:
+    """The timeline as text, for small screens: per tax, its runs of equal shares («100 % de 2025 à 2029»)."""
+    out = []
+    for row in timeline.rows:
+        runs: list[list[Segment]] = []
+        for segment in row.segments:
+            last = runs[-1][-1] if runs else None
+            yearly = segment.debut and segment.fin and (segment.debut.month, segment.debut.day) == (1, 1)
+            if (last is not None and yearly and last.rate == segment.rate and last.abolished == segment.abolished
+                    and last.fin and segment.debut and (segment.debut - last.fin).days == 1):
+                runs[-1].append(segment)
+            else:
+                runs.append([segment])
+        items = []
+        for run in runs:
+            first, last = run[0], run[-1]
+            if first.abolished:
+                share = "impôt supprimé"
+            else:
+                share = f"{pct_text(first.rate)} exonéré" if first.rate else "aucune exonération"
+            if first.debut and (first.debut.month, first.debut.day) == (1, 1) and last.fin and \
+                    (last.fin.month, last.fin.day) == (12, 31):
+                when = (f"en {first.debut.year}" if first.debut.year == last.fin.year
+                        else f"de {first.debut.year} à {last.fin.year}")
+            elif first.debut and last.fin:
+                when = f"du {date_fr(first.debut)} au {date_fr(last.fin)}"
+            else:
+                when = ""
+            items.append({"quand": when, "part": share, "rate": first.rate or 0, "abolished": first.abolished})
+        same = next((line for line in out if line["items"] == items), None)
+        if same is not None:  # «CFE et taxe foncière»: one list for taxes exempted alike
+            same["labels"].append(row.label)
+        else:
+            out.append({"labels": [row.label], "items": items})
+    for line in out:
+        first, *others = line["labels"]
+        # Inside a list a name takes a small letter, an abbreviation keeps its capitals («CFE, taxe foncière et CVAE»).
+        others = [label if label[:2].isupper() else label[:1].lower() + label[1:] for label in others]
+        line["label"] = first if not others else ", ".join([first, *others[:-1]]) + " et " + others[-1]
+    return out
 
 
 # --- tables and lists -------------------------------------------------------------------------------------

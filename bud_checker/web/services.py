@@ -6,17 +6,18 @@ communes for the suggestions.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Mapping
 
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..communes import Commune, load_reference
+from ..communes import Commune, CommuneSuggester, Suggestion, load_reference
 from ..dates import today_in_france
 from ..engine.fr import date_fr
-from ..engine.law import current_rules
+from ..engine.law import Rules, current_rules
 from ..engine.verdict import evaluate
-from ..engine.zone import classify
+from ..engine.zone import basin_codes, classify
 from .extensions import db
 from .models import ID_PATTERN, Verification, new_id, utcnow
 
@@ -56,7 +57,7 @@ def commune_label(commune: Commune) -> str:
     return f"{commune.nom} ({commune.departement})"
 
 
-def commune_payload(commune: Commune, query: str | None = None) -> dict[str, Any]:
+def commune_payload(commune: Commune, query: str | None = None, approchee: bool = False) -> dict[str, Any]:
     """A commune and where it stands with respect to the BUD lists, for the suggestions and the API."""
     reference = load_reference()
     given = query.strip().upper() if query and reference.get(query.strip().upper()) else None
@@ -86,8 +87,20 @@ def commune_payload(commune: Commune, query: str | None = None) -> dict[str, Any
         "a_confirmer": bool((row and row.confiance.a_confirmer) or classement.epci_liste_incomplete
                             or classement.ancienne_commune_bud),
         "classement": classement_text,
+        "approchee": approchee,
     }
 
 
+@functools.lru_cache(maxsize=2)
+def _suggester(rules: Rules) -> CommuneSuggester:
+    return CommuneSuggester(load_reference(), basin_codes(rules))
+
+
+def suggest_communes(query: str, limit: int = 10) -> list[Suggestion]:
+    """Communes for what is typed in a commune field: the basin's first, typos tolerated (CommuneSuggester)."""
+    return _suggester(current_rules()).suggest(query, limit)
+
+
 def search_communes(query: str, limit: int = 10) -> list[dict[str, Any]]:
-    return [commune_payload(c, query) for c in load_reference().search(query, limit=limit)]
+    """The suggestions for `query` with where each commune stands (the form's suggestions and the API)."""
+    return [commune_payload(s.commune, query, s.approchee) for s in suggest_communes(query, limit)]

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask
 
 from ..engine.fr import date_fr, euros, nombre_fr
-from .presentation import CONFIANCE_LABELS, iso_date
+from .glossary import gloss, mark_seen
+from .presentation import CONFIANCE_LABELS, iso_date, timeline_lines
 from .savings_view import savings_view
 
 PARIS = None
@@ -62,6 +63,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(CONFIANCE_LABELS, "CONFIANCE_LABELS")
     app.add_template_global(field_attrs, "field_attrs")
     app.add_template_global(savings_view, "savings_of")  # the savings estimate of a stored verdict, for any page
+    app.add_template_global(timeline_lines, "timeline_lines")
+    app.add_template_filter(gloss, "gloss")
+    app.add_template_global(mark_seen, "glossary_seen")
 
 
 def field_attrs(field: Any, errors: dict[str, str], **attrs: Any) -> dict[str, Any]:

@@ -361,9 +361,12 @@ def openapi_document() -> dict[str, Any]:
                            "codes_postaux": _STRINGS, "epci": _NULL_STRING, "epci_nom": _NULL_STRING,
                            "bud": {"type": "boolean", "description": "classée (ou réputée classée) en BUD"},
                            "liste": _NULL_STRING, "classee_depuis": {"type": ["string", "null"], "format": "date"},
-                           "a_confirmer": {"type": "boolean"}, "classement": _STRING},
+                           "a_confirmer": {"type": "boolean"}, "classement": _STRING,
+                           "approchee": {"type": "boolean", "description": (
+                               "true quand le nom ne correspond pas à la saisie mais lui ressemble (faute de "
+                               "frappe tolérée) : à faire confirmer par l'utilisateur")}},
             "required": ["insee", "nom", "libelle", "departement", "codes_postaux", "epci", "epci_nom", "bud", "liste",
-                         "classee_depuis", "a_confirmer", "classement"],
+                         "classee_depuis", "a_confirmer", "classement", "approchee"],
             "additionalProperties": False,
         },
         "Erreur": {
@@ -427,6 +430,14 @@ def openapi_document() -> dict[str, Any]:
             "/communes": {"get": {
                 "operationId": "chercherCommunes",
                 "summary": "Chercher une commune par nom, code postal ou code INSEE, avec son classement en BUD",
+                "description": (
+                    "Ordre des résultats : d'abord les communes du bassin (listes BUD et communes à confirmer) dont "
+                    "le nom est la saisie, commence par elle ou a un mot qui commence par elle (ou dont un code "
+                    "postal commence par les chiffres saisis), les plus peuplées d'abord ; puis les autres communes "
+                    "de France (nom exact, début du nom, début d'un mot, partie du nom ; code postal ; code INSEE, "
+                    "y compris celui d'une ancienne commune fusionnée). Les accents, la casse, les tirets et « st » "
+                    "pour « saint » sont indifférents. S'il reste de la place, des noms proches de la saisie "
+                    "(fautes de frappe, au moins 3 caractères) complètent la liste, marqués `approchee`."),
                 "parameters": [
                     {"name": "q", "in": "query", "required": True,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 100}, "example": "douai"},

@@ -10,6 +10,7 @@ and are offered as an optional step, followed by the optional figures of the sav
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -85,3 +86,53 @@ def next_step(etat: Mapping[str, Any]) -> Step:
 def undecided_facts(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The facts that would decide a verdict still «à confirmer»."""
     return [m for m in verdict.get("informations_manquantes", []) if m.get("conditions")]
+
+
+@dataclass(frozen=True)
+class Position:
+    """«Étape `number` sur `total`»: the steps answered, this one, and the steps that may still come."""
+
+    number: int
+    total: int
+
+
+def step_position(etat: Mapping[str, Any], step: Step) -> Position | None:
+    """Where `step` stands in the form, or None for the optional last step (it refines, never decides).
+
+    The total counts the groups still holding a fact that could decide the verdict, but not a group whose
+    conditions an earlier pending group may already settle (the total of the balance sheet after the turnover,
+    the hiring clause after the employment clause): such a group is asked only if needed, and the total then
+    grows by one."""
+    group = step.group
+    if group is None or group.echeancier:
+        return None
+    done = [g for g in GROUPS if g is not group and not g.echeancier and any(key in etat for key in g.keys)]
+    verdict = step.verdict
+    if verdict is None:  # the first step: the facts missing when nothing but a date is known
+        verdict = _blank_verdict(str(etat.get("date_creation") or "")[:10])
+    missing = {m["champ"]: set(m["conditions"]) for m in verdict.get("informations_manquantes", []) if m["conditions"]}
+    covered = {condition for key in step.keys for condition in missing.get(key, set())}
+    if group is FIRST:
+        covered |= {"periode_creation", "commune_zone"}
+    remaining = 0
+    for later in GROUPS[GROUPS.index(group) + 1:]:
+        if later.echeancier or later in done:
+            continue
+        conditions = set().union(*(missing.get(key, set()) for key in later.keys if key not in etat))
+        if not conditions or conditions <= covered:
+            continue
+        covered |= conditions
+        remaining += 1
+    number = len(done) + 1
+    return Position(number, number + remaining)
+
+
+@functools.lru_cache(maxsize=8)
+def _blank_verdict(date_creation: str) -> dict[str, Any]:
+    import datetime as dt
+
+    try:
+        day = dt.date.fromisoformat(date_creation)
+    except ValueError:
+        day = dt.date.today()
+    return evaluate({"date_creation": day.isoformat()}).to_dict()

@@ -23,7 +23,7 @@ from ...engine.fr import nombre_fr
 from ...engine.law import current_rules
 from ...engine.schema import Champ, Etape
 from ...engine.situation import KEYS, SCHEMA
-from ..services import commune_label
+from ..services import commune_label, suggest_communes
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms.fields.choices import SelectChoice
@@ -238,6 +238,12 @@ def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> Commun
     if found.commune is not None:
         return CommuneResolution(insee=found.commune.insee)
     if not found.candidates:
+        # Nothing spelt so: the names that resemble it, offered as a choice, never taken for the user.
+        close = [s.commune for s in suggest_communes(text, 10) if s.approchee]
+        if close:
+            return CommuneResolution(candidates=close, error=f"Aucune commune ne s'écrit «\u00a0{text[:60]}\u00a0»\u00a0: "
+                                                             "choisissez la vôtre parmi les noms proches, ou corrigez "
+                                                             "la saisie.")
         return CommuneResolution(error=f"Aucune commune ne correspond à « {text[:60]} » : vérifiez l'orthographe ou "
                                        "tapez le code postal.")
     return CommuneResolution(candidates=list(found.candidates),

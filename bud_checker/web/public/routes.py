@@ -8,13 +8,16 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 
+from ...communes import load_reference
+from ...engine.law import current_rules
 from ...engine.situation import LIBELLES, SituationError
 from ...engine.verdict import NON_ELIGIBLE
 from ..jsonio import BodyError, loads_body
 from ..rules_catalogue import catalogue
-from ..services import find_verification, record_verification, search_communes
+from ..services import commune_payload, find_verification, record_verification, search_communes
+from ..zone_map import LEGEND, SOURCE, basin_list, large_svg, load_map, small_svg
 from . import bp
-from .flow import Step, next_step, undecided_facts
+from .flow import Step, next_step, step_position, undecided_facts
 from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, choices, prefill, read_answers
 
 SUGGESTION_LIMIT = 8
@@ -77,7 +80,8 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
         form.etat.data = _dump_etat(etat)
         if candidates:
             typed = "".join(str(form.commune.data or "").split())
-            form.commune_choix.choices = choices((c.insee, _candidate_label(c, typed)) for c in candidates)
+            form.commune_choix.choices = choices(
+                (c.insee, f"{_candidate_label(c, typed)} – {commune_payload(c)['classement']}") for c in candidates)
     errors = errors or {}
     error_list = [{"field": name, "message": message} for name, message in errors.items()]
     error_list += [{"field": None, "message": message} for message in general_errors or []]
@@ -89,6 +93,7 @@ def _render_step(step: Step, etat: dict[str, Any], *, form=None, errors: dict[st
         undecided=undecided_facts(step.verdict) if step.verdict else [], editing=editing,
         non_eligible=bool(step.verdict and step.verdict["statut"] == NON_ELIGIBLE),
         first_step=step.group is GROUPS[0] and not etat,
+        position=None if editing else step_position(etat, step),
     ), status
 
 
@@ -178,9 +183,12 @@ def verification(verification_id: str):
     found = find_verification(verification_id)
     if found is None:
         abort(404)
+    context = result_context(found)
+    commune = context["v"].get("commune") or {}
+    mini_map = small_svg(commune.get("insee"), f"{commune.get('nom')} ({commune.get('departement')})") if commune else None
     return render_template("public/verification.html",
                            share_url=url_for(".verification", verification_id=found.id, _external=True),
-                           **result_context(found))
+                           mini_map=mini_map, **context)
 
 
 @bp.get("/regles")
@@ -195,6 +203,37 @@ def communes():
     if len(query) < 2:
         return jsonify({"communes": []})
     return jsonify({"communes": search_communes(query, SUGGESTION_LIMIT)})
+
+
+@bp.get("/zone")
+def zone():
+    """The map of the zone and its list of communes; `q` searches a commune, `commune` (an INSEE code) marks one."""
+    zone_map = load_map()
+    query = (request.args.get("q") or "").strip()[:100]
+    results = []
+    if query:
+        for payload in search_communes(query, SUGGESTION_LIMIT):
+            results.append({**payload, "on_map": bool(zone_map.outlines_of(payload["insee"]))})
+    code = (request.args.get("commune") or "").strip()[:10]
+    commune = load_reference().get(code) if code else None
+    here = None
+    if commune is not None and zone_map.outlines_of(commune.insee):
+        here = commune_payload(commune)
+    elif results and results[0]["on_map"] and not results[0]["approchee"]:
+        here = results[0]
+    rules = current_rules()
+    groups = basin_list(rules)
+    return render_template(
+        "public/zone.html", q=query, results=results, marked=here, svg=large_svg(here["insee"] if here else None),
+        legend=[{"id": key, "label": label} for key, label in LEGEND], counts=zone_map.counts(), groups=groups,
+        total=len(rules.communes_bud), source=SOURCE)
+
+
+@bp.get("/glossaire")
+def glossaire():
+    from ..glossary import entries
+
+    return render_template("public/glossaire.html", entries=entries())
 
 
 @bp.get("/api")

@@ -2,6 +2,7 @@
  *  1. Commune field: suggestions as you type (ARIA 1.2 combobox with a listbox), from /communes?q=.
  *     Picking one fills the hidden commune_insee field; typing again clears it.
  *  2. Verdict page: reveals the print button.
+ *  3. /zone: filters the list of communes as you type.
  * No inline script anywhere, so the Content-Security-Policy can forbid them. */
 (function () {
   "use strict";
@@ -89,9 +90,17 @@
         li.setAttribute("aria-selected", "false");
         li.setAttribute("data-insee", commune.insee);
         li.appendChild(document.createTextNode(commune.libelle));
+        var zone = document.createElement("span");
+        zone.className = "suggestion__zone suggestion__zone--" +
+          (commune.bud ? (commune.a_confirmer ? "unknown" : "ok") : (commune.a_confirmer ? "unknown" : "out"));
+        zone.textContent = commune.bud ? (commune.a_confirmer ? "BUD, à confirmer" : "BUD") :
+          (commune.a_confirmer ? "hors BUD, à confirmer" : "hors BUD");
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(zone);
         var meta = document.createElement("span");
         meta.className = "suggestion__meta";
-        meta.textContent = (commune.codes_postaux || []).slice(0, 3).join(", ") + " · INSEE " + commune.insee;
+        meta.textContent = (commune.approchee ? "orthographe proche · " : "") +
+          (commune.codes_postaux || []).slice(0, 3).join(", ") + " · " + commune.classement;
         li.appendChild(meta);
         li.addEventListener("mousedown", function (event) { event.preventDefault(); });
         li.addEventListener("click", function () { choose(index); input.focus(); });
@@ -156,10 +165,41 @@
     }
   }
 
+  // The list of communes of /zone, filtered as you type (the page's search form works without this).
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/œ/g, "oe").replace(/æ/g, "ae")
+      .toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  }
+
+  function setupZoneFilter() {
+    var box = document.querySelector("[data-zone-filter]");
+    if (!box) { return; }
+    var input = box.querySelector("input");
+    var count = document.getElementById(input.getAttribute("aria-describedby"));
+    var items = document.querySelectorAll(".zone-group__list li[data-nom]");
+    var groups = document.querySelectorAll(".zone-group");
+    box.hidden = false;
+    input.addEventListener("input", debounce(function () {
+      var wanted = fold(input.value).replace(/\bst\b/g, "saint").replace(/\bste\b/g, "sainte");
+      var shown = 0;
+      for (var i = 0; i < items.length; i++) {
+        var name = " " + items[i].getAttribute("data-nom");
+        var match = !wanted || name.indexOf(" " + wanted) >= 0 || name.indexOf(wanted) >= 0;
+        items[i].hidden = !match;
+        if (match) { shown++; }
+      }
+      for (var j = 0; j < groups.length; j++) {
+        groups[j].hidden = groups[j].querySelectorAll("li[data-nom]:not([hidden])").length === 0;
+      }
+      count.textContent = wanted ? shown + (shown > 1 ? " communes affichées" : " commune affichée") : "";
+    }, 120));
+  }
+
   function init() {
     var boxes = document.querySelectorAll(".combobox[data-suggestions]");
     for (var i = 0; i < boxes.length; i++) { setupCombobox(boxes[i]); }
     setupPrint();
+    setupZoneFilter();
   }
 
   if (document.readyState === "loading") {
