@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
-from .communes import Commune, normalize, resolve
+from .communes import Commune, load_reference, normalize, resolve
 from .dates import today_in_france
 from .engine.law import current_rules
 from .engine.situation import SCHEMA, SituationError
