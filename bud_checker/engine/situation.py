@@ -99,7 +99,7 @@ Situation = make_dataclass(
 Situation.__doc__ = "The situation of a company: one attribute per field of rules/situation.yaml."
 
 
-def _show(value: Any, limit: int = 40) -> str:
+def shown(value: Any, limit: int = 40) -> str:
     """User input echoed in a message: on one line, control characters removed, truncated."""
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in _text(value)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -115,7 +115,7 @@ def _date(key: str, value: Any) -> dt.date:
     if not isinstance(value, dt.date):
         text = _text(value).strip()
         if not _ISO_DATE.match(text):
-            raise SituationError(key, f"« {_show(text)} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
+            raise SituationError(key, f"« {shown(text)} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
         try:
             value = dt.date.fromisoformat(text)
         except ValueError:
@@ -148,7 +148,7 @@ def _number(key: str, value: Any, *, integer: bool = False, maximum: float | Non
         try:
             value = float(text) if text else math.nan
         except ValueError:
-            raise SituationError(key, f"« {_show(value.strip())} » n'est pas {kind} ; attendu {expected}.") from None
+            raise SituationError(key, f"« {shown(value.strip())} » n'est pas {kind} ; attendu {expected}.") from None
     if not isinstance(value, (int, float)) or isinstance(value, complex):
         raise SituationError(key, f"attendu {expected}.")
     if isinstance(value, int) and not -_MAX_PLAUSIBLE <= value <= _MAX_PLAUSIBLE:
@@ -178,14 +178,14 @@ def _boolean(key: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise SituationError(key, f"« {_show(_text(value))} » n'est pas une réponse admise ; attendu oui (true), non (false) "
+    raise SituationError(key, f"« {shown(_text(value))} » n'est pas une réponse admise ; attendu oui (true), non (false) "
                               "ou « je ne sais pas » (null).")
 
 
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     text = str(value).strip().lower() if isinstance(value, str) else None
     if text not in choices:
-        raise SituationError(key, f"« {_show(_text(value))} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
+        raise SituationError(key, f"« {shown(_text(value))} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
     return text
 
 
@@ -209,7 +209,7 @@ def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
     if isinstance(value, int) and len(code) == 4:
         code = "0" + code  # a spreadsheet dropped the leading zero
     if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
-        raise SituationError(key, f"« {_show(code)} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour Douai ; "
+        raise SituationError(key, f"« {shown(code)} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour Douai ; "
                                   "ce n'est pas le code postal).")
     reference = load_reference()
     commune = reference.get(code)
@@ -278,7 +278,7 @@ def parse_situation(data: Any) -> Situation:
                                           "{\"date_creation\": \"2019-05-14\", \"commune_insee\": \"59178\"}.")
     for key in data:
         if key not in _PARSERS:
-            raise SituationError(_show(key, 60), "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
+            raise SituationError(shown(key, 60), "clé inconnue ; clés admises : " + ", ".join(KEYS) + ".")
     values: dict[str, Any] = {}
     for key, raw in data.items():
         if raw is None or (raw.__class__ is str and _is_unknown(raw)):

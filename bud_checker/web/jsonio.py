@@ -139,9 +139,9 @@ def _first_bad(value: Any, key: str, top: bool = True) -> tuple[str, str] | None
     if isinstance(value, dict):
         for name, item in value.items():
             if isinstance(name, str) and (_SURROGATE.search(name) or "\x00" in name):
-                from ..engine.situation import _show  # the key as the engine's messages show it
+                from ..engine.situation import shown  # the key as the engine's messages show it
 
-                return (_show(name, 60) if top else key,
+                return (shown(name, 60) if top else key,
                         "clé invalide : caractère nul ou demi-paire de substitution UTF-16.")
             found = _first_bad(item, name if top else key, False)
             if found:
