@@ -96,6 +96,8 @@ ALLOWED = {
     ("bud_checker/batch.py", "2003"), ("bud_checker/batch.py", "0 %"),  # «Excel 97-2003»; a cell's number format
     ("templates/_economies.html", "2000"),  # the SVG namespace
     ("templates/public/_timeline.html", "2000"),  # the SVG namespace
+    ("bud_checker/web/zone_map.py", "2000"),  # the SVG namespace
+    ("bud_checker/web/zone_map.py", "2018"),  # the vintage of the IGN/INSEE outlines (a data attribution)
 }
 
 

@@ -64,11 +64,11 @@ LABELS = list(LIBELLES.values()) + [q.label for q in QUESTIONS.values()]
 def keys_of(value) -> set[str]:
     """The keys of a JSON object as an error may name them (the engine names an unknown key as it shows user input:
     on one line, control characters removed, truncated)."""
-    from bud_checker.engine.situation import _show
+    from bud_checker.engine.situation import shown
 
     if not isinstance(value, dict):
         return set()
-    return {str(k) for k in value} | {_show(k, 60) for k in value}
+    return {str(k) for k in value} | {shown(k, 60) for k in value}
 
 
 def assert_json_error(response, allowed: set[int], champs: set[str] | None = None) -> dict:

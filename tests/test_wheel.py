@@ -67,7 +67,7 @@ def _free_port() -> int:
 
 
 def test_db_upgrade_and_the_site_from_another_directory(installed):
-    env = {**os.environ, "BUD_ENV": "production", "SECRET_KEY": "wheel-test-" + "x" * 40,
+    env = {**os.environ, "BUD_ENV": "production", "SECRET_KEY": "wheel-test-" + "x" * 40, "BUD_HOSTS": "127.0.0.1",
            "DATABASE_URL": f"sqlite:///{installed['cwd'] / 'bud.sqlite3'}", "BUD_INSTANCE_DIR": str(installed["cwd"])}
     env.pop("BUD_RULES_DIR", None)
     bud = str(installed["bin"] / "bud-checker")

@@ -17,14 +17,15 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from ..communes import load_reference
-from ..engine.law import Rules
+from ..engine.law import Rules, current_rules
 
 MAP_FILE = Path(__file__).resolve().parent / "zone_map.json"
-SOURCE = "IGN – Admin Express COG 2018\u00a0; INSEE – COG 2018"
+OUTLINES_VINTAGE = "2018"  # the vintage of the outlines (shared/data/geo), a data attribution, not law
+SOURCE = "IGN – Admin Express COG {millesime}\u00a0; INSEE – COG {millesime}".format(millesime=OUTLINES_VINTAGE)
 # The classes of the map, in the legend's order, with their legend (the list ids come from rules/communes/).
 LEGEND = (
-    ("arrete_2018", "Classée en BUD par l'arrêté du 14 février 2018"),
-    ("limitrophe_2019", "Commune limitrophe classée par l'arrêté du 11 avril 2019"),
+    ("arrete_2018", "Classée en BUD par {acte}"),
+    ("limitrophe_2019", "Commune limitrophe classée par {acte}"),
     ("candidat_non_source", "Pas-de-Calais\u00a0: dans le périmètre officiel du BUD, présence dans l'arrêté à confirmer"),
     ("en_partie", "En partie : absorbe une ancienne commune classée"),
     ("hors_zone_a_confirmer", "Hors des listes, dans une intercommunalité dont la liste n'a pu être lue\u00a0: à confirmer"),
@@ -156,10 +157,17 @@ def small_svg(here: str | None, label: str) -> Markup | None:
 
 def _description(zone: ZoneMap) -> str:
     counts = zone.counts()
-    return (f"{counts['arrete_2018']} communes classées par l'arrêté du 14 février 2018 (Nord), "
-            f"{counts['limitrophe_2019']} communes limitrophes classées par l'arrêté du 11 avril 2019 et "
+    listes = current_rules().listes
+    return (f"{counts['arrete_2018']} communes classées par {listes['arrete_2018'].acte} (Nord), "
+            f"{counts['limitrophe_2019']} communes limitrophes classées par {listes['limitrophe_2019'].acte} et "
             f"{counts['candidat_non_source']} communes du Pas-de-Calais à confirmer, dans le bassin minier qui va "
             "de Béthune et Lens à Douai, Valenciennes et Denain.")
+
+
+def legend(rules: Rules) -> list[dict[str, str]]:
+    """The legend's entries, the acts that classified each list named from rules/communes/listes.yaml."""
+    return [{"id": key, "label": label.format(acte=rules.listes[key].acte) if key in rules.listes else label}
+            for key, label in LEGEND]
 
 
 def basin_list(rules: Rules) -> list[dict[str, Any]]:
@@ -168,7 +176,8 @@ def basin_list(rules: Rules) -> list[dict[str, Any]]:
 
     reference = load_reference()
     groups = []
-    for key, legend in LEGEND[:3]:
+    for entry in legend(rules)[:3]:
+        key = entry["id"]
         rows = []
         for row in rules.communes_bud.values():
             if row.liste.id != key:
@@ -183,7 +192,7 @@ def basin_list(rules: Rules) -> list[dict[str, Any]]:
             if row.liste.id == key:
                 confidences[row.confiance.libelle] = confidences.get(row.confiance.libelle, 0) + 1
         sources = "Sources\u00a0: " + "\u00a0; ".join(f"{label} ({count})" for label, count in confidences.items()) + "."
-        groups.append({"id": key, "legende": legend, "communes": rows, "sources": sources})
+        groups.append({"id": key, "legende": entry["label"], "communes": rows, "sources": sources})
     zone = load_map()
     others = sorted(({"insee": c.insee, "nom": c.nom, "departement": c.insee[:2], "cle": normalize(c.nom),
                       "a_confirmer": True, "confiance": ""}

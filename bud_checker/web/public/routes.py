@@ -15,7 +15,8 @@ from ...engine.verdict import NON_ELIGIBLE
 from ..jsonio import BodyError, loads_body
 from ..rules_catalogue import catalogue
 from ..services import commune_payload, find_verification, record_verification, search_communes
-from ..zone_map import LEGEND, SOURCE, basin_list, large_svg, load_map, small_svg
+from ..zone_map import SOURCE, basin_list, large_svg, load_map, small_svg
+from ..zone_map import legend as zone_legend
 from . import bp
 from .flow import Step, next_step, step_position, undecided_facts
 from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text, build_form, choices, prefill, read_answers
@@ -225,7 +226,7 @@ def zone():
     groups = basin_list(rules)
     return render_template(
         "public/zone.html", q=query, results=results, marked=here, svg=large_svg(here["insee"] if here else None),
-        legend=[{"id": key, "label": label} for key, label in LEGEND], counts=zone_map.counts(), groups=groups,
+        legend=zone_legend(rules), counts=zone_map.counts(), groups=groups,
         total=len(rules.communes_bud), source=SOURCE)
 
 
