@@ -108,6 +108,12 @@ def test_printing_opens_the_folded_details(desktop, live_server):
     assert desktop.locator("#table-impots-locaux").is_visible()
 
 
+def _wait_for_focus(page, condition: str) -> None:
+    """The page's script moves the focus once the step is shown: wait for it (5 s at most), then it must hold."""
+    page.wait_for_function(condition, timeout=5000)
+    assert page.evaluate(condition), condition
+
+
 def test_step_count_and_focus_after_each_step(phone, live_server):
     phone.goto(live_server + "/")
     assert "Étape 1 sur 5" in phone.locator(".step-title").text_content()
@@ -116,7 +122,7 @@ def test_step_count_and_focus_after_each_step(phone, live_server):
     next_step(phone)
     heading = phone.locator("h1.step-title")
     assert heading.text_content().strip() == "Étape 2 sur 5Votre activité"
-    assert phone.evaluate("document.activeElement.classList.contains('step-title')")
+    _wait_for_focus(phone, "document.activeElement.classList.contains('step-title')")
     assert phone.title().startswith("Étape 2 sur 5")
     phone.keyboard.press("Tab")
     assert phone.evaluate("document.activeElement.id") == "activite-0"  # one Tab to the first answer
@@ -124,10 +130,10 @@ def test_step_count_and_focus_after_each_step(phone, live_server):
     assert_accessible(phone, "étape 2 sur téléphone")
     answer(phone, {"activite": "commerciale", "origine": "creation_pure"})
     next_step(phone)
-    assert phone.evaluate("document.activeElement.textContent").strip().startswith("Étape 3 sur 5")
+    _wait_for_focus(phone, "document.activeElement.textContent.trim().startsWith('Étape 3 sur 5')")
     answer(phone, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
     next_step(phone)
-    assert phone.evaluate("document.activeElement.textContent").strip().startswith("Étape 4 sur 5")
+    _wait_for_focus(phone, "document.activeElement.textContent.trim().startsWith('Étape 4 sur 5')")
     phone.keyboard.press("Tab")
     assert phone.evaluate("document.activeElement.id") == "effectif"
     answer(phone, {"effectif": "3", "chiffre_affaires": "180000", "capital_detenu_par_societes_pct": "0"})
@@ -135,7 +141,7 @@ def test_step_count_and_focus_after_each_step(phone, live_server):
     assert "Étape 5 sur 5" in phone.locator("h1.step-title").text_content()
     answer(phone, {"salaries_eligibles": "2", "salaries_eligibles_residents_bud": "2"})
     next_step(phone)
-    assert phone.evaluate("document.activeElement.id") == "conclusion-titre"
+    _wait_for_focus(phone, "document.activeElement.id === 'conclusion-titre'")
     assert "Étape facultative" in phone.locator(".step-title").text_content()
     _readable_on_a_phone(phone, "étape facultative")
 
