@@ -69,13 +69,50 @@ def test_an_eligible_result_on_a_phone(phone, live_server, situation):
     phone.screenshot(path=f"/tmp/bud-result-phone-{situation['date_creation'][:4]}.png", full_page=True)
 
 
-@pytest.mark.xfail(strict=True, reason="at most a third of 22,600 px held with issue 12's additions (7,414 px) but "
-                   "not since issue 8 items 3-7 added warnings, the CFE option and «Et maintenant ?» to the page "
-                   "(about 9,100 px on 2026-12-01): more of the page must fold")
+# The same shop with its savings estimated (60,000 € of yearly profit at IS, 800 € of CFE): the estimate adds its
+# chart and table, its hypotheses fold.
+SHOP_2024_SAVINGS = {**SHOP_2024, "benefice_annuel_estime": 60000, "impot_sur": "is", "cfe_annuelle_estimee": 800,
+                     "taxe_fonciere_annuelle_estimee": 0}
+
+
 def test_an_eligible_result_is_a_third_of_its_former_length_on_a_phone(phone, live_server):
     _saved(phone, live_server, SHOP_2024)
     height = phone.evaluate("document.documentElement.scrollHeight")
     assert height <= BEFORE_PX / 3, f"{height} px"
+    _saved(phone, live_server, SHOP_2024_SAVINGS)
+    height = phone.evaluate("document.documentElement.scrollHeight")
+    assert height <= BEFORE_PX * 0.4, f"with the savings: {height} px"
+
+
+def test_what_folds_on_a_phone_opens_on_demand(phone, live_server):
+    """The postal-code warning's list of communes, what to do about a missed step («Et maintenant ?»), the steps
+    that concern only some creators and «Où s'adresser» fold; each opens with its summary, by keyboard too."""
+    _saved(phone, live_server, SHOP_2024)
+    warning = phone.locator("#avertissements-titre").locator("..")
+    assert "59178 est aussi le code postal de 4 autres communes" in warning.inner_text()
+    assert not warning.get_by_text("Hasnon").is_visible()
+    warning.locator("summary").click()
+    assert warning.get_by_text("Hasnon").is_visible()
+    essentials = phone.locator("#essentiel-titre").locator("..")
+    remedy = essentials.locator("details.remedy-fold").first
+    assert not remedy.locator(".fold__body").is_visible()
+    remedy.locator("summary").focus()
+    phone.keyboard.press("Enter")
+    assert "Délai dépassé" in remedy.locator(".fold__body").inner_text()
+    assert remedy.locator(".fold__body").is_visible()
+    steps = phone.locator("#demarches-titre").locator("..")
+    some = steps.locator("details.steps-some")
+    assert "Selon votre situation : 2 autres démarches" in some.locator("> summary").inner_text()
+    assert not some.get_by_role("heading", name="Opter si une autre exonération de CFE est possible").is_visible()
+    some.locator("> summary").click()
+    assert some.get_by_role("heading", name="Opter si une autre exonération de CFE est possible").is_visible()
+    assert some.locator("> .fold__body > ol").get_attribute("start") == str(steps.locator("> ol > li").count() + 1)
+    offices = phone.locator("#ou-titre").locator("xpath=ancestor::details")
+    assert offices.get_attribute("open") is None
+    offices.locator("> summary").click()
+    assert phone.get_by_role("link", name=re.compile("^La chambre de commerce")).is_visible()
+    _readable_on_a_phone(phone, "résultat éligible, tout ouvert")
+    assert_accessible(phone, "résultat éligible, détails ouverts")
 
 
 def test_the_result_on_a_desktop_keeps_the_picture_and_the_tables(desktop, live_server):
@@ -106,6 +143,9 @@ def test_printing_opens_the_folded_details(desktop, live_server):
     desktop.emulate_media(media="print")
     assert desktop.locator("#condition-taille_pme .fold__body p").first.is_visible()
     assert desktop.locator("#table-impots-locaux").is_visible()
+    for folded in ("details.remedy-fold .fold__body", "details.notice-fold .fold__body", "details.steps-some ol",
+                   ".offices .fold__body li"):
+        assert desktop.locator(folded).first.is_visible(), folded
 
 
 def _wait_for_focus(page, condition: str) -> None:

@@ -76,9 +76,12 @@ def test_douai_shop_sees_its_savings_year_by_year(page, live_server):
     assert years[0] == "2024" and years[1] == "2025" and len(years) >= 6
     text = section.inner_text().replace("\u202f", " ")
     assert "40 000 € d'impôt sur les bénéfices".replace(" €", "\xa0€") in text, "10 750 € twice, then 8 500, 6 250, 3 750"
-    section.locator("summary").click()
+    section.locator("details.savings__periods > summary").click()
     assert "10 750" in section.inner_text().replace("\u202f", " ")
     assert section.locator("svg.savings-chart__svg rect").count() >= 6
+    hypotheses = section.locator("details.savings__fold")
+    assert "CGI, art. 219" not in section.inner_text(), "the hypotheses and their texts fold"
+    hypotheses.locator("> summary").click()
     assert "CGI, art. 219" in section.inner_text()
     if page.viewport_size["width"] < 500:
         _no_sideways_scroll(page)
@@ -124,6 +127,7 @@ def test_changing_one_answer_keeps_the_others_and_makes_a_new_check(page, live_s
     page.wait_for_url(re.compile(r"/verifications/[A-Za-z0-9_-]{22,}$"))
     assert page.url != first_url, "a new saved check"
     assert page.locator("h1").inner_text().strip() == "Éligible"
+    page.locator("#economies details.savings__fold > summary").click()
     periods = page.locator("#economies").inner_text()
     assert "80 000" in periods.replace("\u202f", " ")
     page.goto(first_url)

@@ -59,6 +59,7 @@ class Guidance:
     formulaires: dict[str, tuple[Formulaire, ...]]
     ou: dict[str, tuple[str, ...]]
     dispositifs: tuple[Dispositif, ...]
+    selon_le_cas: frozenset[str] = frozenset()  # steps that concern only some creators (`selon_le_cas: true`)
 
 
 def _read(rules: Rules, name: str) -> Any:
@@ -79,8 +80,10 @@ def guidance(rules: Rules) -> Guidance:
     guichets = {key: Guichet(key, typographie(item["libelle"]), typographie(item["aide"]), item["url"],
                              _tag(item.get("confiance"), key))
                 for key, item in raw["ou_s_adresser"].items()}
-    formulaires, ou = {}, {}
+    formulaires, ou, selon_le_cas = {}, {}, set()
     for step, item in raw["demarches"].items():
+        if item.get("selon_le_cas"):
+            selon_le_cas.add(step)
         forms = []
         for form in item.get("formulaires") or []:
             refs = []
@@ -107,16 +110,18 @@ def guidance(rules: Rules) -> Guidance:
         dispositifs.append(Dispositif(key, typographie(item["titre"]), typographie(item["resume"]), item["url"],
                                       _tag(item.get("confiance"), key),
                                       conditions))
-    return Guidance(guichets, formulaires, ou, tuple(dispositifs))
+    return Guidance(guichets, formulaires, ou, tuple(dispositifs), frozenset(selon_le_cas))
 
 
 def for_demarche(rules: Rules, demarche_id: str | None) -> dict[str, Any]:
-    """The forms and offices of one filing step (nothing for an unknown or missing id)."""
+    """The forms and offices of one filing step, and whether it concerns only some creators (`selon_le_cas`);
+    nothing for an unknown or missing id."""
     found = guidance(rules)
     if not demarche_id or demarche_id not in found.formulaires:
-        return {"formulaires": [], "ou": []}
+        return {"formulaires": [], "ou": [], "selon_le_cas": False}
     return {"formulaires": [f.to_dict() for f in found.formulaires[demarche_id]],
-            "ou": [found.guichets[o].to_dict() for o in found.ou[demarche_id]]}
+            "ou": [found.guichets[o].to_dict() for o in found.ou[demarche_id]],
+            "selon_le_cas": demarche_id in found.selon_le_cas}
 
 
 def alternatives(rules: Rules, failing_conditions: Iterable[str]) -> list[dict[str, Any]]:

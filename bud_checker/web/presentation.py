@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..engine.contract import resolve, upgrade
-from ..engine.fr import date_fr, nombre_fr
+from ..engine.fr import date_fr, nombre_fr, typographie
 
 CONDITION_STATUS = {
     "remplie": {"label": "Remplie", "icon": "✓", "class": "ok"},
@@ -358,6 +358,7 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
         "timeline": build_timeline(verdict),
         "local_table": local_table(exonerations),
         "essentiel": essentials(verdict, demarches, today),
+        "warnings": input_warnings(verdict),
         "deciding": [{**m, "condition_labels": [labels.get(c, c) for c in m["conditions"]]} for m in deciding],
         "refining": refining,
         "checked_on": checked_on,
@@ -365,16 +366,39 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     }
 
 
-def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]], today: dt.date | None = None) -> list[str]:
+def input_warnings(verdict: Mapping[str, Any]) -> list[dict[str, str | None]]:
+    """The warnings about the input, each with a one-line `resume` the page shows before the full `message`
+    (which it folds): a code that is also the postal code of other communes names how many, and how many of
+    them are in the basin (where the answer could change)."""
+    out = []
+    for warning in verdict.get("avertissements") or []:
+        communes = warning.get("communes") or []
+        resume = None
+        if warning.get("code") == "code_postal_homonyme" and warning.get("code_saisi") and communes:
+            count = len(communes)
+            in_basin = sum(1 for c in communes if c.get("bud"))
+            others = "d'une autre commune" if count == 1 else f"de {count} autres communes"
+            resume = f"{warning['code_saisi']} est aussi le code postal {others}"
+            if in_basin:
+                resume += (", classée en bassin urbain à dynamiser" if count == 1 else
+                           f", dont {in_basin} classée{'s' if in_basin > 1 else ''} en bassin urbain à dynamiser")
+            resume = typographie(resume + " : vérifiez la commune retenue.")
+        out.append({"resume": resume, "message": warning.get("message")})
+    return out
+
+
+def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]],
+               today: dt.date | None = None) -> list[dict[str, str | None]]:
     """The verdict in a few lines, from the verdict's own figures: why not, or what is exempted until when.
 
-    What is still ahead comes first (deadlines to meet, exemptions running); then what is over, with what can
-    still be done about a missed step."""
+    What is still ahead comes first (deadlines to meet, exemptions running); then what is over. Each line is
+    `{"texte": ..., "suite": ...}`: `suite`, what can still be done about a missed step, the page folds under
+    «Et maintenant ?»."""
     if verdict["statut"] == "non_eligible":
-        return [c["explication"] for c in verdict["conditions"] if c["statut"] == "non_remplie"]
-    ahead: list[str] = []
-    running: list[str] = []
-    over: list[str] = []
+        return [_line(c["explication"]) for c in verdict["conditions"] if c["statut"] == "non_remplie"]
+    ahead: list[dict[str, str | None]] = []
+    running: list[dict[str, str | None]] = []
+    over: list[dict[str, str | None]] = []
     for demarche in demarches:
         if not demarche.get("echeance_fr"):
             continue
@@ -383,15 +407,12 @@ def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]], toda
             again = iso_date(demarche.get("prochaine_echeance"))
             if again and (today is None or again >= today):
                 # Missed for the first year, still possible for the following ones: a thing to do, first.
-                ahead.append(f"À faire au plus tard le {date_fr(again)} : {what}, pour les années d'exonération qui "
-                             f"restent (l'échéance du {demarche['echeance_fr']} est passée).")
+                ahead.append(_line(f"À faire au plus tard le {date_fr(again)} : {what}, pour les années "
+                                   f"d'exonération qui restent (l'échéance du {demarche['echeance_fr']} est passée)."))
                 continue
-            text = f"Échéance passée le {demarche['echeance_fr']} : {what}."
-            if demarche.get("rattrapage"):
-                text += f" {demarche['rattrapage']}"
-            over.append(text)
+            over.append(_line(f"Échéance passée le {demarche['echeance_fr']} : {what}.", demarche.get("rattrapage")))
         else:
-            ahead.append(f"À faire au plus tard le {demarche['echeance_fr']} : {what}.")
+            ahead.append(_line(f"À faire au plus tard le {demarche['echeance_fr']} : {what}."))
     exonerations = verdict.get("exonerations") or {}
     profit = exonerations.get("impot_benefices") or {}
     periods = profit.get("periodes") or []
@@ -404,9 +425,9 @@ def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]], toda
             text += f", puis partielle ({rates}) jusqu'au {date_fr(iso_date(last['fin']))}"
         end = iso_date(last["fin"])
         if today and end and end < today:
-            over.append(text + f" : ces périodes sont terminées depuis le {date_fr(end)}.")
+            over.append(_line(text + f" : ces périodes sont terminées depuis le {date_fr(end)}."))
         else:
-            running.append(text + ".")
+            running.append(_line(text + "."))
     for key, what in (("cfe", "CFE"), ("tfpb", "Taxe foncière (pour le propriétaire des locaux)")):
         data = exonerations.get(key) or {}
         years = data.get("annees") or []
@@ -425,7 +446,11 @@ def essentials(verdict: Mapping[str, Any], demarches: list[dict[str, Any]], toda
         if years[-1]["annee"] > full[-1]["annee"]:
             text += f", puis un abattement dégressif jusqu'en {years[-1]['annee']}"
         if today and years[-1]["annee"] < today.year:
-            over.append(text + " : cette période est terminée.")
+            over.append(_line(text + " : cette période est terminée."))
         else:
-            running.append(text + ".")
+            running.append(_line(text + "."))
     return ahead + running + over
+
+
+def _line(texte: str, suite: str | None = None) -> dict[str, str | None]:
+    return {"texte": texte, "suite": suite}
