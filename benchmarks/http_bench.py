@@ -362,7 +362,8 @@ def bench_http(quick: bool, record: Callable[..., None]) -> None:
                         pss, uss = private_mb(pid)
                         record("http", f"gunicorn worker {number} RSS after the load", current, "MB",
                                "< 100", peak < 100, peak_mb=round(peak, 1))
-                        record("http", f"gunicorn worker {number} private memory (USS)", uss, "MB", pss_mb=round(pss, 1))
+                        record("http", f"gunicorn worker {number} private memory (USS)", uss, "MB",
+                               pss_mb=round(pss, 1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -276,8 +276,8 @@ def main() -> int:
     args = parser.parse_args()
     wanted = args.only.split(",") if args.only else [*SECTIONS, "http", "hello"]
     machine = describe_machine()
-    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB RAM, Python {machine['python']}, "
-          f"{machine['system']}")
+    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['ram_gb']} GB RAM, "
+          f"Python {machine['python']}, {machine['system']}")
     for name in wanted:
         if name == "http":
             from http_bench import bench_http

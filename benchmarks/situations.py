@@ -77,7 +77,8 @@ def _consistent(s: dict) -> None:
         if "effectif" in s:
             s["embauches_eligibles"] = min(s["embauches_eligibles"], s["effectif"])
         if "embauches_eligibles_residents_bud" in s:
-            s["embauches_eligibles_residents_bud"] = min(s["embauches_eligibles_residents_bud"], s["embauches_eligibles"])
+            s["embauches_eligibles_residents_bud"] = min(s["embauches_eligibles_residents_bud"],
+                                                         s["embauches_eligibles"])
             if "salaries_eligibles_residents_bud" in s:
                 s["embauches_eligibles_residents_bud"] = min(s["embauches_eligibles_residents_bud"],
                                                              s["salaries_eligibles_residents_bud"])

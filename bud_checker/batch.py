@@ -451,9 +451,9 @@ def _layout(table: Table) -> _Layout:
                 identity[role] = index
     if "date_creation" not in columns.values():
         found = ", ".join(f"« {_show(n, 30)} »" for n in table.header[:6] if n.strip()) or "aucune"
-        raise BatchError(f"en-tête : colonne de la date de création introuvable (colonnes lues : {found}) ; la première "
-                         "ligne doit nommer les colonnes, par exemple « date_creation ; commune ; activite » ou "
-                         "« Date de création ; Commune ; Activité ».")
+        raise BatchError(f"en-tête : colonne de la date de création introuvable (colonnes lues : {found}) ; "
+                         "la première ligne doit nommer les colonnes, par exemple "
+                         "« date_creation ; commune ; activite » ou « Date de création ; Commune ; Activité ».")
     return _Layout(columns, copied, identity, len(table.header), table.delimiter)
 
 
@@ -515,7 +515,8 @@ def _evaluate_line(layout: _Layout, record: Record) -> BatchLine:
                                           "saisissez la valeur.")
             if key == COMMUNE:
                 free_commune = cell
-            elif key == "commune_insee" and not _CODE.match(_as_text(cell).strip()) and not isinstance(cell, (int, float)):
+            elif (key == "commune_insee" and not _CODE.match(_as_text(cell).strip())
+                  and not isinstance(cell, (int, float))):
                 situation[key], _ = _commune_from_text(key, cell)
             else:
                 situation[key] = _plain_value(key, cell)
@@ -574,7 +575,8 @@ PEOPLE_COLUMNS = (
            "d'information.", width=40),
     Column("informations_manquantes_fr", "Informations manquantes", "Les réponses qui décideraient du résultat.",
            width=40),
-    Column("points_a_confirmer_fr", "Points à confirmer", "Ce qu'il reste à confirmer, et auprès de qui (sur les lignes "
+    Column("points_a_confirmer_fr", "Points à confirmer",
+           "Ce qu'il reste à confirmer, et auprès de qui (sur les lignes "
            "éligibles ou à confirmer ; une ligne non éligible l'est quoi qu'il en soit).", width=50),
     Column("commune_fr", "Commune retenue", "La commune comprise à partir du fichier.", width=24),
     Column("commune_insee_fr", "Code INSEE retenu", "Le code INSEE de cette commune.", width=11),
@@ -670,8 +672,8 @@ def _output(line: BatchLine) -> dict[str, Any]:
         "statut_fr": STATUT_FR[v.statut],
         "conditions_non_remplies_fr": " ; ".join(c.libelle for c in failing) or None,
         "conditions_a_verifier_fr": " ; ".join(c.libelle for c in unknown) or None,
-        "informations_manquantes_fr": " ; ".join(SCHEMA[m["champ"]].libelle() if m["champ"] in SCHEMA.champs else m["champ"]
-                                            for m in missing) or None,
+        "informations_manquantes_fr": " ; ".join(
+            SCHEMA[m["champ"]].libelle() if m["champ"] in SCHEMA.champs else m["champ"] for m in missing) or None,
         # What is left to confirm matters when it could change the verdict: not on a line that fails anyway.
         "points_a_confirmer_fr": (" ".join(dict.fromkeys(motifs)) or None) if v.statut != "non_eligible" else None,
         "commune_fr": commune.get("nom"),

@@ -72,7 +72,8 @@ def _read_json(source: str) -> Any:
     else:
         path = Path(source)
         if not path.is_file():
-            raise ValueError(f"fichier : « {source} » introuvable ; indiquez le chemin d'un fichier JSON ou - pour l'entrée standard.")
+            raise ValueError(f"fichier : « {source} » introuvable ; "
+                             "indiquez le chemin d'un fichier JSON ou - pour l'entrée standard.")
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -140,7 +141,8 @@ def communes(query: tuple[str, ...], limit: int, as_json: bool) -> int:
         elif row:
             status = f"en partie : ancienne commune {row.nom} ({row.insee}) classée BUD"
         else:
-            status = "hors BUD" + (" (à confirmer : liste du Pas-de-Calais non lue)" if classement.epci_liste_incomplete else "")
+            status = "hors BUD" + (" (à confirmer : liste du Pas-de-Calais non lue)"
+                                   if classement.epci_liste_incomplete else "")
         rows.append({"insee": commune.insee, "nom": commune.nom, "departement": commune.departement,
                      "codes_postaux": list(commune.codes_postaux), "bud": bool(classement.bud),
                      "liste": row.liste.id if classement.bud else None,
@@ -165,7 +167,8 @@ def test_rules(paths: tuple[str, ...], verbose: bool) -> int:
 
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
-        return _fail(f"Erreur : chemin : « {missing[0]} » introuvable ; indiquez un fichier YAML ou un dossier de tests.")
+        return _fail(f"Erreur : chemin : « {missing[0]} » introuvable ; "
+                     "indiquez un fichier YAML ou un dossier de tests.")
     try:
         results, passed, failed = run(list(paths) or None)
     except (OSError, ValueError, KeyError) as error:

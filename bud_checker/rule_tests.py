@@ -105,7 +105,8 @@ def _compare_years(label: str, expected: list[dict[str, Any]], actual: list[dict
     for row in expected:
         got = by_year.get(row["annee"])
         if got is None:
-            failures.append(f"{label} : année {row['annee']} absente (années calculées : {sorted(by_year) or 'aucune'})")
+            failures.append(f"{label} : année {row['annee']} absente "
+                            f"(années calculées : {sorted(by_year) or 'aucune'})")
             continue
         for key, value in row.items():
             if got.get(key) != value:
@@ -126,7 +127,8 @@ def run_case(case: RuleCase) -> list[str]:
             return [f"erreur attendue sur {expected_error['champ']!r}, obtenue sur {error.champ!r} : {error.message}"]
         return []
     if "erreur" in attendu:
-        return [f"la situation devait être refusée (champ {attendu['erreur'].get('champ')!r}), verdict {verdict['statut']}"]
+        return [f"la situation devait être refusée (champ {attendu['erreur'].get('champ')!r}), "
+                f"verdict {verdict['statut']}"]
     failures = []
     for key in ("statut", "version_loi"):
         if key in attendu and verdict[key] != attendu[key]:
@@ -136,7 +138,8 @@ def run_case(case: RuleCase) -> list[str]:
         if condition_id not in conditions:
             failures.append(f"condition inconnue {condition_id!r}")
         elif conditions[condition_id]["statut"] != statut:
-            failures.append(f"condition {condition_id} attendue {statut!r}, obtenue {conditions[condition_id]['statut']!r} "
+            failures.append(f"condition {condition_id} attendue {statut!r}, "
+                            f"obtenue {conditions[condition_id]['statut']!r} "
                             f"({conditions[condition_id]['explication']})")
     for condition_id, flag in (attendu.get("a_confirmer") or {}).items():
         if condition_id in conditions and conditions[condition_id]["a_confirmer"] != flag:
@@ -154,17 +157,20 @@ def run_case(case: RuleCase) -> list[str]:
         for index, (want, got) in enumerate(zip(expected, periods), start=1):
             for key, value in want.items():
                 if got.get(key) != value:
-                    failures.append(f"impot_benefices période {index} : {key} attendu {value!r}, obtenu {got.get(key)!r}")
+                    failures.append(f"impot_benefices période {index} : {key} attendu {value!r}, "
+                                    f"obtenu {got.get(key)!r}")
     for tax in ("cfe", "tfpb", "cvae"):
         if tax in attendu:
             failures += _compare_years(tax, attendu[tax], exonerations[tax]["annees"])
     for tax, flag in (attendu.get("exonerations_applicables") or {}).items():
         if exonerations[tax]["applicable"] != flag:
-            failures.append(f"exonération {tax} : applicable attendu {flag!r}, obtenu {exonerations[tax]['applicable']!r}")
+            failures.append(f"exonération {tax} : applicable attendu {flag!r}, "
+                            f"obtenu {exonerations[tax]['applicable']!r}")
     if "cvae_nulle_du_fait_du_chiffre_affaires" in attendu:
         got = exonerations["cvae"].get("nulle_du_fait_du_chiffre_affaires")
         if got != attendu["cvae_nulle_du_fait_du_chiffre_affaires"]:
-            failures.append(f"cvae_nulle_du_fait_du_chiffre_affaires attendu {attendu['cvae_nulle_du_fait_du_chiffre_affaires']!r}, obtenu {got!r}")
+            failures.append("cvae_nulle_du_fait_du_chiffre_affaires attendu "
+                            f"{attendu['cvae_nulle_du_fait_du_chiffre_affaires']!r}, obtenu {got!r}")
     failures += _certainty(attendu, verdict, conditions)
     failures += _compare_texts(attendu, verdict, conditions, exonerations)
     asked = {m["champ"] for m in verdict["informations_manquantes"]}
@@ -213,7 +219,8 @@ def _compare_texts(attendu: dict[str, Any], verdict: dict[str, Any], conditions:
                 field_name = key.removesuffix("_contient")
                 for text in _texts(value):
                     if text not in (got.get(field_name) or ""):
-                        failures.append(f"démarche {want['id']} : {field_name} devait contenir « {text} » : {got.get(field_name)}")
+                        failures.append(f"démarche {want['id']} : {field_name} devait contenir « {text} » : "
+                                        f"{got.get(field_name)}")
             elif got.get(key) != value:
                 failures.append(f"démarche {want['id']} : {key} attendu {value!r}, obtenu {got.get(key)!r}")
     for step_id in attendu.get("demarches_absentes") or []:

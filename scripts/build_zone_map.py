@@ -271,7 +271,8 @@ def build(geo_dir: Path, rules: Any) -> dict[str, Any]:
         "source": SOURCE,
         "licence": "Licence Ouverte / Open Licence (Etalab)",
         "fichiers": list(GEO_FILES),
-        "projection": f"équirectangulaire, latitude de référence {lat0:.4f}°, {scale / 1000 * 111.32:.4f} unités par km",
+        "projection": (f"équirectangulaire, latitude de référence {lat0:.4f}°, "
+                       f"{scale / 1000 * 111.32:.4f} unités par km"),
         "largeur": WIDTH,
         "hauteur": height,
         "simplification": SIMPLIFICATION,

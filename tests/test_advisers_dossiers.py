@@ -64,7 +64,8 @@ def test_one_siren_one_case_file_per_organisation(world, adviser):
     assert response.status_code == 422 and "déjà celui du dossier" in page_text(response.get_data(as_text=True))
     # Another organisation may follow the same company.
     other = AdviserClient(world.app, world.b1)
-    assert other.api("POST", "/api/v1/conseillers/dossiers", {"nom": "Même société", "siren": "542051180"}).status_code == 201
+    created = other.api("POST", "/api/v1/conseillers/dossiers", {"nom": "Même société", "siren": "542051180"})
+    assert created.status_code == 201
 
 
 def test_edit_a_case_file(adviser):
@@ -133,7 +134,8 @@ def test_a_check_from_the_case_file_with_the_public_questions(adviser):
                   "Pour préciser l'échéancier", "Je ne sais pas"):
         assert label in text
     data = _form(adviser, dossier, date_creation="14/05/2019", commune="Douai", activite="commerciale",
-                 origine="creation_pure", siege_dans_zone="oui", activite_et_moyens_dans_zone="oui", effectif="3", chiffre_affaires="180 000",
+                 origine="creation_pure", siege_dans_zone="oui", activite_et_moyens_dans_zone="oui", effectif="3",
+                 chiffre_affaires="180 000",
                  total_bilan="90000", capital_detenu_par_societes_pct="0", salaries_eligibles="2",
                  salaries_eligibles_residents_bud="2")
     response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", data)
@@ -152,7 +154,8 @@ def test_empty_answers_mean_unknown_and_only_the_date_is_required(adviser):
     response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", _form(adviser, dossier, date_creation=""))
     assert response.status_code == 422
     assert "Indiquez la date de création (début d'activité)" in page_text(response.get_data(as_text=True))
-    response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", _form(adviser, dossier, date_creation="2019-05-14"))
+    response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier",
+                            _form(adviser, dossier, date_creation="2019-05-14"))
     assert response.status_code == 303
     result = page_text(adviser.get(response.headers["Location"]).get_data(as_text=True))
     assert "À confirmer" in result and "Ce qu'il faut vérifier pour conclure" in result
@@ -165,7 +168,8 @@ def test_check_form_errors_name_the_field(adviser):
     assert response.status_code == 422
     text = page_text(response.get_data(as_text=True))
     assert "« beaucoup » n'est pas un nombre" in text and "Aucune commune ne correspond à « Zzyzx »" in text
-    response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier", _form(adviser, dossier, date_creation="30/02/2019"))
+    response = adviser.post(f"/conseillers/dossiers/{dossier}/verifier",
+                            _form(adviser, dossier, date_creation="30/02/2019"))
     assert response.status_code == 422 and "n'est pas une date qui existe" in page_text(response.get_data(as_text=True))
     assert adviser.get(f"/api/v1/conseillers/dossiers/{dossier}/verifications").get_json()["verifications"] == []
 
@@ -175,7 +179,8 @@ def test_a_new_check_can_start_from_an_earlier_one(adviser):
     earlier = adviser.new_verification(dossier, DOUAI)
     html = adviser.get(f"/conseillers/dossiers/{dossier}/verifier?depuis={earlier}").get_data(as_text=True)
     assert 'value="2019-05-14"' in html and 'value="Douai (59)"' in html
-    assert re.search(r'name="activite"[^>]*value="commerciale"[^>]*checked|checked[^>]*name="activite"[^>]*value="commerciale"', html)
+    assert re.search(r'name="activite"[^>]*value="commerciale"[^>]*checked'
+                     r'|checked[^>]*name="activite"[^>]*value="commerciale"', html)
 
 
 def test_history_shows_who_when_and_which_rules(world, adviser):

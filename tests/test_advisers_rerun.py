@@ -100,7 +100,8 @@ def _age(app, verification_id: str, mutate) -> None:
 
 
 def _older_rules(verdict: dict) -> None:
-    verdict["statut"], verdict["libelle_statut"], verdict["regles_version"] = "indetermine", "à confirmer", "ancienne00000000"
+    verdict["statut"], verdict["libelle_statut"] = "indetermine", "à confirmer"
+    verdict["regles_version"] = "ancienne00000000"
     clause = next(c for c in verdict["conditions"] if c["id"] == "clause_embauche")
     clause["statut"] = "inconnue"
     verdict["exonerations"]["impot_benefices"]["fin_exoneration_totale"] = "2020-12-31"
@@ -142,7 +143,8 @@ def test_rerun_through_the_api_returns_the_changes(world):
     sections = {s["id"]: s for s in body["changements"]["sections"]}
     assert sections["resultat"]["changements"][0]["avant"] == "à confirmer"
     assert body["changements"]["regles_avant"] == "ancienne00000000"
-    comparison = adviser.get(f"/api/v1/conseillers/dossiers/{dossier}/verifications/{body['id']}/comparaison").get_json()
+    url = f"/api/v1/conseillers/dossiers/{dossier}/verifications/{body['id']}/comparaison"
+    comparison = adviser.get(url).get_json()
     assert comparison["avant"]["id"] == old and comparison["changements"] == body["changements"]
 
 
@@ -151,7 +153,8 @@ def test_compare_any_two_checks_of_a_case_file(world):
     dossier = adviser.new_dossier()
     first = adviser.new_verification(dossier, DOUAI)
     second = adviser.new_verification(dossier, {**DOUAI, "effectif": 300})
-    page = page_text(adviser.get(f"/conseillers/dossiers/{dossier}/comparer?a={second}&b={first}").get_data(as_text=True))
+    compared = adviser.get(f"/conseillers/dossiers/{dossier}/comparer?a={second}&b={first}")
+    page = page_text(compared.get_data(as_text=True))
     assert "Statut éligible → non éligible" in page.replace("avant : ", "").replace("après : ", "")
     assert "« Petite ou moyenne entreprise (PME) » : statut" in page
     # The check page compares with the previous check of the file.

@@ -80,7 +80,8 @@ def test_a_client_list_becomes_case_files_by_siren_else_by_name(world, adviser):
 
 
 def test_the_page_option_files_an_xlsx_too(adviser):
-    data = xlsx([["Entreprise", "Date de création", "Commune"], ["Menuiserie Lefebvre", dt.datetime(2019, 5, 14), "Liévin"]])
+    data = xlsx([["Entreprise", "Date de création", "Commune"],
+                 ["Menuiserie Lefebvre", dt.datetime(2019, 5, 14), "Liévin"]])
     response = adviser.post("/conseillers/lots", {"fichier": (io.BytesIO(data), "liste.xlsx"), "dossiers": "1"},
                             content_type="multipart/form-data")
     assert response.status_code == 303
@@ -133,7 +134,8 @@ def test_deleting_through_the_api_answers_204_and_leaves_no_content_in_the_audit
 
 
 def test_a_deleted_batch_keeps_the_checks_it_filed(adviser):
-    body = _upload(adviser, "Raison sociale;date_creation\nGardé SARL;14/05/2019\n".encode(), "garde.csv", dossiers=True)
+    body = _upload(adviser, "Raison sociale;date_creation\nGardé SARL;14/05/2019\n".encode(), "garde.csv",
+                   dossiers=True)
     dossier = adviser.get("/api/v1/conseillers/dossiers?q=Gardé SARL").get_json()["dossiers"][0]["id"]
     confirm = page_text(adviser.get(f"/conseillers/lots/{body['id']}/supprimer").get_data(as_text=True))
     assert "restent" in confirm
@@ -141,7 +143,8 @@ def test_a_deleted_batch_keeps_the_checks_it_filed(adviser):
     assert adviser.get(body["page"]).status_code == 404
     history = adviser.get(f"/api/v1/conseillers/dossiers/{dossier}").get_json()["verifications"]
     assert len(history) == 1 and history[0]["canal"] == "lot"
-    assert "lot (supprimé), ligne 2" in page_text(adviser.get(f"/conseillers/dossiers/{dossier}").get_data(as_text=True))
+    shown = page_text(adviser.get(f"/conseillers/dossiers/{dossier}").get_data(as_text=True))
+    assert "lot (supprimé), ligne 2" in shown
 
 
 def test_deletion_across_organisations_answers_404_and_deletes_nothing(world, adviser, other):
@@ -199,7 +202,7 @@ def test_purge_removes_what_had_no_activity_since_the_date(tmp_path):
             os.environ.pop(key, None)
     simulated = _cli(["purge", "--avant", "2024-01-01", "--simulation"], env)
     assert simulated.returncode == 0, simulated.stderr
-    assert "Seraient supprimés" in simulated.stdout and stale_id in simulated.stdout and "rien n'a été" in simulated.stdout
+    assert all(text in simulated.stdout for text in ("Seraient supprimés", stale_id, "rien n'a été"))
     done = _cli(["purge", "--avant", "2024-01-01"], env)
     assert done.returncode == 0, done.stderr
     assert "CCI Purge — 1 dossier (1 vérification) et 1 lot" in done.stdout

@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "bud_checker"
-WEB_LIBRARIES = ("flask", "flask_wtf", "flask_login", "flask_limiter", "flask_sqlalchemy", "flask_migrate", "sqlalchemy",
-                 "wtforms", "werkzeug", "alembic", "weasyprint", "gunicorn", "openpyxl")
+WEB_LIBRARIES = ("flask", "flask_wtf", "flask_login", "flask_limiter", "flask_sqlalchemy", "flask_migrate",
+                 "sqlalchemy", "wtforms", "werkzeug", "alembic", "weasyprint", "gunicorn", "openpyxl")
 
 
 def _module_name(path: Path) -> str:

@@ -58,8 +58,9 @@ def test_french_labels_windows_1252_comma_and_french_dates():
 def test_broken_lines_get_their_reason_and_never_stop_the_others():
     good = "2019-05-14;59178;commerciale;creation_pure;3;150000;0;oui;2;1"
     lines = [HEADER.encode(), good.encode(), b"2019-02-30;59178;commerciale", b"2019-05-14;99999;commerciale",
-             b"2019-05-14;59178;lib\xe9rale", "2019-05-14;59178;libérale".encode(), b"2019-05-14;59178;commerciale;;;;;;;;;;;x",
-             b"2019-05-14;59178;commerciale;creation_pure;-4", b"2019-05-14;59178;commerciale;creation_pure;3;150000;130",
+             b"2019-05-14;59178;lib\xe9rale", "2019-05-14;59178;libérale".encode(),
+             b"2019-05-14;59178;commerciale;;;;;;;;;;;x", b"2019-05-14;59178;commerciale;creation_pure;-4",
+             b"2019-05-14;59178;commerciale;creation_pure;3;150000;130",
              good.encode(), b"", b"2019-05-14;Saint-Amand;commerciale"]
     result = run_batch(b"\n".join(lines) + b"\n")
     out = {r["ligne"]: r for r in rows(result)}
@@ -123,13 +124,15 @@ def test_cli_batch(tmp_path):
     source = tmp_path / "in.csv"
     source.write_bytes(_thousand())
     target, xlsx = tmp_path / "out.csv", tmp_path / "out.xlsx"
-    result = subprocess.run([sys.executable, "-m", "bud_checker.cli", "batch", str(source), str(target), "--xlsx", str(xlsx)],
+    result = subprocess.run([sys.executable, "-m", "bud_checker.cli", "batch", str(source), str(target),
+                             "--xlsx", str(xlsx)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "1000 lignes" in result.stderr and "Vérification" in result.stderr
     assert target.read_text(encoding="utf-8-sig").count("\n") == 1001
     assert xlsx.stat().st_size > 10_000
-    missing = subprocess.run([sys.executable, "-m", "bud_checker.cli", "batch", str(tmp_path / "absent.csv"), str(target)],
+    missing = subprocess.run([sys.executable, "-m", "bud_checker.cli", "batch", str(tmp_path / "absent.csv"),
+                              str(target)],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "introuvable" in missing.stderr
 

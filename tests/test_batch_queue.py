@@ -164,7 +164,8 @@ def test_two_large_uploads_answer_at_once_and_the_public_pages_keep_answering(se
     assert len(served.batch_worker_pids()) == 1  # bud-checker serve started its batch worker
     before = [_latency(served) for _ in range(20)]
     results = []
-    threads = [threading.Thread(target=lambda n=n: results.append(_upload(served, headers, csv_of(10_000), f"gros-{n}.csv")))
+    threads = [threading.Thread(
+                   target=lambda n=n: results.append(_upload(served, headers, csv_of(10_000), f"gros-{n}.csv")))
                for n in (1, 2)]
     for thread in threads:
         thread.start()

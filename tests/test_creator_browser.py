@@ -75,7 +75,8 @@ def test_douai_shop_sees_its_savings_year_by_year(page, live_server):
     years = table.locator("tbody th").all_inner_texts()
     assert years[0] == "2024" and years[1] == "2025" and len(years) >= 6
     text = section.inner_text().replace("\u202f", " ")
-    assert "40 000 € d'impôt sur les bénéfices".replace(" €", "\xa0€") in text, "10 750 € twice, then 8 500, 6 250, 3 750"
+    assert "40 000 € d'impôt sur les bénéfices".replace(" €", "\xa0€") in text, (
+        "10 750 € twice, then 8 500, 6 250, 3 750")
     section.locator("details.savings__periods > summary").click()
     assert "10 750" in section.inner_text().replace("\u202f", " ")
     assert section.locator("svg.savings-chart__svg rect").count() >= 6

@@ -50,7 +50,8 @@ def test_is_savings_follow_the_schedule_and_article_219_rates():
     assert periods[2]["economie"] == 10750 - 2250
     assert savings["totaux"]["impot_benefices"] == 10750 * 2 + 8500 + 6250 + 3750
     assert [row["annee"] for row in savings["annees"]][0] == 2024
-    assert sum(row["impot_benefices"] for row in savings["annees"]) == pytest.approx(savings["totaux"]["impot_benefices"], abs=3)
+    assert (sum(row["impot_benefices"] for row in savings["annees"])
+            == pytest.approx(savings["totaux"]["impot_benefices"], abs=3))
     assert savings["totaux"]["cfe"] is None and savings["totaux"]["tfpb"] is None, "not given, not estimated"
     assert "estimation" in savings["explication"].lower()
 
@@ -91,7 +92,8 @@ def test_local_savings_count_the_deliberated_half_only_when_voted():
                       "deliberation_exoneration_tfpb": True, "taxe_fonciere_annuelle_estimee": 2000}).to_dict()
     assert voted["economies"]["totaux"]["cfe"] == 7 * 1000 + 750 + 500 + 250
     assert voted["economies"]["totaux"]["tfpb"] == 7 * 2000 + 1500 + 1000 + 500
-    tenant = evaluate({**DOUAI_SHOP_2024, "proprietaire_immeuble": False, "taxe_fonciere_annuelle_estimee": 2000}).to_dict()
+    tenant = evaluate({**DOUAI_SHOP_2024, "proprietaire_immeuble": False,
+                       "taxe_fonciere_annuelle_estimee": 2000}).to_dict()
     assert tenant["economies"]["totaux"]["tfpb"] is None
     assert any("propriétaire" in h for h in tenant["economies"]["hypotheses"])
 
@@ -112,7 +114,8 @@ def test_savings_inputs_are_validated_with_french_messages():
     assert error.value.champ == "taux_marginal_ir_pct"
     with pytest.raises(SituationError):
         parse_situation({"date_creation": "2024-03-12", "cfe_annuelle_estimee": -3})
-    assert parse_situation({"date_creation": "2024-03-12", "benefice_annuel_estime": "-1 500"}).benefice_annuel_estime == -1500
+    parsed = parse_situation({"date_creation": "2024-03-12", "benefice_annuel_estime": "-1 500"})
+    assert parsed.benefice_annuel_estime == -1500
 
 
 # --- items 1 and 2 through the form --------------------------------------------------------------------------

@@ -110,7 +110,8 @@ def test_unsourced_pas_de_calais_commune_is_classified_to_confirm(douai_commerce
     assert "ANCT" not in zone["explication"]  # research notes stay in the expert detail
     assert [p["quoi"] for p in verdict["points_a_confirmer"]] == ["classement de la commune"]
     assert "SIE" in verdict["points_a_confirmer"][0]["aupres_de"]
-    assert verdict["resume"].startswith("Éligible, à confirmer\u00a0: classement de la commune, auprès de votre service")
+    assert verdict["resume"].startswith("Éligible, à confirmer\u00a0: classement de la commune, "
+                                        "auprès de votre service")
     assert verdict["commune"]["confiance_liste"] == "non_sourcee"
 
 

@@ -122,7 +122,8 @@ def test_an_unofficial_source_must_be_labelled_complementary(tmp_path):
 
     from bud_checker.engine.law import RulesError, current_rules, load_rules
 
-    shutil.copytree(current_rules().directory, tmp_path / "rules", ignore=shutil.ignore_patterns("communes_france.json.gz"))
+    shutil.copytree(current_rules().directory, tmp_path / "rules",
+                    ignore=shutil.ignore_patterns("communes_france.json.gz"))
     path = tmp_path / "rules" / "references.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace('url: "https://entreprendre.service-public.fr/vosdroits/F34799"',

@@ -134,7 +134,8 @@ def test_api_mobile_trader_postal_codes_and_consistency(client):
     assert response.get_json()["erreur"]["champ"] == "date_creation_etablissement"
     body = _post(client, {**DOUAI_2019, "date_verification": "2026-12-01"}).get_json()
     steps = {d["id"]: d for d in body["verdict"]["demarches"]}
-    assert steps["declaration_tfpb"]["passee"] is True and steps["declaration_tfpb"]["prochaine_echeance"] == "2026-12-31"
+    assert steps["declaration_tfpb"]["passee"] is True
+    assert steps["declaration_tfpb"]["prochaine_echeance"] == "2026-12-31"
     assert "Transmettez-lui" in steps["declaration_tfpb"]["description"]
 
 

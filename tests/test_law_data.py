@@ -82,7 +82,8 @@ YEAR = re.compile(r"(?<![\w.])(19|20)\d\d(?![\w])")
 ROOT = ENGINE.parent.parent
 SOURCES = sorted((ROOT / "bud_checker").rglob("*.py")) + sorted((ROOT / "templates").rglob("*.html"))
 # A legal number written as words or figures in a sentence: it must be built from its parameter.
-LEGAL_WORDS = re.compile(r"\b(moitié|tiers|quart)\b|\b\d+ (mois|ans|années|jours)\b|\b1er (janvier|février|mars|avril|mai|"
+LEGAL_WORDS = re.compile(r"\b(moitié|tiers|quart)\b|\b\d+ (mois|ans|années|jours)\b|"
+                         r"\b1er (janvier|février|mars|avril|mai|"
                          r"juin|juillet|août|septembre|octobre|novembre|décembre)\b|\b(premier|deuxième|second|"
                          r"troisième|dernier) jour ouvré|\b\d+(,\d+)? ?%(?!\})", re.IGNORECASE)
 LEGAL_NUMBERS = {152500, 500000, 50000000, 43000000, 250, 23, 0.15, 15}
@@ -144,7 +145,8 @@ def test_a_broken_rules_directory_is_refused(tmp_path):
     source = current_rules().directory
     shutil.copytree(source, tmp_path / "rules", ignore=shutil.ignore_patterns("communes_france.json.gz"))
     broken = tmp_path / "rules" / "parameters" / "taille_et_capital.yaml"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("ref: rgec_annexe_1", "ref: inconnue"), encoding="utf-8")
+    broken.write_text(broken.read_text(encoding="utf-8").replace("ref: rgec_annexe_1", "ref: inconnue"),
+                      encoding="utf-8")
     with pytest.raises(RulesError, match="référence inconnue"):
         load_rules(tmp_path / "rules")
 

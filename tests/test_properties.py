@@ -12,7 +12,8 @@ from consistency_helpers import made_consistent
 
 CODES = ["59178", "59350", "59051", "62498", "62510", "62014", "62861", "62041", "75056", "2A004", "59630"]
 junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                 st.text(max_size=12), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+                 st.text(max_size=12), st.lists(st.integers(), max_size=2),
+                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 dates = st.dates(min_value=dt.date(2016, 1, 1), max_value=dt.date(2029, 12, 31))
 def maybe(strategy):
     return st.one_of(st.none(), strategy)
@@ -114,7 +115,7 @@ def test_each_condition_reads_only_the_fields_it_declares(first, second):
             mixed.pop(name, None)
             if name in first:
                 mixed[name] = first[name]
-        mixed["date_creation"] = first["date_creation"] if "date_creation" in function.reads else second["date_creation"]
+        mixed["date_creation"] = (first if "date_creation" in function.reads else second)["date_creation"]
         for part, whole in (("salaries_eligibles_residents_bud", "salaries_eligibles"),
                             ("embauches_eligibles_residents_bud", "embauches_eligibles")):
             if mixed.get(part) is not None and (mixed.get(whole) is None or mixed[part] > mixed[whole]):

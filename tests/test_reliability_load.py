@@ -59,7 +59,8 @@ def _rows(url: str) -> list[tuple]:
     try:
         with engine.connect() as connection:
             return list(connection.execute(text(
-                "SELECT id, CAST(situation AS TEXT), CAST(verdict AS TEXT), statut, regles_version FROM verifications")))
+                "SELECT id, CAST(situation AS TEXT), CAST(verdict AS TEXT), statut, regles_version "
+                "FROM verifications")))
     finally:
         engine.dispose()
 
@@ -105,7 +106,8 @@ def _assert_rows_intact(url: str) -> int:
         situation, verdict = json.loads(situation_text), json.loads(verdict_text)
         assert regles_version == verdict["regles_version"] == version, identifier
         assert statut == verdict["statut"], identifier
-        assert verdict == json.loads(json.dumps(evaluate(situation, date_verification=day_of(verdict)).to_dict())), identifier
+        fresh = evaluate(situation, date_verification=day_of(verdict)).to_dict()
+        assert verdict == json.loads(json.dumps(fresh)), identifier
     return len(rows)
 
 

@@ -26,5 +26,6 @@ def test_a_wrong_expectation_is_reported():
     """The runner itself can fail: a deliberately wrong expectation yields differences."""
     case = CASES[0]
     wrong = type(case)(case.fichier, case.titre, case.nom, case.situation,
-                       {**case.attendu, "statut": "eligible" if case.attendu.get("statut") != "eligible" else "non_eligible"})
+                       {**case.attendu,
+                        "statut": "eligible" if case.attendu.get("statut") != "eligible" else "non_eligible"})
     assert run_case(wrong)

@@ -32,8 +32,9 @@ def make_app(web_database_url, **config):
 
 def test_every_response_carries_the_security_headers(client):
     saved = client.post("/api/v1/verifications", json=DOUAI).get_json()["id"]
-    for url in ["/", "/regles", "/api", f"/verifications/{saved}", "/api/v1/openapi.json", f"/api/v1/verifications/{saved}",
-                "/static/css/app.css", "/introuvable", "/api/v1/introuvable", "/conseillers/connexion"]:
+    for url in ["/", "/regles", "/api", f"/verifications/{saved}", "/api/v1/openapi.json",
+                f"/api/v1/verifications/{saved}", "/static/css/app.css", "/introuvable", "/api/v1/introuvable",
+                "/conseillers/connexion"]:
         response = client.get(url)
         headers = response.headers
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, url
@@ -81,7 +82,8 @@ def test_rendered_pages_hold_no_inline_script_or_style(client, flow):
     saved = client.post("/api/v1/verifications", json={**DOUAI, "activite": "commerciale"}).get_json()["id"]
     flow.submit({"date_creation": "2019-05-14", "commune": "Douai"})
     pages = [flow.html] + [client.get(url).get_data(as_text=True)
-                           for url in ("/", "/regles", "/api", f"/verifications/{saved}", "/conseillers/connexion", "/x")]
+                           for url in ("/", "/regles", "/api", f"/verifications/{saved}", "/conseillers/connexion",
+                                       "/x")]
     for html in pages:
         parser = _Inline()
         parser.feed(html)
@@ -106,13 +108,16 @@ def test_forwarded_headers_are_honoured_only_behind_a_trusted_proxy(web_database
     for _ in range(2):
         assert behind.post("/api/v1/verifications", json=DOUAI,
                            headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 201
-    assert behind.post("/api/v1/verifications", json=DOUAI, headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 429
-    assert behind.post("/api/v1/verifications", json=DOUAI, headers={"X-Forwarded-For": "198.51.100.3"}).status_code == 201
+    assert behind.post("/api/v1/verifications", json=DOUAI,
+                       headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 429
+    assert behind.post("/api/v1/verifications", json=DOUAI,
+                       headers={"X-Forwarded-For": "198.51.100.3"}).status_code == 201
     # Not behind a proxy: X-Forwarded-For is the client's word and changes nothing.
     direct = make_app(web_database_url, PUBLIC_API_RATE_LIMIT="2 per minute").test_client()
     for forged in ("198.51.100.4", "198.51.100.5"):
         assert direct.post("/api/v1/verifications", json=DOUAI, headers={"X-Forwarded-For": forged}).status_code == 201
-    assert direct.post("/api/v1/verifications", json=DOUAI, headers={"X-Forwarded-For": "198.51.100.6"}).status_code == 429
+    assert direct.post("/api/v1/verifications", json=DOUAI,
+                       headers={"X-Forwarded-For": "198.51.100.6"}).status_code == 429
 
 
 def test_bad_proxy_setting_is_refused_in_french(monkeypatch, web_database_url):
@@ -187,7 +192,7 @@ def redis_url():
 def test_limits_are_shared_through_redis(web_database_url, redis_url):
     config = {"RATELIMIT_STORAGE_URI": redis_url, "PUBLIC_API_RATE_LIMIT": "3 per minute",
               "RATELIMIT_KEY_PREFIX": f"shared-{time.monotonic_ns()}"}
-    first, second = make_app(web_database_url, **config).test_client(), make_app(web_database_url, **config).test_client()
+    first, second = (make_app(web_database_url, **config).test_client() for _ in range(2))
     statuses = [c.post("/api/v1/verifications", json=DOUAI).status_code for c in (first, second, first, second)]
     assert statuses == [201, 201, 201, 429]
 
@@ -204,7 +209,8 @@ def test_a_rate_limit_store_that_is_down_does_not_fail_requests(web_database_url
 
 # --- debug page and errors --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("env, debug", [("production", False), ("local", False), ("test", False), ("development", True)])
+@pytest.mark.parametrize("env, debug",
+                         [("production", False), ("local", False), ("test", False), ("development", True)])
 def test_no_debug_page_unless_development(monkeypatch, web_database_url, env, debug):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     app = make_app(web_database_url, BUD_ENV=env, DEBUG=True)

@@ -160,7 +160,8 @@ def test_a_shared_store_that_fails_is_logged(web_database_url, caplog):
         port = sock.getsockname()[1]
     caplog.set_level(logging.WARNING, logger="flask-limiter")
     app = create_app({"DATABASE_URL": web_database_url, "BUD_ENV": "test", "SECRET_KEY": "limits",
-                      "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0", "PUBLIC_API_READ_RATE_LIMIT": "50 per minute"})
+                      "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0",
+                      "PUBLIC_API_READ_RATE_LIMIT": "50 per minute"})
     assert app.test_client().get("/api/v1/communes?q=douai").status_code == 200
     assert any("storage unreachable" in r.getMessage().lower() or "falling back" in r.getMessage().lower()
                for r in caplog.records if r.name == "flask-limiter"), [r.getMessage() for r in caplog.records]
@@ -212,7 +213,8 @@ def test_the_migration_stores_other_digits_as_ascii(tmp_path):
         downgrade(config, "0005_lots_file")
         engine = sa.create_engine(url)
         with engine.begin() as connection:
-            connection.execute(sa.text("INSERT INTO organisations (id, nom, created_at) VALUES (1, 'CCI', '2026-01-01')"))
+            connection.execute(sa.text(
+                "INSERT INTO organisations (id, nom, created_at) VALUES (1, 'CCI', '2026-01-01')"))
             connection.execute(sa.text(
                 "INSERT INTO conseillers (id, organisation_id, email, password_hash, auth_id, actif, created_at, "
                 "password_changed_at) VALUES (1, 1, 'a@cci.test', 'x', 'y', 1, '2026-01-01', '2026-01-01')"))

@@ -144,7 +144,8 @@ def test_the_forms_and_the_api_follow_the_schema():
             assert [v for v in prop["enum"] if v is not None] == list(champ.choix)
         if champ.numerique:
             assert (prop["minimum"], prop["maximum"]) == (champ.min, champ.max)
-    assert [k for g in GROUPS for k in g.keys] == [k for e in SCHEMA.etapes for k in SCHEMA.keys if SCHEMA[k].etape == e.id]
+    assert [k for g in GROUPS for k in g.keys] == [k for e in SCHEMA.etapes for k in SCHEMA.keys
+                                                   if SCHEMA[k].etape == e.id]
     for key, question in QUESTIONS.items():
         fields = _fields_for(question, dt.date(2019, 5, 14))
         radio = fields.get(key)
@@ -193,7 +194,8 @@ from bud_checker.web.api.openapi import openapi_document
 from bud_checker.web.public.forms import QUESTIONS, GROUPS_BY_ID
 verdict = evaluate({"date_creation": "2019-05-14", "locaux_en_zone_franche": "oui"}).to_dict()
 print(json.dumps({"situation": verdict["situation"],
-                  "api": "locaux_en_zone_franche" in openapi_document()["components"]["schemas"]["Situation"]["properties"],
+                  "api": "locaux_en_zone_franche"
+                         in openapi_document()["components"]["schemas"]["Situation"]["properties"],
                   "label": QUESTIONS["locaux_en_zone_franche"].label,
                   "step": "locaux_en_zone_franche" in GROUPS_BY_ID["echeancier"].keys}))
 """

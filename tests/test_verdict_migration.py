@@ -36,7 +36,8 @@ def test_the_migration_rewrites_saved_checks_and_the_page_reads_them(tmp_path):
                 "INSERT INTO verifications (id, created_at, situation, verdict, statut, regles_version, canal) "
                 "VALUES (:id, :created_at, :situation, :verdict, :statut, :regles, 'api')"),
                 {"id": "ancienne-verification-lens", "created_at": dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc),
-                 "situation": json.dumps(saved["situation"]), "verdict": json.dumps(saved["verdict"], ensure_ascii=False),
+                 "situation": json.dumps(saved["situation"]),
+                 "verdict": json.dumps(saved["verdict"], ensure_ascii=False),
                  "statut": saved["verdict"]["statut"], "regles": saved["verdict"]["regles_version"]})
         upgrade(directory=str(MIGRATIONS_DIR))
         with engine.begin() as connection:
@@ -64,7 +65,8 @@ def test_pages_reports_and_comparisons_read_a_verdict_of_the_first_shape():
     old = saved["verdict"]
     view = verdict_view(old)
     assert view["version_url"] == old["version"]["url"]
-    assert [r["url"] for r in view["conditions"][0]["references"]] == [r["url"] for r in old["conditions"][0]["references"]]
+    assert ([r["url"] for r in view["conditions"][0]["references"]]
+            == [r["url"] for r in old["conditions"][0]["references"]])
     urls = {entry["url"] for entry in all_references(old)}
     assert {r["url"] for c in old["conditions"] for r in c["references"]} <= urls
     fresh = evaluate(saved["situation"]).to_dict()

@@ -135,7 +135,8 @@ def test_a_verdict_of_the_first_shape_is_read_as_the_current_one(name):
     motifs = [m for c in new["conditions"] for m in c.get("motifs_a_confirmer", [])]
     motifs += [m for e in new["exonerations"].values() for m in e.get("motifs_a_confirmer", [])]
     assert sorted(motifs) == sorted(p["motif"] for p in old["points_a_confirmer"])
-    assert [p["objet"] for p in new["points_a_confirmer"]] == list(dict.fromkeys(p["objet"] for p in old["points_a_confirmer"]))
+    assert ([p["objet"] for p in new["points_a_confirmer"]]
+            == list(dict.fromkeys(p["objet"] for p in old["points_a_confirmer"])))
     document = openapi_document()
     schema = {"$ref": "#/components/schemas/Verdict", "components": document["components"]}
     jsonschema_rs.validator_for(schema, validate_formats=True).validate(new)

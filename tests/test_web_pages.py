@@ -215,7 +215,8 @@ def test_every_question_accepts_je_ne_sais_pas(app, flow):
 
 
 def test_postal_code_without_javascript(flow):
-    flow.submit({"date_creation": "14/05/2019", "commune": "59300"})  # Valenciennes's postal code (and Hem-Lenglet's INSEE code)
+    # 59300: Valenciennes's postal code (and Hem-Lenglet's INSEE code)
+    flow.submit({"date_creation": "14/05/2019", "commune": "59300"})
     assert flow.response.status_code == 422
     flow.submit({"date_creation": "14/05/2019", "commune": "59300", "commune_choix": "59606"})
     assert flow.group == "activite"
@@ -293,7 +294,8 @@ def test_engine_errors_are_shown_on_the_field_at_fault(flow):
 def test_answers_can_be_changed_and_the_questions_adapt(flow):
     flow.submit({"date_creation": "2019-05-14", "commune": "Lille"})
     assert flow.keys == []
-    modify = next(f for f in page_forms(flow.html) if any(b.get("value") == "modifier:entreprise" for b in f["buttons"]))
+    modify = next(f for f in page_forms(flow.html)
+                  if any(b.get("value") == "modifier:entreprise" for b in f["buttons"]))
     data = {i["name"]: i.get("value", "") for i in modify["inputs"] if i.get("name")}
     flow.response = flow.client.post("/verifier", data={**data, "action": "modifier:entreprise"})
     assert flow.response.status_code == 200
@@ -458,7 +460,8 @@ def test_rules_page_links_values_to_the_tests_that_exercise_them():
         situation = {i["cle"]: i["valeur"] for i in tests[anchor]["situation"]}
         assert str(situation["date_creation"]) < "2020-12-31"
     # A schedule parameter (no condition lists it) is exercised by the tests that expect a schedule.
-    profit = next(p for group in cat["autres_parametres"].values() for p in group if p["id"] == "duree_exoneration_totale_mois")
+    profit = next(p for group in cat["autres_parametres"].values() for p in group
+                  if p["id"] == "duree_exoneration_totale_mois")
     assert any("06_echeanciers" in anchor for anchor in profit["valeurs"][0]["tests"])
 
 
@@ -517,9 +520,10 @@ def _free_port() -> int:
 
 def test_serve_migrates_a_fresh_database_and_runs_gunicorn(tmp_path):
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "serve-test-" + "k" * 32,
-           "BUD_ENV": "production", "BUD_HOSTS": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "bud_checker.cli", "serve", "--port", str(port), "--workers", "1"],
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+           "SECRET_KEY": "serve-test-" + "k" * 32, "BUD_ENV": "production", "BUD_HOSTS": "127.0.0.1"}
+    process = subprocess.Popen([sys.executable, "-m", "bud_checker.cli", "serve", "--port", str(port),
+                                "--workers", "1"],
                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = []
@@ -542,7 +546,8 @@ def test_serve_migrates_a_fresh_database_and_runs_gunicorn(tmp_path):
         else:
             pytest.fail("gunicorn did not answer")
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/verifications", method="POST",
-                                         data=json.dumps({"date_creation": "2019-05-14", "commune_insee": "59350"}).encode(),
+                                         data=json.dumps({"date_creation": "2019-05-14",
+                                                          "commune_insee": "59350"}).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 201

@@ -56,7 +56,8 @@ def test_check_and_lint_from_another_directory(installed, douai_commerce):
     situation.write_text(json.dumps(douai_commerce), encoding="utf-8")
     done = _run(str(installed["bin"] / "bud-checker"), "check", str(situation), cwd=installed["cwd"])
     assert json.loads(done.stdout)["statut"] == "eligible"
-    assert _run(str(installed["bin"] / "bud-checker"), "lint-rules", cwd=installed["cwd"]).stdout.startswith("Règles valides")
+    linted = _run(str(installed["bin"] / "bud-checker"), "lint-rules", cwd=installed["cwd"])
+    assert linted.stdout.startswith("Règles valides")
     assert "passed, 0 failed" in _run(str(installed["bin"] / "bud-checker"), "test-rules", cwd=installed["cwd"]).stdout
 
 

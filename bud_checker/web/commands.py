@@ -67,7 +67,10 @@ def gunicorn_argv(host: str, port: int, workers: int, environ: dict[str, str] | 
 
 
 def display_url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    if host in ("0.0.0.0", ""):
+        shown = "127.0.0.1"
+    else:
+        shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     return f"http://{shown}:{port}/"
 
 
@@ -100,7 +103,8 @@ _CONTEXT = {"help_option_names": ["-h", "--help"]}
                short_help="créer ou migrer la base de données puis lancer le site (gunicorn)")
 @click.option("--host", default=DEFAULT_HOST, help=f"adresse d'écoute (défaut : {DEFAULT_HOST})")
 @click.option("--port", type=PORT, default=DEFAULT_PORT, help=f"port (défaut : {DEFAULT_PORT})")
-@click.option("--workers", type=WORKERS, default=DEFAULT_WORKERS, help=f"processus gunicorn (défaut : {DEFAULT_WORKERS})")
+@click.option("--workers", type=WORKERS, default=DEFAULT_WORKERS,
+              help=f"processus gunicorn (défaut : {DEFAULT_WORKERS})")
 @click.option("--lots", type=TASK_WORKERS, default=None,
               help="processus de vérification des lots lancés avec le site (défaut : BUD_QUEUE_WORKERS ou 1 ; "
                    "0 si d'autres machines lancent bud-checker worker)")
@@ -146,7 +150,8 @@ def worker(processus: int) -> int:
     if problem:
         sys.stderr.write(problem + "\n")
         return EXIT_FAILED
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [worker %(process)d] %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="[%(asctime)s] [worker %(process)d] %(levelname)s %(name)s: %(message)s")
     from .queue import queue_url, run_worker
 
     print(f"Vérification des lots : file {_hidden(queue_url())}, {processus} processus", flush=True)

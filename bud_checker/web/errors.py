@@ -102,7 +102,8 @@ def register_error_handlers(app: Flask) -> None:
             message = f"Requête trop volumineuse : au plus {size_text(limit)}."
         if status == 405 and wants_json():
             allowed = ", ".join(sorted(error.valid_methods or [])) if hasattr(error, "valid_methods") else ""
-            message = f"Méthode {request.method} non admise pour cette adresse" + (f" ; admises : {allowed}." if allowed else ".")
+            message = (f"Méthode {request.method} non admise pour cette adresse"
+                       + (f" ; admises : {allowed}." if allowed else "."))
         if wants_json():
             headers = dict(error.get_headers())
             headers.pop("Content-Type", None)

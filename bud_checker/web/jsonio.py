@@ -134,7 +134,8 @@ def _first_bad(value: Any, key: str, top: bool = True) -> tuple[str, str] | None
         if "\x00" in value:
             return key, "caractère nul (\\u0000) non admis."
         if _SURROGATE.search(value):
-            return key, "caractère invalide (demi-paire de substitution UTF-16, par exemple \\ud800) : corrigez le texte."
+            return key, ("caractère invalide (demi-paire de substitution UTF-16, par exemple \\ud800) : "
+                         "corrigez le texte.")
         return None
     if isinstance(value, dict):
         for name, item in value.items():

@@ -246,7 +246,8 @@ LOCAL_TAXES = ("cfe", "tfpb", "cvae")
 def local_table(exonerations: Mapping[str, Any]) -> dict[str, Any] | None:
     """One row per year, one column per local tax that applies (CFE, TFPB, CVAE), as parts of the base."""
     taxes = [key for key in LOCAL_TAXES
-             if (exonerations.get(key) or {}).get("applicable") is not False and (exonerations.get(key) or {}).get("annees")]
+             if (exonerations.get(key) or {}).get("applicable") is not False
+             and (exonerations.get(key) or {}).get("annees")]
     if not taxes:
         return None
     by_tax = {key: {y["annee"]: y for y in exonerations[key]["annees"]} for key in taxes}
@@ -302,7 +303,8 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
     checked_on = created_at.date() if created_at else None
     labels = {c["id"]: c["libelle"] for c in verdict["conditions"]} | TAX_LABELS
     motifs = {c["id"]: c.get("motifs_a_confirmer") or [] for c in verdict["conditions"]}
-    motifs |= {key: (data or {}).get("motifs_a_confirmer") or [] for key, data in (verdict.get("exonerations") or {}).items()}
+    motifs |= {key: (data or {}).get("motifs_a_confirmer") or []
+               for key, data in (verdict.get("exonerations") or {}).items()}
     points: dict[str, list[str]] = {}
     for point in verdict.get("points_a_confirmer") or []:
         if point["objet"] not in points:

@@ -85,9 +85,9 @@ def format_value(parameter: Parameter, value: Any) -> str:
     if unit == "personnes":
         return f"{nombre_fr(value)} personnes"
     if unit == "echeance" and isinstance(value, dict):
-        year = {0: "de l'année de référence", 1: "de l'année suivant l'année de référence",
-                -1: "de l'année précédant l'année de référence"}.get(value.get("annee"),
-                                                                      f"de l'année de référence {value.get('annee'):+d}")
+        years = {0: "de l'année de référence", 1: "de l'année suivant l'année de référence",
+                 -1: "de l'année précédant l'année de référence"}
+        year = years.get(value.get("annee"), f"de l'année de référence {value.get('annee'):+d}")
         day = date_fr(dt.date(2000, value["mois"], value["jour"])).rsplit(" ", 1)[0]  # a leap year: any day
         if value.get("jours_ouvres_apres"):
             return f"le {value['jours_ouvres_apres']}e jour ouvré suivant le {day} {year}"
@@ -189,7 +189,8 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
     listes = [{"id": liste.id, "libelle": liste.libelle, "categorie": liste.categorie,
                "classee_depuis": date_fr(liste.classee_depuis),
                "references": [_source_view(c) for c in liste.citations],
-               "effectifs": [{"confiance": confidences[k].libelle, "a_confirmer": confidences[k].a_confirmer, "nombre": n}
+               "effectifs": [{"confiance": confidences[k].libelle, "a_confirmer": confidences[k].a_confirmer,
+                              "nombre": n}
                              for k, n in sorted(counts.get(liste.id, {}).items())],
                "total": sum(counts.get(liste.id, {}).values())}
               for liste in rules.listes.values()]
@@ -206,7 +207,8 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
     today = dt.date.today()
     champs = [{"id": c.id, "libelle": c.intitule(today, rules), "question": c.question(today, rules),
                "type": TYPE_LABELS[c.type] + (f" ({c.symbole})" if c.symbole else ""),
-               "bornes": (f"de {nombre_fr(c.min)} à {nombre_fr(c.max)}" if c.numerique and c.max < NOMBRE_MAX else None),
+               "bornes": (f"de {nombre_fr(c.min)} à {nombre_fr(c.max)}"
+                          if c.numerique and c.max < NOMBRE_MAX else None),
                "choix": [{"valeur": value, "libelle": label} for value, label in c.choix.items()],
                "obligatoire": c.obligatoire, "je_ne_sais_pas": c.je_ne_sais_pas,
                "conditions": [{"id": cid, "libelle": condition_names[cid]} for cid in c.conditions],
@@ -215,7 +217,8 @@ def _catalogue(empreinte: str) -> dict[str, Any]:
     case_views = [_case_view(case) for case in cases]
     files: dict[str, dict[str, Any]] = {}
     for view in case_views:
-        files.setdefault(view["fichier"], {"fichier": view["fichier"], "titre": view["titre"], "cas": []})["cas"].append(view)
+        entry = files.setdefault(view["fichier"], {"fichier": view["fichier"], "titre": view["titre"], "cas": []})
+        entry["cas"].append(view)
     return {
         "empreinte": rules.empreinte,
         "conditions": conditions,

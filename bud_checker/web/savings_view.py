@@ -57,7 +57,8 @@ def _chart(rows: list[Mapping[str, Any]], columns: list[tuple[str, str, str]]) -
                 continue
             h = round(plot * value / top, 1)
             y = round(y - h, 1)
-            bar.parts.append({"y": y, "height": h, "fill": colour, "title": f"{row['annee']}, {label}\u00a0: {euros(value)}"})
+            bar.parts.append({"y": y, "height": h, "fill": colour,
+                              "title": f"{row['annee']}, {label}\u00a0: {euros(value)}"})
         bars.append(bar)
     description = "\u202f; ".join(f"{row['annee']}\u00a0: {euros(row['total'])}" for row in rows)
     legend = [{"label": label, "fill": colour} for _, label, colour in columns]

@@ -80,10 +80,11 @@ SECRET_MISSING = ("Erreur : SECRET_KEY n'est pas défini. En production (BUD_ENV
 
 MIN_SECRET_BYTES = 32
 SECRET_SHORT = ("Erreur : SECRET_KEY est trop courte ({length} octets) : en production, la clé qui signe les sessions "
-                "doit compter au moins {minimum} octets, tirés au hasard : par exemple export SECRET_KEY=\"$(python3 -c "
-                "'import secrets; print(secrets.token_urlsafe(48))')\".")
-HOSTS_MISSING = ("Erreur : BUD_HOSTS n'est pas défini. En production, indiquez le ou les noms sous lesquels le site est "
-                 "servi, séparés par des virgules, par exemple export BUD_HOSTS=bud.cci-exemple.fr,www.bud.cci-exemple.fr "
+                "doit compter au moins {minimum} octets, tirés au hasard : par exemple "
+                "export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')\".")
+HOSTS_MISSING = ("Erreur : BUD_HOSTS n'est pas défini. En production, indiquez le ou les noms sous lesquels le site "
+                 "est servi, séparés par des virgules, par exemple "
+                 "export BUD_HOSTS=bud.cci-exemple.fr,www.bud.cci-exemple.fr "
                  "(un point devant un nom admet ses sous-domaines : .cci-exemple.fr). Une requête adressée à un autre "
                  "nom d'hôte reçoit une erreur 400, et aucune adresse absolue n'est construite à partir d'un nom non "
                  "admis.")

@@ -26,9 +26,11 @@ SOURCE = "IGN – Admin Express COG {millesime}\u00a0; INSEE – COG {millesime}
 LEGEND = (
     ("arrete_2018", "Classée en BUD par {acte}"),
     ("limitrophe_2019", "Commune limitrophe classée par {acte}"),
-    ("candidat_non_source", "Pas-de-Calais\u00a0: dans le périmètre officiel du BUD, présence dans l'arrêté à confirmer"),
+    ("candidat_non_source",
+     "Pas-de-Calais\u00a0: dans le périmètre officiel du BUD, présence dans l'arrêté à confirmer"),
     ("en_partie", "En partie : absorbe une ancienne commune classée"),
-    ("hors_zone_a_confirmer", "Hors des listes, dans une intercommunalité dont la liste n'a pu être lue\u00a0: à confirmer"),
+    ("hors_zone_a_confirmer",
+     "Hors des listes, dans une intercommunalité dont la liste n'a pu être lue\u00a0: à confirmer"),
     ("hors_zone", "Hors zone"),
 )
 BASIN_CLASSES = ("arrete_2018", "limitrophe_2019", "candidat_non_source")
@@ -191,7 +193,8 @@ def basin_list(rules: Rules) -> list[dict[str, Any]]:
         for row in rules.communes_bud.values():
             if row.liste.id == key:
                 confidences[row.confiance.libelle] = confidences.get(row.confiance.libelle, 0) + 1
-        sources = "Sources\u00a0: " + "\u00a0; ".join(f"{label} ({count})" for label, count in confidences.items()) + "."
+        sources = ("Sources\u00a0: "
+                   + "\u00a0; ".join(f"{label} ({count})" for label, count in confidences.items()) + ".")
         groups.append({"id": key, "legende": entry["label"], "communes": rows, "sources": sources})
     zone = load_map()
     others = sorted(({"insee": c.insee, "nom": c.nom, "departement": c.insee[:2], "cle": normalize(c.nom),

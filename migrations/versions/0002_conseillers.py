@@ -33,7 +33,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_conseillers_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+                            name=op.f('fk_conseillers_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conseillers')),
     sa.UniqueConstraint('auth_id', name=op.f('uq_conseillers_auth_id')),
     sa.UniqueConstraint('email', name=op.f('uq_conseillers_email'))
@@ -53,7 +54,8 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['conseillers.id'], name=op.f('fk_dossiers_created_by_id_conseillers')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_dossiers_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+                            name=op.f('fk_dossiers_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['updated_by_id'], ['conseillers.id'], name=op.f('fk_dossiers_updated_by_id_conseillers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dossiers')),
     sa.UniqueConstraint('organisation_id', 'siren', name='uq_dossiers_organisation_id_siren')
@@ -75,7 +77,8 @@ def upgrade():
     sa.Column('resultats_csv', sa.LargeBinary(), nullable=False),
     sa.Column('resultats_xlsx', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['adviser_id'], ['conseillers.id'], name=op.f('fk_lots_adviser_id_conseillers')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_lots_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+                            name=op.f('fk_lots_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lots'))
     )
     with op.batch_alter_table('lots', schema=None) as batch_op:
@@ -93,10 +96,13 @@ def upgrade():
     sa.Column('verdict', sa.JSON(), nullable=False),
     sa.Column('statut', sa.String(length=20), nullable=False),
     sa.Column('regles_version', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['adviser_id'], ['conseillers.id'], name=op.f('fk_dossier_verifications_adviser_id_conseillers')),
+    sa.ForeignKeyConstraint(['adviser_id'], ['conseillers.id'],
+                            name=op.f('fk_dossier_verifications_adviser_id_conseillers')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_dossier_verifications_dossier_id_dossiers')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_dossier_verifications_organisation_id_organisations')),
-    sa.ForeignKeyConstraint(['relance_de_id'], ['dossier_verifications.id'], name=op.f('fk_dossier_verifications_relance_de_id_dossier_verifications')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'],
+                            name=op.f('fk_dossier_verifications_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['relance_de_id'], ['dossier_verifications.id'],
+                            name=op.f('fk_dossier_verifications_relance_de_id_dossier_verifications')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dossier_verifications'))
     )
     with op.batch_alter_table('dossier_verifications', schema=None) as batch_op:

@@ -38,5 +38,6 @@ def downgrade():
         batch_op.alter_column("resultats_xlsx", existing_type=sa.LargeBinary(), nullable=False)
         batch_op.alter_column("resultats_csv", existing_type=sa.LargeBinary(), nullable=False)
         batch_op.alter_column("synthese", existing_type=sa.JSON(), nullable=False)
-        for column in ("classer_dossiers", "termine_le", "maj_le", "raison_echec", "tentatives", "lignes_total", "lignes_faites", "etat"):
+        for column in ("classer_dossiers", "termine_le", "maj_le", "raison_echec", "tentatives", "lignes_total",
+                       "lignes_faites", "etat"):
             batch_op.drop_column(column)

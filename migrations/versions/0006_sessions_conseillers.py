@@ -24,7 +24,8 @@ def upgrade():
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("end_reason", sa.String(length=20), nullable=True),
-    sa.ForeignKeyConstraint(["adviser_id"], ["conseillers.id"], name=op.f("fk_sessions_conseillers_adviser_id_conseillers")),
+    sa.ForeignKeyConstraint(["adviser_id"], ["conseillers.id"],
+                            name=op.f("fk_sessions_conseillers_adviser_id_conseillers")),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions_conseillers"))
     )
     with op.batch_alter_table("sessions_conseillers", schema=None) as batch_op:

@@ -18,11 +18,11 @@ organisation's: the API never says which), 400/415/422 (bad input), 413 (too lar
     GET   /dossiers/<id>/verifications/<vid>/comparaison?avec=<vid2>   what differs between two checks
     GET   /dossiers/<id>/verifications/<vid>/rapport.pdf     the printable report
     GET   /lots                                              batches of the organisation
-    POST  /lots?dossiers=1                                   a CSV or XLSX (multipart field `fichier`, or the body) -> 202
-                                                             with `etat` (en_attente, en_cours, termine, echec) and
-                                                             `progression` (lignes_faites, lignes_total): a worker
-                                                             checks it; with dossiers=1, it files each line in its
-                                                             case file
+    POST  /lots?dossiers=1                                   a CSV or XLSX (multipart field `fichier`, or the
+                                                             body) -> 202 with `etat` (en_attente, en_cours, termine,
+                                                             echec) and `progression` (lignes_faites, lignes_total): a
+                                                             worker checks it; with dossiers=1, it files each line in
+                                                             its case file
     GET   /lots/<id>                                         state, progress, then the summary and the lines in error
     DELETE /lots/<id>                                        the batch with its stored files -> 204
     GET   /lots/<id>/resultats.csv | resultats.xlsx          the result files
@@ -255,7 +255,8 @@ def create_dossier_api():
 def get_dossier_api(dossier_id: str):
     found = _dossier(dossier_id)
     checks = history(found)
-    return jsonify({**dossier_body(found, nombre=len(checks)), "verifications": [verification_summary(v) for v in checks]})
+    return jsonify({**dossier_body(found, nombre=len(checks)),
+                    "verifications": [verification_summary(v) for v in checks]})
 
 
 @api_bp.patch("/dossiers/<dossier_id>")
@@ -307,7 +308,8 @@ def rerun_api(dossier_id: str, verification_id: str):
     found = _verification(dossier_id, verification_id)
     with _stored_or_422(SituationError):
         fresh = rerun(current_user, found)
-    return _created({**verification_body(fresh), "changements": compare_verdicts(found.verdict, fresh.verdict).to_dict()})
+    return _created({**verification_body(fresh),
+                     "changements": compare_verdicts(found.verdict, fresh.verdict).to_dict()})
 
 
 @api_bp.get("/dossiers/<dossier_id>/verifications/<verification_id>/comparaison")
@@ -367,8 +369,8 @@ def create_batch():
                               "multipart/form-data (champ « fichier »), en text/csv ou en "
                               f"{XLSX_MIME}.", "Content-Type")
     with _stored_or_422(BatchError):
-        batch = submit_batch(current_user, data, name, MAX_LIGNES_WEB,
-                             dossiers=(request.args.get("dossiers") or request.form.get("dossiers")) in ("1", "oui", "true"))
+        filing = request.args.get("dossiers") or request.form.get("dossiers")
+        batch = submit_batch(current_user, data, name, MAX_LIGNES_WEB, dossiers=filing in ("1", "oui", "true"))
     response = _created(batch_body(batch))
     response.status_code = 202  # accepted: a worker checks the lines; follow `etat` and `progression` at `url`
     return response

@@ -49,7 +49,8 @@ def _read_password(args: SimpleNamespace) -> str:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
-            raise ValueError("mot de passe : l'entrée standard est vide ; envoyez le mot de passe sur la première ligne.")
+            raise ValueError("mot de passe : l'entrée standard est vide ; "
+                             "envoyez le mot de passe sur la première ligne.")
         return password
     if not sys.stdin.isatty():
         raise ValueError("mot de passe : pas de terminal pour le demander ; utilisez --password-stdin.")
@@ -137,7 +138,8 @@ def cmd_deactivate(args: SimpleNamespace) -> int:
         with _app().app_context():
             adviser = _existing_adviser(args.email)
             set_active(adviser, bool(args.reactiver))
-            return f"Conseiller {adviser.email} {'réactivé' if args.reactiver else 'désactivé ; ses sessions sont fermées'}."
+            state = "réactivé" if args.reactiver else "désactivé ; ses sessions sont fermées"
+            return f"Conseiller {adviser.email} {state}."
 
     return _run(work)
 
@@ -165,11 +167,13 @@ def cmd_sessions(args: SimpleNamespace) -> int:
             if args.fermer == "tout":
                 count = end_sessions(adviser, "administration")
                 db.session.commit()
-                return f"{count} session{'s' if count > 1 else ''} fermée{'s' if count > 1 else ''} pour {adviser.email}."
+                plural = "s" if count > 1 else ""
+                return f"{count} session{plural} fermée{plural} pour {adviser.email}."
             chosen = [r for r in sessions if r.id.startswith(args.fermer)] if len(args.fermer) >= 4 else []
             if len(chosen) != 1:
                 raise ValidationError("fermer", f"aucune session ouverte de {adviser.email} ne commence par "
-                                                f"« {args.fermer} » (au moins 4 caractères) ; voyez la liste sans --fermer.")
+                                                f"« {args.fermer} » (au moins 4 caractères) ; "
+                                                "voyez la liste sans --fermer.")
             record: AdviserSession = chosen[0]
             record.ended_at, record.end_reason = utcnow(), "administration"
             db.session.commit()

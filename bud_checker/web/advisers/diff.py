@@ -228,7 +228,9 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
             (section.added if a is None else section.removed)(label, "exonération" if a is None else None)
             continue
         if a.get("applicable") != b.get("applicable"):
-            section.modified(label, APPLICABLE_LABELS.get(a.get("applicable")), APPLICABLE_LABELS.get(b.get("applicable")),
+            section.modified(label,
+                             APPLICABLE_LABELS.get(a.get("applicable")),
+                             APPLICABLE_LABELS.get(b.get("applicable")),
                              direction(RANK_APPLICABLE, a.get("applicable"), b.get("applicable")))
         if tax == "impot_benefices":
             if a.get("fin_exoneration_totale") != b.get("fin_exoneration_totale"):
@@ -246,7 +248,8 @@ def _taxes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
             ya = {y["annee"]: _year_text(y) for y in a.get("annees") or []}
             yb = {y["annee"]: _year_text(y) for y in b.get("annees") or []}
             _keyed_changes(section, lambda year, label=label: f"{label} : {year}", ya, yb, sorted(set(ya) | set(yb)))
-            if tax == "cvae" and a.get("nulle_du_fait_du_chiffre_affaires") != b.get("nulle_du_fait_du_chiffre_affaires"):
+            if (tax == "cvae"
+                    and a.get("nulle_du_fait_du_chiffre_affaires") != b.get("nulle_du_fait_du_chiffre_affaires")):
                 section.modified(f"{label} : nulle du fait du chiffre d'affaires",
                                  _yes_no(a.get("nulle_du_fait_du_chiffre_affaires")),
                                  _yes_no(b.get("nulle_du_fait_du_chiffre_affaires")))
@@ -286,7 +289,8 @@ def _resolved(verdict: Mapping[str, Any]) -> dict[str, Any]:
 
     return {**verdict,
             "conditions": [full(c) for c in verdict.get("conditions") or []],
-            "exonerations": {k: full(v) for k, v in (verdict.get("exonerations") or {}).items() if isinstance(v, Mapping)},
+            "exonerations": {k: full(v) for k, v in (verdict.get("exonerations") or {}).items()
+                             if isinstance(v, Mapping)},
             "demarches": [full(d) for d in verdict.get("demarches") or []]}
 
 

@@ -29,7 +29,8 @@ class LoginForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Mot de passe actuel", validators=[DataRequired("Indiquez votre mot de passe actuel.")])
-    new = PasswordField("Nouveau mot de passe", description="Au moins 12 caractères ; une phrase de passe convient bien.",
+    new = PasswordField("Nouveau mot de passe",
+                        description="Au moins 12 caractères ; une phrase de passe convient bien.",
                         validators=[DataRequired("Indiquez le nouveau mot de passe.")])
     confirm = PasswordField("Nouveau mot de passe, une seconde fois",
                             validators=[DataRequired("Confirmez le nouveau mot de passe.")])

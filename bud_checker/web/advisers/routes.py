@@ -198,7 +198,8 @@ def dossier_nouveau():
                 return redirect(url_for(".dossier", dossier_id=dossier.id), code=303)
         else:
             errors = _dossier_form_errors(form)
-    return render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=None), (422 if errors else 200)
+    page = render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=None)
+    return page, (422 if errors else 200)
 
 
 def _or_404(found):
@@ -248,7 +249,8 @@ def dossier_modifier(dossier_id: str):
                 return redirect(url_for(".dossier", dossier_id=found.id), code=303)
         else:
             errors = _dossier_form_errors(form)
-    return render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=found), (422 if errors else 200)
+    page = render_template("conseillers/dossier_form.html", form=form, errors=errors, dossier=found)
+    return page, (422 if errors else 200)
 
 
 @bp.route("/dossiers/<dossier_id>/supprimer", methods=["GET", "POST"])
@@ -292,7 +294,8 @@ def verifier(dossier_id: str):
                 else:
                     general.append(f"{LIBELLES.get(problem.champ, problem.champ)} : {problem.message}")
             else:
-                return redirect(url_for(".verification", dossier_id=found.id, verification_id=verification.id), code=303)
+                return redirect(url_for(".verification", dossier_id=found.id, verification_id=verification.id),
+                                code=303)
     else:
         form = build_check_form(source.situation if source else None)
     if candidates:
@@ -324,7 +327,8 @@ def relancer(dossier_id: str, verification_id: str):
         fresh = rerun(current_user, found)
     except SituationError as problem:  # a situation valid then, refused by today's rules of input
         db.session.rollback()
-        flash(f"Cette situation ne peut plus être évaluée telle quelle : {LIBELLES.get(problem.champ, problem.champ)} : "
+        flash("Cette situation ne peut plus être évaluée telle quelle : "
+              f"{LIBELLES.get(problem.champ, problem.champ)} : "
               f"{problem.message} Faites une nouvelle vérification à partir de celle-ci.", "ko")
         return redirect(url_for(".verification", dossier_id=dossier_id, verification_id=verification_id), code=303)
     return redirect(url_for(".verification", dossier_id=dossier_id, verification_id=fresh.id), code=303)

@@ -241,9 +241,9 @@ def resolve_commune(text: str, chosen: str | None, hidden: str | None) -> Commun
         # Nothing spelt so: the names that resemble it, offered as a choice, never taken for the user.
         close = [s.commune for s in suggest_communes(text, 10) if s.approchee]
         if close:
-            return CommuneResolution(candidates=close, error=f"Aucune commune ne s'écrit «\u00a0{text[:60]}\u00a0»\u00a0: "
-                                                             "choisissez la vôtre parmi les noms proches, ou corrigez "
-                                                             "la saisie.")
+            return CommuneResolution(candidates=close,
+                                     error=f"Aucune commune ne s'écrit «\u00a0{text[:60]}\u00a0»\u00a0: "
+                                           "choisissez la vôtre parmi les noms proches, ou corrigez la saisie.")
         return CommuneResolution(error=f"Aucune commune ne correspond à « {text[:60]} » : vérifiez l'orthographe ou "
                                        "tapez le code postal.")
     return CommuneResolution(candidates=list(found.candidates),
@@ -280,7 +280,8 @@ def read_answers(form: StepForm, keys: list[str]) -> tuple[dict[str, Any], dict[
                 continue
             iso = _parse_date(raw)
             if iso is None:
-                errors[key] = f"« {raw[:30]} » n'est pas une date : indiquez-la au format JJ/MM/AAAA, par exemple 14/05/2019."
+                errors[key] = (f"« {raw[:30]} » n'est pas une date : "
+                               "indiquez-la au format JJ/MM/AAAA, par exemple 14/05/2019.")
             else:
                 answers[key] = iso
         elif kind in ("choice", "bool"):

@@ -186,7 +186,8 @@ def verification(verification_id: str):
         abort(404)
     context = result_context(found)
     commune = context["v"].get("commune") or {}
-    mini_map = small_svg(commune.get("insee"), f"{commune.get('nom')} ({commune.get('departement')})") if commune else None
+    mini_map = (small_svg(commune.get("insee"), f"{commune.get('nom')} ({commune.get('departement')})")
+                if commune else None)
     return render_template("public/verification.html",
                            share_url=url_for(".verification", verification_id=found.id, _external=True),
                            mini_map=mini_map, **context)
