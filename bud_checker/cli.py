@@ -115,46 +115,32 @@ def check(file: str) -> int:
 @click.option("--limit", type=int, default=10, show_default=True, help="nombre de communes au plus")
 @click.option("--json", "as_json", is_flag=True, help="sortie JSON")
 def communes(query: tuple[str, ...], limit: int, as_json: bool) -> int:
-    """Rechercher une commune (QUERY : nom, code postal ou code INSEE) et son classement en BUD."""
-    from .communes import load_reference
-    from .engine.fr import date_fr
-    from .engine.law import current_rules
-    from .engine.zone import classify
+    """Rechercher une commune (QUERY : nom, code postal ou code INSEE) et son classement en BUD.
+
+    La même recherche que les suggestions du formulaire et l'API : les communes du bassin d'abord, les fautes de
+    frappe tolérées (« nom approché »)."""
+    from .commune_search import commune_payload, suggest_communes
 
     query = " ".join(query).strip()
     if not query:
         return _fail("Erreur : recherche : indiquez un nom, un code postal ou un code INSEE de commune.")
-    reference = load_reference()
-    found = reference.search(query, limit=limit)
+    found = suggest_communes(query, limit)
     if not found:
         print(f"Aucune commune ne correspond à « {query} ».")
         return EXIT_FAILED
-    rules = current_rules()
     rows = []
-    for commune in found:
-        classement = classify(commune, query if reference.get(query.upper()) else None, rules)
-        row = classement.bud or classement.ancienne_commune_bud
-        if classement.bud:
-            status = f"BUD depuis le {date_fr(row.liste.classee_depuis)} ({row.liste.id}, {row.confiance.id})"
-            if row.confiance.id == "non_sourcee":
-                status += " — classement à confirmer"
-        elif row:
-            status = f"en partie : ancienne commune {row.nom} ({row.insee}) classée BUD"
-        else:
-            status = "hors BUD" + (" (à confirmer : liste du Pas-de-Calais non lue)"
-                                   if classement.epci_liste_incomplete else "")
-        rows.append({"insee": commune.insee, "nom": commune.nom, "departement": commune.departement,
-                     "codes_postaux": list(commune.codes_postaux), "bud": bool(classement.bud),
-                     "liste": row.liste.id if classement.bud else None,
-                     "classee_depuis": row.liste.classee_depuis.isoformat() if classement.bud else None,
-                     "statut": status})
+    for suggestion in found:
+        row = commune_payload(suggestion.commune, query, suggestion.approchee)
+        statut = row["classement"] + (f" — liste {row['liste']}" if row["liste"] else "")
+        rows.append({**row, "statut": statut})
     if as_json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         for row in rows:
             postal = ", ".join(row["codes_postaux"][:3])
-            print(f"{row['insee']}  {row['nom']} ({row['departement']}, {postal}) : {row['statut']}")
+            close = " [nom approché]" if row["approchee"] else ""
+            print(f"{row['insee']}  {row['nom']} ({row['departement']}, {postal}){close} : {row['statut']}")
     return EXIT_OK
 
 

@@ -92,6 +92,39 @@ def test_communes_says_since_when_and_confidence():
     assert "59350  Lille" in out and "hors BUD" in out
 
 
+@pytest.mark.parametrize("query", ["lievn", "bully", "st amand", "douai", "59500", "lille"])
+def test_communes_ranks_like_the_site(query):
+    """The same ranked, typo-tolerant search as /api/v1/communes and the form's suggestions (the basin's communes
+    first, exact prefix then population): the same communes in the same order, with their BUD status."""
+    from bud_checker.commune_search import search_communes
+
+    rows = json.loads(run("communes", query, "--limit", "6", "--json").stdout)
+    site = search_communes(query, 6)
+    assert [r["insee"] for r in rows] == [c["insee"] for c in site]
+    assert [(r["bud"], r["classement"], r["approchee"]) for r in rows] == [
+        (c["bud"], c["classement"], c["approchee"]) for c in site]
+
+
+def test_communes_tolerates_typos_and_puts_the_basin_first():
+    out = run("communes", "lievn").stdout.splitlines()
+    assert out[0].startswith("62510  Liévin (62") and "[nom approché]" in out[0] and "classée en BUD" in out[0]
+    out = run("communes", "bully").stdout.splitlines()
+    assert out[0].startswith("62186  Bully-les-Mines (62") and "classée en BUD" in out[0]
+    assert any(line.startswith("69032  Bully (69") and line.endswith(": hors BUD") for line in out[1:])
+    out = run("communes", "st", "amand").stdout.splitlines()
+    assert out[0].startswith("59526  Saint-Amand-les-Eaux (59")
+
+
+def test_communes_needs_no_web_module():
+    """The command runs from the engine alone: nothing of bud_checker.web (nor Flask) is imported."""
+    code = ("import sys, runpy; sys.argv = ['bud-checker', 'communes', 'lievn'];\n"
+            "try:\n    runpy.run_module('bud_checker.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "assert not [m for m in sys.modules if m.startswith(('bud_checker.web', 'flask'))], sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Liévin" in result.stdout
+
+
 def test_communes_unknown_query():
     result = run("communes", "zzzzqqq")
     assert result.returncode == 1

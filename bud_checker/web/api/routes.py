@@ -14,7 +14,8 @@ from ...engine.situation import SituationError
 from ..errors import api_error
 from ..json_body import read_json_body
 from ..models import Verification
-from ..services import find_verification, record_verification, search_communes
+from ...commune_search import search_communes
+from ..services import find_verification, record_verification
 from . import bp
 from .openapi import openapi_document
 

@@ -23,7 +23,7 @@ from ...engine.fr import nombre_fr
 from ...engine.law import current_rules
 from ...engine.schema import Champ, Etape
 from ...engine.situation import KEYS, SCHEMA
-from ..services import commune_label, suggest_communes
+from ...commune_search import commune_label, suggest_communes
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms.fields.choices import SelectChoice

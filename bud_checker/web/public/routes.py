@@ -14,7 +14,8 @@ from ...engine.situation import LIBELLES, SituationError
 from ...engine.verdict import NON_ELIGIBLE
 from ..jsonio import BodyError, loads_body
 from ..rules_catalogue import catalogue
-from ..services import commune_payload, find_verification, record_verification, search_communes
+from ...commune_search import commune_payload, search_communes
+from ..services import find_verification, record_verification
 from ..zone_map import SOURCE, basin_list, large_svg, load_map, small_svg
 from ..zone_map import legend as zone_legend
 from . import bp
