@@ -378,8 +378,7 @@ class HelloServer(Server):
         if self.log_path is None:
             self.log_path = Path(tempfile.mkstemp(prefix="bud-hello-", suffix=".log")[1])
         argv = gunicorn_argv("127.0.0.1", self.port, self.workers, self.env)
-        argv[argv.index("--chdir") + 1] = str(ROOT / "benchmarks")
-        argv[-1] = "hello_app:app"
+        argv[-1:] = ["--chdir", str(ROOT / "benchmarks"), "hello_app:app"]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(argv, cwd=ROOT / "benchmarks", env={**self.env, "BUD_QUEUE_WORKERS": "0"},
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -122,6 +122,57 @@ def test_security_events_are_logged_without_personal_data(adv_app, org, caplog):
     assert email not in text and "@" not in text and PASSWORD not in text and "127.0.0.1" not in text
 
 
+def test_deletions_are_logged_as_security_events_without_personal_data(adv_app, org, caplog, tmp_path):
+    """Deleting a case file or a batch (page and API), deactivating an account and the retention purge each leave
+    one line on the security log: the adviser's id (or «administration»), what kind, how many; never a name, a
+    file name, an e-mail address or the identifier of what was deleted."""
+    import datetime as dt
+
+    from bud_checker.web.advisers.services import find_adviser, plan_purge, purge, set_active
+
+    caplog.set_level(logging.INFO, logger="bud_checker.security")
+    email = make_adviser(adv_app, org)
+    adviser = AdviserClient(adv_app, email)
+    with adv_app.app_context():
+        adviser_id = find_adviser(email).id
+    secret_name = unique("Boulangerie Secrète")
+    by_api = adviser.new_dossier(secret_name, notes="notes privées")
+    adviser.new_verification(by_api, {"date_creation": "2019-05-14", "commune_insee": "59178"})
+    by_page = adviser.new_dossier(unique("Garage"))
+    upload = adviser.client.post("/api/v1/conseillers/lots?nom_fichier=clients-prives.csv",
+                                 data=b"date_creation;commune_insee\n14/05/2019;59178\n",
+                                 headers={"Content-Type": "text/csv", "X-CSRFToken": adviser.form_token()})
+    assert upload.status_code == 202, upload.get_json()
+    batch_id = upload.get_json()["id"]
+    kept = adviser.new_dossier(unique("Ancien client"))
+    caplog.clear()
+    assert adviser.api("DELETE", f"/api/v1/conseillers/dossiers/{by_api}").status_code in (200, 204)
+    assert adviser.post(f"/conseillers/dossiers/{by_page}/supprimer").status_code == 303
+    assert adviser.api("DELETE", f"/api/v1/conseillers/lots/{batch_id}").status_code in (200, 204)
+    with adv_app.app_context():
+        organisation = find_adviser(email).organisation_id
+        plan = plan_purge(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1))
+        # This organisation's only: the database is shared with the other tests.
+        plan.dossiers = {key: value for key, value in plan.dossiers.items() if key == organisation}
+        plan.lots = {key: value for key, value in plan.lots.items() if key == organisation}
+        done = purge(plan)
+        set_active(find_adviser(email), False)
+    assert list(done) == [organisation] and done[organisation].dossiers == 1  # the case file left
+    lines = [record.getMessage() for record in caplog.records if record.name == "bud_checker.security"]
+    deleted = [line for line in lines if line.startswith("deleted ")]
+    assert f"deleted nature=dossier adviser={adviser_id} organisation=" in deleted[0]
+    assert "dossiers=1 verifications=1 lots=0" in deleted[0]
+    assert deleted[1].startswith(f"deleted nature=dossier adviser={adviser_id} ") and "verifications=0" in deleted[1]
+    assert deleted[2].startswith(f"deleted nature=lot adviser={adviser_id} ") and deleted[2].endswith("lots=1")
+    assert deleted[3] == (f"deleted nature=purge adviser=administration organisation={organisation} dossiers=1 "
+                          "verifications=0 lots=0")
+    assert f"adviser_deactivated adviser={adviser_id}" in lines
+    text = "\n".join(lines)
+    for private in (email, "@", secret_name, "Secrète", "notes privées", "clients-prives", by_api, by_page, batch_id,
+                    kept, "127.0.0.1"):
+        assert private not in text, private
+
+
 def test_rate_limit_hits_are_logged(web_database_url, caplog):
     from bud_checker.web import create_app
 

@@ -23,7 +23,7 @@ from ...engine.law import current_rules
 from ...engine.verdict import evaluate
 from ..extensions import db
 from ..models import ID_PATTERN, utcnow
-from .auth import check_password_rules, end_sessions, hash_password, normalize_email
+from .auth import check_password_rules, end_sessions, hash_password, normalize_email, security_event
 from .models import new_auth_id
 from .models import Adviser, Batch, Deletion, Dossier, DossierVerification, Organisation
 
@@ -140,6 +140,8 @@ def set_active(adviser: Adviser, active: bool) -> int:
     adviser.auth_id = new_auth_id()
     ended = 0 if active else end_sessions(adviser, "desactivation")
     db.session.commit()
+    # An account is never deleted (its case files and audit rows keep its id): deactivation is its removal.
+    security_event("adviser_reactivated" if active else "adviser_deactivated", adviser=adviser.id)
     return ended
 
 
@@ -547,7 +549,16 @@ def _delete_one(adviser: Adviser, found: Dossier | Batch, remove: Any, nature: s
     removed = remove([found_id])
     _audit(organisation_id, adviser, nature, removed, adviser.email)
     db.session.commit()
+    _deletion_event(nature, organisation_id, removed, adviser)
     return removed
+
+
+def _deletion_event(nature: str, organisation_id: int, removed: Removed, adviser: Adviser | None = None) -> None:
+    """The security log's line for a deletion: who (the adviser's id, or the command), what kind, how many;
+    never a name, a file name, an identifier of what was deleted (the only key to it) or an e-mail address."""
+    security_event("deleted", nature=nature, adviser=adviser.id if adviser else "administration",
+                   organisation=organisation_id, dossiers=removed.dossiers, verifications=removed.verifications,
+                   lots=removed.lots)
 
 
 def delete_dossier(adviser: Adviser, dossier: Dossier) -> Removed:
@@ -599,6 +610,8 @@ def purge(plan: PurgePlan, acteur: str = "bud-checker admin purge") -> dict[int,
         _audit(org, None, "purge", removed, acteur)
         done[org] = removed
     db.session.commit()
+    for org, removed in done.items():
+        _deletion_event("purge", org, removed)
     return done
 
 
