@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from situations import situations  # noqa: E402
+from situations import situations  # noqa: E402 - after sys.path: benchmarks/ is a folder of scripts
 
 RESULTS: list[dict] = []
 

@@ -271,7 +271,7 @@ def _read_xlsx(data: bytes) -> Table:
                     for number, row in rows.items()}
     except BatchError:
         raise
-    except Exception as error:  # openpyxl raises many kinds on a damaged file  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
         raise BatchError(f"fichier : classeur Excel illisible ({type(error).__name__}) ; enregistrez-le à nouveau "
                          "au format .xlsx ou CSV.") from None
     if not rows:

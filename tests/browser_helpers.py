@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
+import pytest
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -158,8 +160,6 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 # Fixtures for the browser tests of the creator's pages (imported by those modules).
-import pytest  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def browser():

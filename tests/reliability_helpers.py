@@ -23,7 +23,9 @@ from conftest import dispose, pg_database, skip_or_fail  # dispose: for the reli
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from http_bench import Server, WRK, children, free_port, post_script, rss_mb, run_wrk, server_environment  # noqa: E402,F401
+# After sys.path: benchmarks/ is a folder of scripts, not a package. Some names are for the test modules.
+from http_bench import (Server, WRK, children, free_port, post_script, rss_mb, run_wrk,  # noqa: E402
+                        server_environment)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

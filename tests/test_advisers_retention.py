@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from advisers_helpers import DOUAI, AdviserClient, adv_app, world  # noqa: F401
+from advisers_helpers import DOUAI, AdviserClient, adv_app, world
 from batch_helpers import xlsx
 from conftest import page_text
 

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from advisers_helpers import AdviserClient, adv_app, make_adviser, make_org, unique  # noqa: F401
+from advisers_helpers import AdviserClient, adv_app, make_adviser, make_org, unique
 from conftest import page_text
 from reliability_helpers import REPO, Server, http, migrated_database, server_environment, sign_in_over_http
 

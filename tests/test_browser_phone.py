@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique  # noqa: F401
-from browser_helpers import (PHONE, answer, assert_accessible, browser, desktop, fill_douai_check,  # noqa: F401
+from advisers_helpers import PASSWORD, adv_app, make_adviser, make_org, unique
+from browser_helpers import (PHONE, answer, assert_accessible, browser, desktop, fill_douai_check,
                              next_step, phone, pick_commune, sideways_overflow, smallest_text, watched_page)
 from conftest import serving
 

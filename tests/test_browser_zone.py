@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser_helpers import (PHONE, assert_accessible, browser, desktop, phone, sideways_overflow,  # noqa: F401
+from browser_helpers import (PHONE, assert_accessible, browser, desktop, phone, sideways_overflow,
                              smallest_text)
 
 pytestmark = pytest.mark.browser

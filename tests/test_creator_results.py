@@ -16,7 +16,7 @@ from bud_checker.engine.law import current_rules
 from bud_checker.engine.situation import SituationError, parse_situation
 from bud_checker.web.extensions import db
 from bud_checker.web.models import Verification
-from advisers_helpers import adv_app, world  # noqa: F401
+from advisers_helpers import adv_app, world
 from conftest import FormFlow, page_text
 
 DOUAI_SHOP_2024 = {

@@ -48,7 +48,9 @@ def test_the_date_of_the_check_is_an_input_and_caches_follow_it():
     before = evaluate(DOUAI_2019, date_verification=dt.date(2019, 6, 1)).to_dict()
     after = evaluate(DOUAI_2019, date_verification=CHECK_DAY).to_dict()
     again = evaluate(DOUAI_2019, date_verification=dt.date(2019, 6, 1)).to_dict()
-    step = lambda v, i: next(d for d in v["demarches"] if d["id"] == i)  # noqa: E731
+
+    def step(verdict: dict, step_id: str) -> dict:
+        return next(d for d in verdict["demarches"] if d["id"] == step_id)
     assert step(before, "demande_cfe")["passee"] is False and step(after, "demande_cfe")["passee"] is True
     assert before == again
     assert "exonération totale d'impôt sur les bénéfices jusqu'au 31 mars 2021" in before["resume"]

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "une phrase de passe pendant la panne"
 
 
-def _pg(command: str, port: int, directory) -> str:  # noqa: ANN001
+def _pg(command: str, port: int, directory: Path) -> str:
     env = {**os.environ, "PGTEST_PORT": str(port), "PGTEST_DIR": str(directory)}
     done = subprocess.run([str(REPO / "scripts" / "pg-test"), command], env=env, capture_output=True, text=True,
                           timeout=120)
@@ -36,8 +37,6 @@ def outage(tmp_path_factory):
 
         skip_or_fail("PostgreSQL not available (scripts/pg-test)")
     import tempfile
-    from pathlib import Path
-
     port = free_port()
     parent = Path(tempfile.mkdtemp(prefix="bud-pg-outage-"))  # not pytest's 0700 folders: the postgres user reads it
     os.chmod(parent, 0o755)

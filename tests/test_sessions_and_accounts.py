@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from advisers_helpers import PASSWORD, AdviserClient, adv_app, make_adviser, make_org, unique  # noqa: F401
+from advisers_helpers import PASSWORD, AdviserClient, adv_app, make_adviser, make_org, unique
 
 
 @pytest.fixture

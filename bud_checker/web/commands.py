@@ -179,7 +179,7 @@ def db_upgrade() -> int:
     """Créer ou migrer la base de données (Alembic) sans lancer le site."""
     try:
         database = upgrade_database()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001 - Alembic's or the driver's: reported in French, no traceback
         sys.stderr.write(f"Erreur : base de données : migration impossible ({type(error).__name__} : {error}).\n")
         return EXIT_FAILED
     print(f"Base de données à jour : {database}")

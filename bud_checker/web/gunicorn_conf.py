@@ -13,7 +13,10 @@ import subprocess
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
 RESTART_DELAY = 2.0
 _workers: list[subprocess.Popen] = []
 _stopping = threading.Event()
@@ -30,7 +33,7 @@ def _start() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bud_checker.cli", "worker"], env=dict(os.environ))
 
 
-def _supervise(server, index: int) -> None:  # noqa: ANN001 - gunicorn's arbiter
+def _supervise(server: Arbiter, index: int) -> None:
     while not _stopping.is_set():
         process = _workers[index]
         status = process.wait()
@@ -42,14 +45,14 @@ def _supervise(server, index: int) -> None:  # noqa: ANN001 - gunicorn's arbiter
             _workers[index] = _start()
 
 
-def when_ready(server) -> None:  # noqa: ANN001
+def when_ready(server: Arbiter) -> None:
     for index in range(_count()):
         _workers.append(_start())
         server.log.info("batch worker started: pid %s", _workers[index].pid)
         threading.Thread(target=_supervise, args=(server, index), daemon=True, name=f"batch-worker-{index}").start()
 
 
-def on_exit(server) -> None:  # noqa: ANN001
+def on_exit(server: Arbiter) -> None:
     _stopping.set()
     for process in _workers:
         if process.poll() is None:

@@ -19,10 +19,12 @@ import datetime as dt
 import decimal
 import json
 import re
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 import orjson
 from flask.json.provider import JSONProvider
+
+if TYPE_CHECKING:
+    from flask import Response
 
 OPTIONS = orjson.OPT_NON_STR_KEYS
 MAX_DEPTH = 1024  # orjson's own limit
@@ -213,6 +215,6 @@ class OrjsonProvider(JSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
 
-    def response(self, *args: Any, **kwargs: Any):  # noqa: ANN201
+    def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         return self._app.response_class(dumps(obj) + b"\n", mimetype=self.mimetype)

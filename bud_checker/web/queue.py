@@ -30,10 +30,12 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from huey import Huey, RedisHuey, SqliteHuey
 
+if TYPE_CHECKING:
+    from flask import Flask
 log = logging.getLogger(__name__)
 
 BATCH_ATTEMPTS = 3
@@ -95,7 +97,7 @@ _APP_LOCK = threading.Lock()
 _WORKER_APP: Any = None
 
 
-def _application():  # noqa: ANN202
+def _application() -> Flask:
     """The Flask application of the request (immediate mode), or one per worker process, from the environment."""
     from flask import current_app, has_app_context
 
@@ -163,7 +165,7 @@ def _check(batch_id: str) -> str:
         db.session.rollback()
         _fail(batch_id, _capitalized(str(problem)))
         return "echec"
-    except Exception:  # noqa: BLE001 - logged; retried by recover_interrupted while attempts remain
+    except Exception:  # logged; retried by recover_interrupted while attempts remain
         db.session.rollback()
         log.exception("batch %s: unexpected error (attempt %s)", batch_id, batch.tentatives)
         batch = db.session.get(Batch, batch_id)
@@ -238,7 +240,7 @@ def _watch_interrupted() -> None:
         time.sleep(pause)
         try:
             recover_interrupted()
-        except Exception:  # noqa: BLE001 - database down: try again later
+        except Exception:  # logged: the database is down, try again later
             log.warning("could not look for interrupted batches", exc_info=True)
 
 
@@ -254,7 +256,7 @@ def run_worker(workers: int = 1, nice: int = 10) -> None:
     app = _application()  # the application and the rules loaded before the first batch
     try:
         recover_interrupted()
-    except Exception:  # noqa: BLE001 - the database may not be up yet: the periodic task will do it
+    except Exception:  # logged: the database may not be up yet, the periodic task will do it
         log.warning("could not look for interrupted batches at start-up", exc_info=True)
     from .extensions import db
 

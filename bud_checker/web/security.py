@@ -37,13 +37,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import TooManyRequests
 
 from .advisers.auth import per_worker
 
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 log = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -154,11 +156,11 @@ class HostCheck:
     """WSGI middleware: 400 in French for a Host outside BUD_HOSTS (werkzeug's host_is_trusted: exact names, a
     leading dot for subdomains, the port ignored)."""
 
-    def __init__(self, wsgi_app, hosts: list[str]) -> None:  # noqa: ANN001
+    def __init__(self, wsgi_app: WSGIApplication, hosts: list[str]) -> None:
         self.wsgi_app = wsgi_app
         self.hosts = hosts
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         from werkzeug.sansio.utils import host_is_trusted
 
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or ""

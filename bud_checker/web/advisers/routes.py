@@ -368,7 +368,7 @@ def lots():
     return _lots_page(None)
 
 
-def _lots_page(error: str | None):  # noqa: ANN202
+def _lots_page(error: str | None) -> str:
     return render_template("conseillers/lots.html", batches=list_batches(_org()), max_lignes=MAX_LIGNES_WEB,
                            max_taille=size_text(current_app.config["ADVISER_BATCH_MAX_BYTES"]), error=error,
                            keys=KEYS, libelles=LIBELLES)
