@@ -102,7 +102,9 @@ def test_deleting_a_case_file_through_the_page_after_confirmation(world, adviser
     assert "2 vérifications" in text and "ne peut pas être annulée" in text
     assert adviser.get(f"/conseillers/dossiers/{dossier}").status_code == 200  # the GET deletes nothing
     response = adviser.post(f"/conseillers/dossiers/{dossier}/supprimer")
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"].endswith("/conseillers/dossiers")
+    listed = page_text(adviser.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Dossier « À supprimer SARL » supprimé, avec ses 2 vérifications." in listed
     assert adviser.get(f"/conseillers/dossiers/{dossier}").status_code == 404
     assert adviser.get(f"/api/v1/conseillers/dossiers/{dossier}").status_code == 404
     last = _deletions(world.app, world.org_a)[-1]
@@ -139,7 +141,10 @@ def test_a_deleted_batch_keeps_the_checks_it_filed(adviser):
     dossier = adviser.get("/api/v1/conseillers/dossiers?q=Gardé SARL").get_json()["dossiers"][0]["id"]
     confirm = page_text(adviser.get(f"/conseillers/lots/{body['id']}/supprimer").get_data(as_text=True))
     assert "restent" in confirm
-    assert adviser.post(f"/conseillers/lots/{body['id']}/supprimer").status_code == 303
+    deleted = adviser.post(f"/conseillers/lots/{body['id']}/supprimer")
+    assert deleted.status_code == 303 and deleted.headers["Location"].endswith("/conseillers/lots")
+    listed = page_text(adviser.get(deleted.headers["Location"]).get_data(as_text=True))
+    assert "Lot « garde.csv » supprimé, avec le fichier envoyé et ses résultats." in listed
     assert adviser.get(body["page"]).status_code == 404
     history = adviser.get(f"/api/v1/conseillers/dossiers/{dossier}").get_json()["verifications"]
     assert len(history) == 1 and history[0]["canal"] == "lot"

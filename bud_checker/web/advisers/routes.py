@@ -7,7 +7,7 @@ organisation (services.py): another organisation's case file, check, report or b
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -258,14 +258,25 @@ def dossier_modifier(dossier_id: str):
 def dossier_supprimer(dossier_id: str):
     """A confirmation page, then the deletion of the case file with all its checks (CSRF-checked form)."""
     found = _dossier_or_404(dossier_id)
-    if request.method == "POST":
-        nom = found.nom
+    nom = found.nom
+
+    def delete() -> str:
         removed = delete_dossier(current_user, found)
-        flash(f"Dossier « {nom} » supprimé, avec ses {removed.verifications} vérification"
-              f"{'s' if removed.verifications > 1 else ''}.", "ok")
-        return redirect(url_for(".dossiers"), code=303)
-    return render_template("conseillers/supprimer.html", objet="dossier", dossier=found, batch=None,
-                           nombre=dossier_counts(found))
+        plural = "s" if removed.verifications > 1 else ""
+        return f"Dossier « {nom} » supprimé, avec ses {removed.verifications} vérification{plural}."
+
+    return _confirm_deletion(delete, ".dossiers",
+                             lambda: {"objet": "dossier", "dossier": found, "nombre": dossier_counts(found)})
+
+
+def _confirm_deletion(delete: Callable[[], str], done: str, page: Callable[[], dict[str, Any]]) -> Response | str:
+    """A deletion in two steps, for a case file or a batch. GET: the confirmation page, showing `page()`
+    (conseillers/supprimer.html). POST, its CSRF-checked form: `delete()`, which says what it removed in the
+    message flashed, then the list `done`."""
+    if request.method == "POST":
+        flash(delete(), "ok")
+        return redirect(url_for(done), code=303)
+    return render_template("conseillers/supprimer.html", **page())
 
 
 # --- checks in a case file ----------------------------------------------------------------------------------
@@ -421,14 +432,15 @@ def lot(batch_id: str):
 @bp.route("/lots/<batch_id>/supprimer", methods=["GET", "POST"])
 @login_required
 def lot_supprimer(batch_id: str):
-    """A confirmation page, then the deletion of the batch with its stored files."""
+    """A confirmation page, then the deletion of the batch with its stored files (CSRF-checked form)."""
     found = _batch_or_404(batch_id)
-    if request.method == "POST":
-        nom = found.nom_fichier
+    nom = found.nom_fichier
+
+    def delete() -> str:
         delete_batch(current_user, found)
-        flash(f"Lot « {nom} » supprimé, avec le fichier envoyé et ses résultats.", "ok")
-        return redirect(url_for(".lots"), code=303)
-    return render_template("conseillers/supprimer.html", objet="lot", dossier=None, batch=found, nombre=None)
+        return f"Lot « {nom} » supprimé, avec le fichier envoyé et ses résultats."
+
+    return _confirm_deletion(delete, ".lots", lambda: {"objet": "lot", "batch": found})
 
 
 @bp.get("/lots/<batch_id>/resultats.csv")
