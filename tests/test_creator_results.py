@@ -285,6 +285,7 @@ def test_public_pdf_of_a_typical_eligible_check_is_at_most_six_a4_pages(app, cli
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "Éligible" in text or "éligible" in text
     assert "estimation" in text and "1447-C-SD" in text
+    assert "CGI, art. 44 sexdecies, version en vigueur le" in text, "the text applied is named in the header"
 
 
 def test_pdf_of_an_unknown_check_is_404(client):
