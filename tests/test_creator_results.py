@@ -220,6 +220,21 @@ def test_deadlines_calendar_parses_back_with_forms_offices_and_past_steps(app, c
     assert len({str(e["UID"]) for e in events}) == len(events)
 
 
+def test_the_tfpb_declaration_says_what_to_file_without_an_unverified_number(app, client):
+    """Art. 1383 F IV: a declaration on the administration's model to the tax office of the building's place; no
+    numbered form was found for this regime (rules/demarches_formulaires.yaml), so none is shown as fact."""
+    from bud_checker.engine.guidance import for_demarche
+
+    step = for_demarche(current_rules(), "declaration_tfpb")
+    (form,) = step["formulaires"]
+    assert form["numero"] is None and "modèle établi par l'administration" in form["libelle"]
+    assert [o["id"] for o in step["ou"]] == ["impots_fonciers"]
+    verification_id = _record(app, DOUAI_SHOP_2024)
+    text = page_text(client.get(f"/verifications/{verification_id}").get_data(as_text=True))
+    assert "Pas de formulaire numéroté connu pour ce régime" in text
+    assert "Le service des impôts fonciers du lieu de l'immeuble (Douai)" in text
+
+
 def test_result_page_names_forms_and_where_to_go(app, client):
     verification_id = _record(app, DOUAI_SHOP_2024)
     html = client.get(f"/verifications/{verification_id}").get_data(as_text=True)
@@ -260,6 +275,33 @@ def test_the_other_schemes_depend_on_the_failing_condition():
     assert "france_ruralites_revitalisation" in takeover
     for item in alternatives(rules, list(rules.conditions)):
         assert item["url"].startswith(("https://entreprendre.service-public.fr/", "https://www.legifrance.gouv.fr/"))
+        for source in item["sources"]:
+            assert source["url"].startswith(("https://entreprendre.service-public.fr/", "https://bofip.impots.gouv.fr/",
+                                             "https://www.legifrance.gouv.fr/")), source
+
+
+def test_the_qpv_schemes_are_offered_outside_the_basin_or_for_an_extension_not_for_an_activity():
+    """QPV (CGI art. 1466 A I septies and 1383 C ter, BOI-IF-CFE-10-30-50-60): a quarter of many towns, for
+    creations and extensions of establishments; commercial activity and small-business thresholds of its own."""
+    from bud_checker.engine.guidance import alternatives
+
+    rules = current_rules()
+    for failing in (["commune_zone"], ["creation_nouvelle"], ["periode_creation"], ["implantation"]):
+        qpv = next((d for d in alternatives(rules, failing) if d["id"] == "qpv"), None)
+        assert qpv is not None, failing
+    assert qpv["url"] == "https://entreprendre.service-public.fr/vosdroits/F34020"
+    assert {s["texte"].split(" ")[0] for s in qpv["sources"]} >= {"BOI-IF-CFE-10-30-50-60", "BOI-IF-TFB-10-160-60"}
+    for failing in (["activite"], ["taille_pme"], ["capital"]):
+        assert "qpv" not in {d["id"] for d in alternatives(rules, failing)}, failing
+
+
+def test_a_shop_in_lille_is_pointed_to_the_qpv_schemes(app, client):
+    verification_id = _record(app, {"date_creation": "2024-03-12", "commune_insee": "59350", "activite": "commerciale"})
+    html = client.get(f"/verifications/{verification_id}").get_data(as_text=True)
+    assert 'href="https://entreprendre.service-public.fr/vosdroits/F34020"' in html
+    text = page_text(html)
+    assert "Quartiers prioritaires de la politique de la ville (QPV)" in text
+    assert "BOI-IF-CFE-10-30-50-60" in text
 
 
 def test_an_eligible_check_lists_no_other_scheme(app, client):

@@ -48,9 +48,11 @@ class Dispositif:
     url: str
     confiance: str
     conditions: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "titre": self.titre, "resume": self.resume, "url": self.url, "confiance": self.confiance}
+        return {"id": self.id, "titre": self.titre, "resume": self.resume, "url": self.url, "confiance": self.confiance,
+                "sources": [{"texte": r.texte, "url": r.url} for r in self.references]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,17 @@ def _tag(value: Any, where: str) -> str:
     return value
 
 
+def _citations(rules: Rules, item: dict[str, Any], where: str) -> tuple[Reference, ...]:
+    """The `references` of an entry ({ref, precision}), each known to references.yaml."""
+    refs = []
+    for citation in item.get("references") or []:
+        source = rules.sources.get(citation["ref"])
+        if source is None:
+            raise RulesError(f"{where}: référence inconnue {citation['ref']!r}")
+        refs.append(source.cite(citation.get("precision")))
+    return tuple(refs)
+
+
 @lru_cache(maxsize=8)
 def guidance(rules: Rules) -> Guidance:
     """Both files, checked: every reference known, every condition id real, every office defined."""
@@ -86,14 +99,9 @@ def guidance(rules: Rules) -> Guidance:
             selon_le_cas.add(step)
         forms = []
         for form in item.get("formulaires") or []:
-            refs = []
-            for citation in form.get("references") or []:
-                source = rules.sources.get(citation["ref"])
-                if source is None:
-                    raise RulesError(f"demarches_formulaires.yaml: {step}: référence inconnue {citation['ref']!r}")
-                refs.append(source.cite(citation.get("precision")))
+            refs = _citations(rules, form, f"demarches_formulaires.yaml: {step}")
             forms.append(Formulaire(form.get("numero"), typographie(form["libelle"]), form.get("url"),
-                                    _tag(form.get("confiance"), step), tuple(refs)))
+                                    _tag(form.get("confiance"), step), refs))
         formulaires[step] = tuple(forms)
         offices = tuple(item.get("ou") or ())
         unknown = [o for o in offices if o not in guichets]
@@ -108,8 +116,8 @@ def guidance(rules: Rules) -> Guidance:
         if unknown:
             raise RulesError(f"autres_dispositifs.yaml: {key}: condition inconnue {unknown}")
         dispositifs.append(Dispositif(key, typographie(item["titre"]), typographie(item["resume"]), item["url"],
-                                      _tag(item.get("confiance"), key),
-                                      conditions))
+                                      _tag(item.get("confiance"), key), conditions,
+                                      _citations(rules, item, f"autres_dispositifs.yaml: {key}")))
     return Guidance(guichets, formulaires, ou, tuple(dispositifs), frozenset(selon_le_cas))
 
 
