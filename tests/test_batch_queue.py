@@ -105,6 +105,43 @@ def test_a_file_unreadable_as_a_whole_is_refused_at_once(adviser):
     assert response.status_code == 422 and "date_creation" in response.get_json()["erreur"]["message"]
 
 
+def test_every_state_of_a_batch_answers_as_the_openapi_document_says(adviser, adv_app):
+    """The `Lot` schema of /api/v1/openapi.json (202 answer and GET), in each `etat`, and the 409 of results asked
+    before the end."""
+    import jsonschema_rs
+
+    from bud_checker.web.advisers.models import Batch
+    from bud_checker.web.api.openapi import openapi_document
+    from bud_checker.web.extensions import db
+
+    document = openapi_document()
+    lot = jsonschema_rs.validator_for({"$ref": "#/components/schemas/Lot", "components": document["components"]},
+                                      validate_formats=True)
+    error = jsonschema_rs.validator_for({"$ref": "#/components/schemas/Erreur", "components": document["components"]})
+    upload = document["paths"]["/conseillers/lots"]["post"]["responses"]
+    assert {"202", "401", "413", "415", "422", "503"} <= set(upload)
+    response = adviser.client.post("/api/v1/conseillers/lots?nom_fichier=etats.csv", data=csv_of(4),
+                                   headers={"Content-Type": "text/csv", "X-CSRFToken": adviser.form_token()})
+    assert response.status_code == 202 and response.headers["Location"] == response.get_json()["url"]
+    lot.validate(response.get_json())
+    batch_id = response.get_json()["id"]
+    states = {"en_attente": (0, None, None), "en_cours": (2, 4, None),
+              "echec": (2, 4, "Une erreur inattendue a empêché la vérification du lot (3 tentatives).")}
+    for etat, (done, total, reason) in states.items():
+        with adv_app.app_context():
+            batch = db.session.get(Batch, batch_id)
+            batch.etat, batch.lignes_faites, batch.lignes_total, batch.raison_echec = etat, done, total, reason
+            db.session.commit()
+        body = adviser.get(f"/api/v1/conseillers/lots/{batch_id}").get_json()
+        lot.validate(body)
+        assert body["etat"] == etat and body["progression"]["lignes_faites"] == done
+        assert body["progression"]["lignes_total"] == total and body["raison_echec"] == reason
+        assert body["resultats_csv"] is None
+        refused = adviser.get(f"/api/v1/conseillers/lots/{batch_id}/resultats.csv")
+        assert refused.status_code == 409
+        error.validate(refused.get_json())
+
+
 # --- a real server: gunicorn and its batch worker --------------------------------------------------------------
 
 PASSWORD = "une phrase de passe pour les lots"

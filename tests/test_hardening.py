@@ -262,6 +262,23 @@ def test_a_database_that_does_not_answer_gives_a_french_503_with_retry_after(tmp
     page = client.get("/conseillers/dossiers")
     assert page.status_code == 503 and "Service momentanément indisponible" in page.get_data(as_text=True)
     assert client.get("/api/v1/conseillers/session").status_code == 503
+    # What the OpenAPI document says of a 503 (every operation that touches the database), batches included.
+    import jsonschema_rs
+
+    from bud_checker.web.api.openapi import openapi_document
+
+    document = openapi_document()
+    error = jsonschema_rs.validator_for({"$ref": "#/components/schemas/Erreur", "components": document["components"]})
+    for method, url, path in (("GET", "/api/v1/conseillers/lots", "/conseillers/lots"),
+                              ("GET", f"/api/v1/conseillers/lots/{identifier}", "/conseillers/lots/{id}"),
+                              ("GET", f"/api/v1/conseillers/lots/{identifier}/resultats.csv",
+                               "/conseillers/lots/{id}/resultats.csv"),
+                              ("POST", "/api/v1/verifications", "/verifications"),
+                              ("GET", f"/api/v1/verifications/{identifier}", "/verifications/{id}")):
+        response = client.open(url, method=method, json=DOUAI if method == "POST" else None)
+        assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1, url
+        error.validate(response.get_json())
+        assert "Retry-After" in document["paths"][path][method.lower()]["responses"]["503"]["headers"]
 
 
 # --- the JSON written and read ------------------------------------------------------------------------------------

@@ -30,12 +30,37 @@ upgrade_database(_CONFIG)
 APP = create_app(_CONFIG)
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
+BATCHES = "/conseillers/lots"
 
 
 @schema.parametrize()
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_openapi_document(case):
+    """Without a session, the advisers' batch operations answer 401 (400 for a write without CSRF token)."""
     case.call_and_validate(excluded_checks=[negative_data_rejection, positive_data_acceptance])
+
+
+def _signed_in_headers() -> dict[str, str]:
+    """A session cookie and its CSRF token for an adviser of the schemathesis application's own database."""
+    from advisers_helpers import PASSWORD, AdviserClient, make_adviser, make_org
+
+    _, organisation = make_org(APP, "CCI Schemathesis")
+    adviser = AdviserClient(APP, make_adviser(APP, organisation))
+    return {"Cookie": f"session={adviser.client.get_cookie('session').value}", "X-CSRFToken": adviser.form_token()}
+
+
+_SIGNED_IN: dict[str, str] = {}
+
+
+@schema.include(path_regex=f"^{BATCHES}").parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_batch_operations_of_a_signed_in_adviser_match_the_document(case):
+    """Signed in, with the session's CSRF token: the real answers (202 with `etat` and `progression`, 404, 409,
+    413, 415, 422...) as documented."""
+    if not _SIGNED_IN:
+        _SIGNED_IN.update(_signed_in_headers())
+    case.call_and_validate(headers=dict(_SIGNED_IN),
+                           excluded_checks=[negative_data_rejection, positive_data_acceptance])
 
 
 def test_the_document_describes_every_route_of_the_api_blueprint():
@@ -43,4 +68,18 @@ def test_the_document_describes_every_route_of_the_api_blueprint():
     served = {rule.rule.removeprefix("/api/v1") for rule in APP.url_map.iter_rules()
               if rule.endpoint.startswith("api.")}
     served = {path.replace("<verification_id>", "{id}") for path in served}
-    assert served == documented
+    assert served == {path for path in documented if not path.startswith("/conseillers/")}
+    batches = {rule.rule.removeprefix("/api/v1").replace("<batch_id>", "{id}") for rule in APP.url_map.iter_rules()
+               if rule.endpoint.startswith("conseillers_api.") and "/lots" in rule.rule}
+    assert batches == {path for path in documented if path.startswith(BATCHES)}
+
+
+def test_every_operation_that_touches_the_database_documents_its_503_with_retry_after():
+    for path, operations in schema.raw_schema["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            if path in ("/communes", "/openapi.json"):  # the commune reference and the document: no database
+                assert "503" not in answers, (method, path)
+                continue
+            assert "503" in answers, (method, path)
+            assert answers["503"]["headers"]["Retry-After"]["required"] is True

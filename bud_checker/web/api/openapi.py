@@ -15,6 +15,7 @@ from ...engine.law import FONDEMENTS
 from ...engine.situation import KEYS, SCHEMA
 from ...engine.verdict import FORMAT, LIBELLES_STATUT
 from ..models import ID_PATTERN
+from .openapi_lots import SECURITY_SCHEMES, UNAVAILABLE, batch_paths, batch_schemas
 
 API_VERSION = "1.0.0"
 
@@ -414,6 +415,7 @@ def openapi_document() -> dict[str, Any]:
                     "415": _error_response("Le corps n'est pas déclaré en application/json"),
                     "422": _error_response("Situation invalide : `champ` nomme la clé en cause"),
                     "429": _TOO_MANY,
+                    "503": UNAVAILABLE,
                 },
             }},
             "/verifications/{id}": {"get": {
@@ -425,6 +427,7 @@ def openapi_document() -> dict[str, Any]:
                     "200": {"description": "La vérification", "content": verification_response},
                     "404": _error_response("Aucune vérification sous cet identifiant"),
                     "429": _TOO_MANY,
+                    "503": UNAVAILABLE,
                 },
             }},
             "/communes": {"get": {
@@ -459,6 +462,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "Document OpenAPI 3.1",
                                       "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            **batch_paths(),  # the advisers' batches (openapi_lots.py)
         },
-        "components": {"schemas": schemas},
+        "components": {"schemas": {**schemas, **batch_schemas()}, "securitySchemes": SECURITY_SCHEMES},
     }
