@@ -111,6 +111,17 @@ class CookieJar:
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
 
 
+def create_adviser_with_the_cli(env: dict[str, str], organisation: str, email: str, password: str,
+                                nom: str | None = None) -> None:
+    """An organisation and its adviser, created for a served site with the admin command, as the README says."""
+    admin = [sys.executable, "-m", "bud_checker.cli", "admin"]
+    subprocess.run(admin + ["create-organisation", organisation], cwd=REPO, env=env, check=True,
+                   capture_output=True, text=True)
+    subprocess.run(admin + ["create-adviser", "--organisation", organisation, "--email", email,
+                            *(["--nom", nom] if nom else []), "--password-stdin"],
+                   input=password + "\n", cwd=REPO, env=env, check=True, capture_output=True, text=True)
+
+
 def sign_in_over_http(base_url: str, email: str, password: str) -> CookieJar:
     """Sign an adviser in on a real server through its sign-in page (CSRF token included)."""
     import re

@@ -25,7 +25,8 @@ def test_siren_accepted(raw, expected):
     assert clean_siren(raw) == expected
 
 
-@pytest.mark.parametrize("raw, message", [("123456789", "clé de contrôle"), ("000000000", "n'est pas un SIREN valide"),
+@pytest.mark.parametrize("raw, message", [("123456789", "clé de contrôle"), ("732829321", "clé de contrôle"),
+                                          ("000000000", "n'est pas un SIREN valide"), ("12345", "attendu 9 chiffres"),
                                           ("73282932", "9 chiffres"), ("7328293200", "9 chiffres"),
                                           ("ABC829320", "9 chiffres")])
 def test_siren_refused(raw, message):

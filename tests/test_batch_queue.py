@@ -11,8 +11,6 @@ import os
 import re
 import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
@@ -20,7 +18,8 @@ import pytest
 
 from advisers_helpers import AdviserClient, adv_app, make_adviser, make_org, unique
 from conftest import page_text
-from reliability_helpers import REPO, Server, http, migrated_database, server_environment, sign_in_over_http
+from reliability_helpers import (Server, create_adviser_with_the_cli, http, migrated_database, server_environment,
+                               sign_in_over_http)
 
 LINE = "14/05/2019;59178;commerciale;3\n"
 HEADER = "date_creation;commune_insee;activite;effectif\n"
@@ -152,11 +151,7 @@ def served(tmp_path_factory):
     directory = tmp_path_factory.mktemp("queue")
     with migrated_database("sqlite", directory) as url:
         env = server_environment(url, BUD_COOKIE_SECURE="0", BUD_BATCH_STALE_SECONDS="3")
-        admin = [sys.executable, "-m", "bud_checker.cli", "admin"]
-        subprocess.run(admin + ["create-organisation", "CCI Lots"], cwd=REPO, env=env, check=True, capture_output=True)
-        subprocess.run(admin + ["create-adviser", "--organisation", "CCI Lots", "--email", "l.petit@cci.test",
-                                "--password-stdin"], input=PASSWORD + "\n", cwd=REPO, env=env, check=True,
-                       capture_output=True, text=True)
+        create_adviser_with_the_cli(env, "CCI Lots", "l.petit@cci.test", PASSWORD)
         server = Server(env, workers=2, log_path=directory / "serve.log")
         server.start()
         try:

@@ -8,13 +8,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from reliability_helpers import REPO, Server, free_port, http, server_environment, sign_in_over_http
+from reliability_helpers import (REPO, Server, create_adviser_with_the_cli, free_port, http, server_environment,
+                               sign_in_over_http)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "une phrase de passe pendant la panne"
@@ -48,11 +48,7 @@ def outage(tmp_path_factory):
 
         upgrade_database({"DATABASE_URL": url, "BUD_ENV": "test", "SECRET_KEY": "outage"})
         env = server_environment(url, BUD_COOKIE_SECURE="0", BUD_QUEUE_WORKERS="0")
-        admin = [sys.executable, "-m", "bud_checker.cli", "admin"]
-        subprocess.run(admin + ["create-organisation", "CCI Panne"], cwd=REPO, env=env, check=True, capture_output=True)
-        subprocess.run(admin + ["create-adviser", "--organisation", "CCI Panne", "--email", "p.durand@cci.test",
-                                "--password-stdin"], input=PASSWORD + "\n", cwd=REPO, env=env, check=True,
-                       capture_output=True, text=True)
+        create_adviser_with_the_cli(env, "CCI Panne", "p.durand@cci.test", PASSWORD)
         with Server(env, workers=2, log_path=tmp_path_factory.mktemp("outage-log") / "serve.log") as server:
             yield server, port, directory
     finally:

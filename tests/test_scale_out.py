@@ -16,7 +16,8 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from reliability_helpers import REPO, Server, http, migrated_database, redis_server, server_environment
+from reliability_helpers import (REPO, Server, create_adviser_with_the_cli, http, migrated_database, redis_server,
+                               server_environment)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -32,12 +33,7 @@ def cluster(tmp_path_factory):
                   "BUD_RATE_LIMIT_API": f"{API_LIMIT} per minute", "BUD_COOKIE_SECURE": "0"}
         env = server_environment(url, **shared)
         # The adviser is created on the server, with the admin command, as the README says.
-        admin = [sys.executable, "-m", "bud_checker.cli", "admin"]
-        subprocess.run(admin + ["create-organisation", "CCI Échelle"], cwd=REPO, env=env, check=True,
-                       capture_output=True, text=True)
-        subprocess.run(admin + ["create-adviser", "--organisation", "CCI Échelle", "--email", "e.leroy@cci.test",
-                                "--nom", "Emma Leroy", "--password-stdin"], input=PASSWORD + "\n", cwd=REPO, env=env,
-                       check=True, capture_output=True, text=True)
+        create_adviser_with_the_cli(env, "CCI Échelle", "e.leroy@cci.test", PASSWORD, nom="Emma Leroy")
         servers = [Server(dict(env), workers=2, log_path=directory / f"serve-{n}.log") for n in (1, 2)]
         try:
             for server in servers:

@@ -237,16 +237,6 @@ def test_a_siren_in_any_digits_is_stored_as_ascii_and_unique_per_organisation(ad
     assert other.api("POST", "/api/v1/conseillers/dossiers", {"nom": "Ailleurs", "siren": typed}).status_code == 201
 
 
-@pytest.mark.parametrize("typed, message", [("732829321", "clé de contrôle"), ("12345", "attendu 9 chiffres"),
-                                            ("000000000", "n'est pas un SIREN valide")])
-def test_an_invalid_siren_is_refused_in_french(typed, message):
-    from bud_checker.web.advisers.services import ValidationError, clean_siren
-
-    with pytest.raises(ValidationError) as refused:
-        clean_siren(typed)
-    assert refused.value.champ == "siren" and message in refused.value.message
-
-
 def test_the_migration_stores_other_digits_as_ascii(tmp_path):
     import sqlalchemy as sa
     from alembic.command import downgrade, upgrade
