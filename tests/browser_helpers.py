@@ -104,15 +104,21 @@ def first_step(page, base_url: str, commune_typed: str, commune_choice: str, dat
     next_step(page)
 
 
-def douai_flow(page, base_url: str, *, hiring_unknown: bool = False) -> None:
-    """A commerce created on 2019-05-14 in Douai, from the home page to the saved verdict."""
-    first_step(page, base_url, "Doua", "Douai (59)")
+def answer_commerce_steps(page, *, effectif: str, chiffre_affaires: str) -> None:
+    """The activity, place and size steps of the usual example: a commerce created from scratch, its seat and its
+    means in the zone, owned by individuals; on to the hiring step."""
     answer(page, {"activite": "commerciale", "origine": "creation_pure"})
     next_step(page)
     answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
     next_step(page)
-    answer(page, {"effectif": "3", "chiffre_affaires": "180000", "capital_detenu_par_societes_pct": "0"})
+    answer(page, {"effectif": effectif, "chiffre_affaires": chiffre_affaires, "capital_detenu_par_societes_pct": "0"})
     next_step(page)
+
+
+def douai_flow(page, base_url: str, *, hiring_unknown: bool = False) -> None:
+    """A commerce created on 2019-05-14 in Douai, from the home page to the saved verdict."""
+    first_step(page, base_url, "Doua", "Douai (59)")
+    answer_commerce_steps(page, effectif="3", chiffre_affaires="180000")
     if hiring_unknown:
         answer(page, {"salaries_eligibles": None, "salaries_eligibles_residents_bud": None})
         next_step(page)

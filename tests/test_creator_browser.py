@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from browser_helpers import answer, assert_accessible, first_step, next_step, open_browser, see_result, watched_page
+from browser_helpers import (answer, answer_commerce_steps, assert_accessible, first_step, next_step, open_browser,
+                             see_result, watched_page)
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +37,7 @@ def page(request, browser):
 
 def _douai_shop_2024(page, base_url: str, *, savings: bool = True, check_step: bool = False) -> None:
     first_step(page, base_url, "Doua", "Douai (59)", date="2024-03-12")
-    answer(page, {"activite": "commerciale", "origine": "creation_pure"})
-    next_step(page)
-    answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
-    next_step(page)
-    answer(page, {"effectif": "2", "chiffre_affaires": "250000", "capital_detenu_par_societes_pct": "0"})
-    next_step(page)
+    answer_commerce_steps(page, effectif="2", chiffre_affaires="250000")
     answer(page, {"salaries_eligibles": "1", "salaries_eligibles_residents_bud": "1"})
     next_step(page)
     answer(page, {"deliberation_exoneration_cfe": "non", "deliberation_exoneration_tfpb": None,
@@ -166,12 +162,7 @@ def test_the_new_pages_work_without_javascript(browser, live_server):
         page.locator("#date_creation").fill("2024-03-12")
         page.locator("#commune").fill("Douai")
         next_step(page)
-        answer(page, {"activite": "commerciale", "origine": "creation_pure"})
-        next_step(page)
-        answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
-        next_step(page)
-        answer(page, {"effectif": "2", "chiffre_affaires": "250000", "capital_detenu_par_societes_pct": "0"})
-        next_step(page)
+        answer_commerce_steps(page, effectif="2", chiffre_affaires="250000")
         answer(page, {"salaries_eligibles": "1", "salaries_eligibles_residents_bud": "1"})
         next_step(page)
         see_result(page, "Passer et voir le résultat")

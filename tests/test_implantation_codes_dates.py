@@ -169,11 +169,16 @@ def test_the_form_asks_about_a_mobile_activity_before_concluding(flow):
     assert location.startswith("/verifications/")
 
 
-def test_the_form_does_not_ask_resident_hires_without_a_hire(flow):
+def _denain_commerce(flow, effectif: str) -> None:
+    """A commerce created in Denain in September 2025, seat and means in the zone: the steps up to its hiring."""
     flow.submit({"date_creation": "2025-09-01", "commune": "Denain"})
     flow.submit({"activite": "commerciale", "origine": "creation_pure"})
     flow.submit({"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
-    flow.submit({"effectif": "3", "chiffre_affaires": "45000", "capital_detenu_par_societes_pct": "0"})
+    flow.submit({"effectif": effectif, "chiffre_affaires": "45000", "capital_detenu_par_societes_pct": "0"})
+
+
+def test_the_form_does_not_ask_resident_hires_without_a_hire(flow):
+    _denain_commerce(flow, effectif="3")
     flow.submit({"salaries_eligibles": "2,5", "salaries_eligibles_residents_bud": "1"})
     assert flow.group == "embauches" and flow.keys == ["embauches_eligibles"]
     flow.submit({"embauches_eligibles": "0"})
@@ -182,10 +187,7 @@ def test_the_form_does_not_ask_resident_hires_without_a_hire(flow):
 
 
 def test_the_form_shows_an_inconsistency_on_the_field_just_asked(flow):
-    flow.submit({"date_creation": "2025-09-01", "commune": "Denain"})
-    flow.submit({"activite": "commerciale", "origine": "creation_pure"})
-    flow.submit({"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
-    flow.submit({"effectif": "1", "chiffre_affaires": "45000", "capital_detenu_par_societes_pct": "0"})
+    _denain_commerce(flow, effectif="1")
     flow.submit({"salaries_eligibles": "3", "salaries_eligibles_residents_bud": "3"})
     assert flow.response.status_code == 422
     assert 'href="#salaries_eligibles"' in flow.html
