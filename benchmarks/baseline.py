@@ -49,6 +49,30 @@ def _or(*values):
     return NO
 
 
+def _location(s: dict):
+    """BUD.md § 2.6: siège, whole activity and means in the zone; a non-sedentary activity with its siège in the
+    zone meets it whatever share of turnover it makes outside, short of all of it (above 15 %, the profit made
+    outside is taxed: the schedule's business, not eligibility's). The shorthand siege_et_moyens_dans_zone
+    «non» says only that not everything is in the zone (rules/situation.yaml): alone, it decides nothing."""
+    shorthand = s.get("siege_et_moyens_dans_zone")
+    seat = s.get("siege_dans_zone")
+    if seat is None and shorthand is True:
+        seat = True
+    whole = s.get("activite_et_moyens_dans_zone")
+    if whole is None and shorthand is not None and (shorthand or seat is True):
+        whole = shorthand
+    mobile, outside = s.get("non_sedentaire"), s.get("ca_hors_zone_pct")
+    if seat is False:
+        return NO
+    if seat and whole and not (mobile and outside):
+        return YES
+    if mobile is False and (whole is False or shorthand is False):
+        return NO
+    if mobile is not True or seat is None or outside is None:
+        return UNKNOWN
+    return NO if outside >= 100 else YES
+
+
 def decide(s: dict) -> tuple[str, list[tuple[dt.date, dt.date, int]]]:
     created = dt.date.fromisoformat(s["date_creation"])
     code = s.get("commune_insee")
@@ -82,8 +106,7 @@ def decide(s: dict) -> tuple[str, list[tuple[dt.date, dt.date, int]]]:
                     UNKNOWN if balance is None else (YES if balance <= _BALANCE else NO)))
     capital = s.get("capital_detenu_par_societes_pct")
     capital = UNKNOWN if capital is None else (YES if capital <= _CAPITAL else NO)
-    seat = s.get("siege_et_moyens_dans_zone")
-    seat = UNKNOWN if seat is None else (YES if seat else NO)
+    seat = _location(s)
     staff = s.get("salaries_eligibles")
     if staff is None and s.get("effectif") == 0:
         staff = 0
