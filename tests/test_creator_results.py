@@ -330,6 +330,28 @@ def test_public_pdf_of_a_typical_eligible_check_is_at_most_six_a4_pages(app, cli
     assert "CGI, art. 44 sexdecies, version en vigueur le" in text, "the text applied is named in the header"
 
 
+def test_public_pdf_shows_the_commune_on_the_small_map_in_colour(app, client, tmp_path):
+    """The small map of the result page, in the PDF too: WeasyPrint does not apply the page's stylesheet to an
+    inline SVG, so the map carries its colours as presentation attributes (zone_map.PAINT)."""
+    from PIL import Image
+
+    verification_id = _record(app, DOUAI_SHOP_2024)
+    path = tmp_path / "resultat.pdf"
+    path.write_bytes(client.get(f"/verifications/{verification_id}.pdf").data)
+    text = subprocess.run(["pdftotext", "-l", "1", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Votre commune sur la carte" in text and "Douai (59) est marquée d'un point rouge" in text
+    subprocess.run(["pdftoppm", "-r", "120", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "p")], check=True)
+    (image,) = tmp_path.glob("p*.png")
+    colours = Image.open(image).convert("RGB").getcolors(1_000_000)
+    def near(rgb, target):
+        return all(abs(a - b) <= 12 for a, b in zip(rgb, target))
+    green = sum(n for n, rgb in colours if near(rgb, (0x1A, 0x6B, 0x3A)))  # the communes classed in 2018
+    red = sum(n for n, rgb in colours if near(rgb, (0xA1, 0x23, 0x1B)))  # the marker on Douai
+    assert green > 200 and red > 5, (green, red)
+    html = client.get(f"/verifications/{verification_id}").get_data(as_text=True)
+    assert html.count('id="carte-mini"') == 1, "the page shows it once, from the same macro"
+
+
 def test_pdf_of_an_unknown_check_is_404(client):
     assert client.get("/verifications/" + "y" * 24 + ".pdf").status_code == 404
 

@@ -78,12 +78,28 @@ def load_map() -> ZoneMap:
     return ZoneMap(document["largeur"], document["hauteur"], communes, {k: tuple(v) for k, v in by_code.items()})
 
 
+# The colours of app.css («The map of the zone») again as presentation attributes, for renderers that do not
+# apply the page's stylesheet to an inline SVG (WeasyPrint, for the public PDF); on the site the stylesheet's
+# rules take precedence over them. Keep both in step.
+PAINT = {
+    "arrete_2018": "#1a6b3a", "limitrophe_2019": "#7cc28a", "candidat_non_source": "url(#zone-hachures)",
+    "en_partie": "#b7dcbf", "hors_zone_a_confirmer": "#d8d0ea", "hors_zone": "#e3e7ec",
+}
+MARKER_PAINT = 'fill="#a1231b" stroke="#ffffff" stroke-width="2"'
+HALO_PAINT = 'fill="none" stroke="#a1231b" stroke-width="2"'
+
+
+def _paint(key: str, here: bool = False) -> str:
+    stroke = 'stroke="#000000" stroke-width="2.5"' if here else 'stroke="#ffffff" stroke-width="0.6"'
+    return f'fill="{PAINT.get(key, "#e3e7ec")}" fill-rule="evenodd" stroke-linejoin="round" {stroke}'
+
+
 def _marker(outlines: tuple[MapCommune, ...], radius: float) -> str:
     if not outlines:
         return ""
     main = max(outlines, key=lambda c: (c.bbox[2] - c.bbox[0]) * (c.bbox[3] - c.bbox[1]))
-    return (f'<circle class="zone-map__marker-halo" cx="{main.x}" cy="{main.y}" r="{radius * 1.6:g}"/>'
-            f'<circle class="zone-map__marker" cx="{main.x}" cy="{main.y}" r="{radius:g}"/>')
+    return (f'<circle class="zone-map__marker-halo" cx="{main.x}" cy="{main.y}" r="{radius * 1.6:g}" {HALO_PAINT}/>'
+            f'<circle class="zone-map__marker" cx="{main.x}" cy="{main.y}" r="{radius:g}" {MARKER_PAINT}/>')
 
 
 # The hatching of «à confirmer» (colour alone must not carry the difference), in presentation attributes; its id is
@@ -124,9 +140,9 @@ def _svg(here: str | None, *, detail: str, margin: int, size: str, head: str, ti
             on_top.append((c.classe, element))
     for key, _ in LEGEND:
         if by_class.get(key):
-            parts.append(f'<g class="zone-map__c zone-map__c--{key}">{"".join(by_class[key])}</g>')
+            parts.append(f'<g class="zone-map__c zone-map__c--{key}" {_paint(key)}>{"".join(by_class[key])}</g>')
     for key, element in on_top:
-        parts.append(f'<g class="zone-map__c zone-map__c--{key} zone-map__c--here">{element}</g>')
+        parts.append(f'<g class="zone-map__c zone-map__c--{key} zone-map__c--here" {_paint(key, True)}>{element}</g>')
     parts.append(_marker(outlines, radius))
     parts.append("</svg>")
     return Markup("".join(parts))

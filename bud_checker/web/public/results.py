@@ -18,6 +18,7 @@ from ..pdf import html_to_pdf
 from ..presentation import iso_date, verdict_view
 from ..savings_view import savings_view
 from ..services import find_verification
+from ..zone_map import small_svg
 from . import bp
 from .forms import GROUPS, GROUPS_BY_ID, QUESTIONS, answer_text
 from .routes import render_edit
@@ -62,7 +63,16 @@ def result_context(found: Verification) -> dict[str, Any]:
         "savings": savings_view(verdict),
         "steps": demarches_view(verdict, view),
         "alternatives": alternatives(current_rules(), failing) if verdict["statut"] == "non_eligible" else [],
+        "mini_map": _mini_map(verdict.get("commune") or {}),
     }
+
+
+def _mini_map(commune: Mapping[str, Any]) -> Any:
+    """The user's commune on the small map of the basin (the page and its PDF); None outside Nord and
+    Pas-de-Calais."""
+    if not commune:
+        return None
+    return small_svg(commune.get("insee"), f"{commune.get('nom')} ({commune.get('departement')})")
 
 
 @bp.get("/verifications/<verification_id>/modifier")

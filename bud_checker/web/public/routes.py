@@ -16,7 +16,7 @@ from ..jsonio import BodyError, loads_body
 from ..rules_catalogue import catalogue
 from ...commune_search import commune_payload, search_communes
 from ..services import find_verification, record_verification
-from ..zone_map import SOURCE, basin_list, large_svg, load_map, small_svg
+from ..zone_map import SOURCE, basin_list, large_svg, load_map
 from ..zone_map import legend as zone_legend
 from . import bp
 from .flow import Step, next_step, step_position, undecided_facts
@@ -185,13 +185,9 @@ def verification(verification_id: str):
     found = find_verification(verification_id)
     if found is None:
         abort(404)
-    context = result_context(found)
-    commune = context["v"].get("commune") or {}
-    mini_map = (small_svg(commune.get("insee"), f"{commune.get('nom')} ({commune.get('departement')})")
-                if commune else None)
     return render_template("public/verification.html",
                            share_url=url_for(".verification", verification_id=found.id, _external=True),
-                           mini_map=mini_map, **context)
+                           **result_context(found))
 
 
 @bp.get("/regles")
