@@ -87,9 +87,14 @@ def _read_json(source: str) -> Any:
 
 @click.command(context_settings=CONTEXT, short_help="évaluer une situation (JSON) et afficher le verdict JSON")
 @click.argument("file")
-def check(file: str) -> int:
+@click.option("--complet", is_flag=True,
+              help="verdict complet : sources, limites, notes et énoncés des règles lus dans le catalogue des règles")
+def check(file: str, complet: bool) -> int:
     """Évaluer une situation (FILE : fichier JSON, ou - pour l'entrée standard) et afficher le verdict JSON."""
     from .dates import today_in_france
+    from .engine.catalogue import catalogue
+    from .engine.contract import read
+    from .engine.law import current_rules
     from .engine.situation import SituationError
     from .engine.verdict import evaluate
 
@@ -100,7 +105,10 @@ def check(file: str) -> int:
         if isinstance(error, SituationError):
             return _fail(f"Erreur : {error.champ} : {error.message}")
         return _fail(f"Erreur : {error}")
-    json.dump(verdict.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+    body = verdict.to_dict()
+    if complet:
+        body = {key: value for key, value in read(body, catalogue(current_rules())).items() if key != "lecture"}
+    json.dump(body, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     if verdict.commune is not None:
         sys.stderr.write(f"Commune retenue : {verdict.commune['nom']} ({verdict.commune['departement']}), code INSEE "

@@ -46,7 +46,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from .engine.law import rules_dir
+from .engine.catalogue import catalogue
+from .engine.contract import read
+from .engine.law import current_rules, rules_dir
 from .engine.situation import SituationError
 from .engine.verdict import evaluate
 
@@ -118,7 +120,8 @@ def run_case(case: RuleCase) -> list[str]:
     """The list of differences between the expectation and the engine's verdict (empty when the case passes)."""
     attendu = case.attendu
     try:
-        verdict = evaluate(case.situation).to_dict()
+        # The verdict as pages show it: resolved against the rules catalogue (sources, limits, statements).
+        verdict = read(evaluate(case.situation).to_dict(), catalogue(current_rules()))
     except SituationError as error:
         expected_error = attendu.get("erreur")
         if expected_error is None:

@@ -4,13 +4,19 @@ import json
 
 import pytest
 
-from bud_checker.engine.contract import resolve
-
 from bud_checker import SituationError, evaluate
+from bud_checker.engine.catalogue import catalogue
 from bud_checker.engine.conditions import CONDITION_IDS
+from bud_checker.engine.contract import read, resolve
+from bud_checker.engine.law import current_rules
 
 ORDER = ["periode_creation", "commune_zone", "activite", "creation_nouvelle", "taille_pme", "capital",
          "implantation", "clause_embauche"]
+
+
+def full(situation):
+    """The verdict as pages read it: resolved against the rules catalogue (engine/contract.read)."""
+    return read(evaluate(situation).to_dict(), catalogue(current_rules()))
 
 
 def test_condition_order_is_the_contract():
@@ -18,7 +24,7 @@ def test_condition_order_is_the_contract():
 
 
 def test_douai_commerce_is_eligible_with_complete_schedule(douai_commerce):
-    verdict = evaluate(douai_commerce).to_dict()
+    verdict = full(douai_commerce)
     assert verdict["statut"] == "eligible"
     assert verdict["version_loi"] == "2019-01-01"
     assert [c["id"] for c in verdict["conditions"]] == ORDER
@@ -49,7 +55,7 @@ def test_douai_commerce_is_eligible_with_complete_schedule(douai_commerce):
 
 
 def test_douai_verdict_cites_the_article_as_it_stood(douai_commerce):
-    verdict = evaluate(douai_commerce).to_dict()
+    verdict = full(douai_commerce)
     periode = verdict["conditions"][0]
     assert any("44 sexdecies" in r["texte"] and r["version"] == "2019-01-01" and r["url"].endswith("/2019-01-01")
                for r in resolve(periode["references"], verdict["sources"]))
@@ -59,7 +65,7 @@ def test_douai_verdict_cites_the_article_as_it_stood(douai_commerce):
 
 def test_profit_tax_references_cite_the_version_applied(douai_commerce):
     """Issue 8 item 2: the profit-tax schedule cites the article as it stood on the date applied, not 2018."""
-    verdict = evaluate({**douai_commerce, "date_creation": "2024-03-14"}).to_dict()
+    verdict = full({**douai_commerce, "date_creation": "2024-03-14"})
     cited = {r["source"] for r in verdict["exonerations"]["impot_benefices"]["references"]}
     assert "cgi_44_sexdecies" in cited
     assert verdict["sources"]["cgi_44_sexdecies"]["url"].endswith("/2023-12-31")
@@ -67,7 +73,7 @@ def test_profit_tax_references_cite_the_version_applied(douai_commerce):
 
 
 def test_lille_is_not_eligible_because_of_the_commune(douai_commerce):
-    verdict = evaluate({**douai_commerce, "commune_insee": "59350"}).to_dict()
+    verdict = full({**douai_commerce, "commune_insee": "59350"})
     assert verdict["statut"] == "non_eligible"
     failing = [c["id"] for c in verdict["conditions"] if c["statut"] == "non_remplie"]
     assert failing == ["commune_zone"]
@@ -79,7 +85,7 @@ def test_lille_is_not_eligible_because_of_the_commune(douai_commerce):
 
 def test_unknown_hiring_clause_gives_indetermine_naming_what_to_check(douai_commerce):
     situation = {k: v for k, v in douai_commerce.items() if not k.startswith(("salaries", "embauches"))}
-    verdict = evaluate(situation).to_dict()
+    verdict = full(situation)
     assert verdict["statut"] == "indetermine"
     assert verdict["libelle_statut"] == "à confirmer"
     clause = verdict["conditions"][-1]
@@ -92,7 +98,7 @@ def test_unknown_hiring_clause_gives_indetermine_naming_what_to_check(douai_comm
 
 def test_secondary_sources_are_law_and_say_what_they_rest_on(douai_commerce):
     """BUD.md: [V] and [S] points are law; each condition says what it rests on; nothing to confirm for Douai."""
-    verdict = evaluate(douai_commerce).to_dict()
+    verdict = full(douai_commerce)
     assert not any(c["a_confirmer"] for c in verdict["conditions"])
     assert verdict["points_a_confirmer"] == [] and verdict["a_confirmer"] is False
     fondements = {c["id"]: c["fondement"] for c in verdict["conditions"]}

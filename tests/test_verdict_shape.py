@@ -1,12 +1,15 @@
 """Issue 11 item 2 (shape) and issue 8 item 1: a compact verdict, each source once, no paragraph repeated,
-certainty by level; saved checks of the first shape stay readable."""
+certainty by level; saved checks of the first and second shapes stay readable. Format 3 leaves what depends on
+the rules alone to the rules catalogue (engine/catalogue.py); `read` resolves a verdict against it."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from bud_checker.engine.contract import CURRENT_FORMAT, resolve, upgrade
+from bud_checker.engine.catalogue import catalogue
+from bud_checker.engine.contract import CURRENT_FORMAT, annees, read, resolve, upgrade
+from bud_checker.engine.law import current_rules
 from bud_checker.engine.verdict import evaluate
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -21,6 +24,10 @@ DOUAI = {"date_creation": "2024-03-14", "commune_insee": "59178", "activite": "c
 def _compact(verdict) -> bytes:
     """The verdict as written for the API and storage: compact UTF-8 JSON (what orjson writes)."""
     return json.dumps(verdict, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _full(situation):
+    return read(evaluate(situation).to_dict(), catalogue(current_rules()))
 
 
 def _cited(verdict):
@@ -42,24 +49,61 @@ def _texts(verdict):
 
 
 def test_the_typical_douai_verdict_is_compact():
-    """Issue 11 sets 12 KB for this verdict; shape 2 brings it from 33.9 KB to about 18.7 KB (compact UTF-8):
-    what remains is content (explanations, three per-year tables, filings, expert notes, the sources table).
-    This bound keeps it from growing back; see benchmarks/README.md for the figures. Issue 8 items 4, 6 and 7
-    then added about 2 KB of content to this case (59178 is also the postal code of four communes outside the
-    basin: the warning; the CFE option step; the CVAE articles the issue asks to cite; step ids and `passee`):
-    hence 21 KB and 62 % of the first shape."""
+    """Issue 11 sets 12 KB for this verdict. Shape 2 brought it from 33.9 KB to 20.8 KB; shape 3 to about
+    11.6 KB by leaving the sources table, the general limits, the rules' own notes and statements and the fixed
+    step descriptions to the rules catalogue, writing the local-tax years as periods and leaving out the keys
+    that carry nothing (docs/contrat-json.md; figures in benchmarks/README.md)."""
     size = len(_compact(evaluate(DOUAI).to_dict()))
     old = len(_compact(json.loads((DATA / "verdict_format1_douai.json").read_text(encoding="utf-8"))["verdict"]))
-    assert size <= 21 * 1024, size
-    assert size <= 0.62 * old, (size, old)
+    assert size <= 12 * 1024, size
+    assert size <= 0.36 * old, (size, old)
+
+
+def test_the_verdict_holds_no_content_of_the_catalogue():
+    """What depends on the rules alone is written once, in the catalogue, not in the verdict."""
+    verdict = evaluate(DOUAI).to_dict()
+    raw = _compact(verdict).decode()
+    rules_catalogue = catalogue(current_rules())
+    assert verdict["regles"] == "/api/v1/regles/" + rules_catalogue["id"]
+    assert "sources" not in verdict
+    for source in rules_catalogue["sources"].values():
+        assert json.dumps(source["texte"], ensure_ascii=False) not in raw, source["texte"]
+    for text in [*rules_catalogue["limites"].values(), *rules_catalogue["demarches"].values()]:
+        assert text not in raw, text
+    for notes in rules_catalogue["notes"].values():
+        assert not any(note in raw for note in notes)
+    for entry in rules_catalogue["regles"].values():
+        assert not any(variant["texte"] in raw for variant in entry["variantes"])
+    assert set(verdict["limites"]) <= set(rules_catalogue["limites"])
+    # Keys that carry nothing are left out.
+    for item in [*verdict["conditions"], *verdict["exonerations"].values(), *verdict["demarches"]]:
+        assert item.get("a_confirmer", True) is True and item.get("echeance", "") is not None
+    assert "points_a_confirmer" not in verdict and "economies" not in verdict
+    # What every client must read stays in the verdict itself.
+    assert verdict["avertissement"].startswith("Résultat indicatif")
+
+
+def test_local_taxes_are_written_as_periods_and_expand_to_years():
+    verdict = evaluate(DOUAI).to_dict()
+    cfe = verdict["exonerations"]["cfe"]["periodes"]
+    assert cfe[0] == {"de": 2025, "a": 2031, "part_de_droit": 50, "phase": "exoneration"}
+    years = annees(cfe)
+    assert [y["annee"] for y in years] == list(range(2025, 2035))
+    assert [y["part_de_droit"] for y in years] == [50] * 7 + [37.5, 25, 12.5]
+    cvae = annees(verdict["exonerations"]["cvae"]["periodes"])
+    assert [y.get("cvae_supprimee", False) for y in cvae] == [False] * 5 + [True] * 5
+    assert all(y["part_de_droit"] is None for y in cvae if y.get("cvae_supprimee"))
 
 
 def test_each_source_is_written_once_and_cited_by_id():
-    verdict = evaluate(DOUAI).to_dict()
+    verdict = _full(DOUAI)
     sources = verdict["sources"]
     cited = {source_id for _, source_id in _cited(verdict) if source_id}
     assert cited == set(sources)  # every cited id is in the table, and the table holds nothing else
     raw = _compact(verdict).decode()
+    for source in sources.values():
+        assert raw.count(json.dumps(source["texte"], ensure_ascii=False)) == 1, source["texte"]
+    raw = _compact(catalogue(current_rules())).decode()
     for source in sources.values():
         assert raw.count(json.dumps(source["texte"], ensure_ascii=False)) == 1, source["texte"]
     for item in verdict["conditions"]:
@@ -68,7 +112,7 @@ def test_each_source_is_written_once_and_cited_by_id():
 
 @pytest.mark.parametrize("commune", ["59178", "62498", "59350", "62861"])
 def test_no_paragraph_is_repeated(commune):
-    verdict = evaluate({**DOUAI, "commune_insee": commune}).to_dict()
+    verdict = _full({**DOUAI, "commune_insee": commune})
     texts = [t for t in _texts(verdict) if t]
     repeated = {t for t in texts if texts.count(t) > 1}
     assert not repeated, repeated
@@ -77,7 +121,7 @@ def test_no_paragraph_is_repeated(commune):
 
 
 def test_douai_is_eligible_with_no_reservation_and_one_short_limits_block():
-    verdict = evaluate(DOUAI).to_dict()
+    verdict = _full(DOUAI)
     assert verdict["statut"] == "eligible" and verdict["a_confirmer"] is False
     assert verdict["resume"].startswith("Éligible au régime des bassins urbains à dynamiser")
     assert "confirmer" not in verdict["resume"] and "réserve" not in verdict["resume"]
@@ -91,7 +135,7 @@ def test_douai_is_eligible_with_no_reservation_and_one_short_limits_block():
 
 
 def test_lens_is_eligible_to_confirm_with_whom_to_ask():
-    verdict = evaluate({**DOUAI, "commune_insee": "62498"}).to_dict()
+    verdict = _full({**DOUAI, "commune_insee": "62498"})
     assert verdict["statut"] == "eligible" and verdict["a_confirmer"] is True
     assert verdict["resume"].startswith("Éligible, à confirmer\u00a0: classement de la commune, auprès de votre "
                                         "service des impôts des entreprises (SIE).")
@@ -102,7 +146,7 @@ def test_lens_is_eligible_to_confirm_with_whom_to_ask():
 
 def test_a_point_that_cannot_change_the_verdict_is_not_to_confirm():
     """Lens with a liberal profession: not eligible for certain, whatever the commune's classification."""
-    verdict = evaluate({**DOUAI, "commune_insee": "62498", "activite": "liberale"}).to_dict()
+    verdict = _full({**DOUAI, "commune_insee": "62498", "activite": "liberale"})
     assert verdict["statut"] == "non_eligible"
     assert verdict["a_confirmer"] is False and verdict["points_a_confirmer"] == []
     assert "confirmer" not in verdict["resume"]
@@ -111,7 +155,7 @@ def test_a_point_that_cannot_change_the_verdict_is_not_to_confirm():
 
 
 def test_a_commune_outside_the_outline_in_an_incomplete_list_is_not_eligible_to_confirm():
-    verdict = evaluate({**DOUAI, "commune_insee": "62861"}).to_dict()  # Vimy, CA Lens-Liévin
+    verdict = _full({**DOUAI, "commune_insee": "62861"})  # Vimy, CA Lens-Liévin
     assert verdict["statut"] == "non_eligible" and verdict["a_confirmer"]
     assert verdict["resume"].startswith("Non éligible en l'état du droit, à confirmer\u00a0: classement de la commune")
 
@@ -127,9 +171,11 @@ def test_a_verdict_of_the_first_shape_is_read_as_the_current_one(name):
     new = upgrade(old)
     assert new["format"] == CURRENT_FORMAT and upgrade(new) is new
     assert new["resume"] == old["resume"]  # every word the old verdict said is kept
-    for before, after in zip(old["conditions"], new["conditions"]):
+    assert "sources" not in new and new["catalogue"]["sources"]
+    shown = read(old)
+    for before, after in zip(old["conditions"], shown["conditions"]):
         assert after["explication"] == before["explication"]
-        assert resolve(after["references"], new["sources"]) == [
+        assert resolve(after["references"], shown["sources"]) == [
             {"texte": r["texte"], "url": r["url"], "version": r["version"], "complementaire": False}
             for r in before["references"]]
     motifs = [m for c in new["conditions"] for m in c.get("motifs_a_confirmer", [])]
@@ -137,6 +183,40 @@ def test_a_verdict_of_the_first_shape_is_read_as_the_current_one(name):
     assert sorted(motifs) == sorted(p["motif"] for p in old["points_a_confirmer"])
     assert ([p["objet"] for p in new["points_a_confirmer"]]
             == list(dict.fromkeys(p["objet"] for p in old["points_a_confirmer"])))
+    document = openapi_document()
+    schema = {"$ref": "#/components/schemas/Verdict", "components": document["components"]}
+    jsonschema_rs.validator_for(schema, validate_formats=True).validate(new)
+
+
+def _second_shape(verdict):
+    """A verdict as format 2 wrote it, rebuilt from a current one resolved (the shape saved checks have)."""
+    full = read(verdict, catalogue(current_rules()))
+    old = {key: value for key, value in full.items() if key not in ("lecture", "regles")}
+    for key in ("cfe", "tfpb", "cvae"):
+        old["exonerations"][key].pop("periodes")
+    old["format"] = 2
+    return old
+
+
+@pytest.mark.parametrize("commune", ["59178", "62498", "62861"])
+def test_a_verdict_of_the_second_shape_is_read_as_it_was_saved(commune):
+    import jsonschema_rs
+
+    from bud_checker.web.api.openapi import openapi_document
+
+    saved = _second_shape(evaluate({**DOUAI, "commune_insee": commune}).to_dict())
+    new = upgrade(saved)
+    assert new["format"] == CURRENT_FORMAT and upgrade(new) is new
+    assert "sources" not in new and set(new["catalogue"]["sources"]) == set(saved["sources"])
+    assert annees(new["exonerations"]["cfe"]["periodes"]) == saved["exonerations"]["cfe"]["annees"]
+    shown = read(new)  # its own catalogue: the sources, limits and notes of the rules it was made with
+    assert shown["sources"] == saved["sources"]
+    assert shown["limites"] == saved["limites"] and shown["certitude"] == saved["certitude"]
+    for key in ("conditions", "demarches", "resume", "points_a_confirmer", "informations_manquantes"):
+        assert shown[key] == saved[key], key
+    for key, data in saved["exonerations"].items():
+        local = key in ("cfe", "tfpb", "cvae")
+        assert {k: v for k, v in shown["exonerations"][key].items() if k != "periodes" or not local} == data, key
     document = openapi_document()
     schema = {"$ref": "#/components/schemas/Verdict", "components": document["components"]}
     jsonschema_rs.validator_for(schema, validate_formats=True).validate(new)

@@ -10,6 +10,7 @@ under the same id.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from operator import attrgetter
@@ -71,9 +72,10 @@ def _result(ctx: Context, condition_id: str, statut: Statut, explication: str, *
     references = merge_references((*_condition_references(rule, version),
                                    *(r for r in extra_refs or () if not r.complementaire)))
     points = tuple(_point(item, rule.libelle) for item in confirmer or ())
+    # The rule's own research notes (rules/conditions.yaml) are in the rules catalogue; `notes` are this case's.
     return ConditionResult(condition_id, rule.libelle, statut, typographie(explication), references,
                            points, tuple(manquantes or ()), fondement or rule.fondement,
-                           tuple(typographie(n) for n in (*rule.notes, *(notes or ()))))
+                           tuple(typographie(n) for n in notes or ()))
 
 
 _MEMO_LIMIT = 1 << 11  # per condition: bounds memory (a few MB) while common answers stay cached
@@ -319,13 +321,17 @@ def taille_pme(ctx: Context) -> ConditionResult:
         Statut.REMPLIE if s.total_bilan <= bilan_max.valeur else Statut.NON_REMPLIE)
     financier = any_of([ca_ok, bilan_ok])
     statut = all_of([effectif_ok, financier])
-    seuils = (f"moins de {nombre_fr(effectif_max.valeur)} personnes et un chiffre d'affaires annuel d'au plus "
-              f"{euros(ca_max.valeur)} ou un total de bilan d'au plus {euros(bilan_max.valeur)}")
-    agregation = (" Les effectifs et montants des entreprises partenaires ou liées s'ajoutent aux vôtres ; "
-                  "pour une entreprise nouvelle, ils sont estimés de bonne foi.")
+    # The rule itself (thresholds, partner and linked enterprises) is stated once, in the rules catalogue
+    # (STATEMENTS below); the explanation is the sentence about this company.
     if statut is Statut.REMPLIE:
+        facts = [f"{nombre_fr(s.effectif)} personne{'s' if s.effectif >= 2 else ''}"]
+        if ca_ok is Statut.REMPLIE:
+            facts.append(f"un chiffre d'affaires de {euros(s.chiffre_affaires)}")
+        if bilan_ok is Statut.REMPLIE:
+            facts.append(f"un total de bilan de {euros(s.total_bilan)}")
+        listed = facts[0] if len(facts) == 1 else ", ".join(facts[:-1]) + " et " + facts[-1]
         return _result(ctx, "taille_pme", statut,
-                       f"Votre entreprise est une PME au sens européen : {seuils}." + agregation, extra_refs=refs)
+                       f"Votre entreprise est une PME au sens européen, avec {listed}.", extra_refs=refs)
     if statut is Statut.NON_REMPLIE:
         if effectif_ok is Statut.NON_REMPLIE:
             why = f"son effectif ({nombre_fr(s.effectif)}) atteint ou dépasse {nombre_fr(effectif_max.valeur)} personnes"
@@ -333,8 +339,7 @@ def taille_pme(ctx: Context) -> ConditionResult:
             why = (f"son chiffre d'affaires ({euros(s.chiffre_affaires)}) dépasse {euros(ca_max.valeur)} et son total de "
                    f"bilan ({euros(s.total_bilan)}) dépasse {euros(bilan_max.valeur)}")
         return _result(ctx, "taille_pme", statut,
-                       f"Votre entreprise n'est pas une PME au sens européen, car {why}. Une PME compte {seuils}.",
-                       extra_refs=refs)
+                       f"Votre entreprise n'est pas une PME au sens européen, car {why}.", extra_refs=refs)
     manquantes = []
     if effectif_ok is Statut.INCONNUE:
         manquantes.append(ctx.question("effectif"))
@@ -344,8 +349,17 @@ def taille_pme(ctx: Context) -> ConditionResult:
         if bilan_ok is Statut.INCONNUE:
             manquantes.append(ctx.question("total_bilan"))
     return _result(ctx, "taille_pme", statut,
-                   f"Il manque des éléments pour vérifier que votre entreprise est une PME au sens européen : {seuils}."
-                   + agregation, extra_refs=refs, manquantes=manquantes)
+                   "Il manque des éléments pour vérifier que votre entreprise est une PME au sens européen.",
+                   extra_refs=refs, manquantes=manquantes)
+
+
+def regle_taille_pme(rules: Rules, d: dt.date) -> str:
+    """The statement of the SME rule in force on `d` (rules catalogue)."""
+    return (f"Une PME compte moins de {nombre_fr(rules.value('effectif_maximum_exclu', d).valeur)} personnes et a "
+            f"un chiffre d'affaires annuel d'au plus {euros(rules.value('chiffre_affaires_maximum', d).valeur)} ou un "
+            f"total de bilan d'au plus {euros(rules.value('total_bilan_maximum', d).valeur)}. Les effectifs et montants "
+            "des entreprises partenaires ou liées s'ajoutent aux vôtres ; pour une entreprise nouvelle, ils sont "
+            "estimés de bonne foi.")
 
 
 # --- Capital not held for more than 50 % by other companies --------------------------------------------------
@@ -454,7 +468,6 @@ def implantation(ctx: Context) -> ConditionResult:
 def clause_embauche(ctx: Context) -> ConditionResult:
     s = ctx.situation
     part = ctx.rules.value("part_minimale_residents_bud_pct", s.date_creation)
-    cdd = ctx.rules.value("duree_minimale_cdd_mois", s.date_creation)
     refs = part.references()
     seuil = part.valeur
     salaries = s.salaries_eligibles
@@ -476,10 +489,7 @@ def clause_embauche(ctx: Context) -> ConditionResult:
     else:
         embauche = test(s.embauches_eligibles_residents_bud, embauches)
     statut = any_of([emploi, embauche])
-    regle = (f"À la clôture de chaque exercice, au moins {pct(seuil)} des salariés en CDI ou en CDD d'au moins "
-             f"{cdd.valeur} mois doivent résider dans un bassin urbain à dynamiser (clause d'emploi), ou au moins "
-             f"{pct(seuil)} des salariés embauchés dans ces conditions depuis la création (clause d'embauche), "
-             "temps partiels au prorata.")
+    # The clause itself is stated once, in the rules catalogue (regle_clause_embauche, after the explanation).
     # Only the company with no qualifying employee rests on an unverified reading (BUD.md §2.9): 0 ≥ ½ × 0.
     confirmer: list[PointAConfirmer | str] = [] if not no_staff else [PointAConfirmer(
         "application de la clause d'emploi ou d'embauche à une entreprise sans salarié", AUPRES_DU_SIE,
@@ -487,8 +497,8 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         "n'est pas tranché par les textes lus : faites-le confirmer par votre SIE (un rescrit est possible).")]
     if statut is Statut.REMPLIE:
         if no_staff:
-            texte = (f"L'entreprise n'emploie pas de salarié entrant dans le calcul : aucun salarié ne réside hors du "
-                     f"bassin, la clause est considérée comme respectée. {regle}")
+            texte = ("L'entreprise n'emploie pas de salarié entrant dans le calcul : aucun salarié ne réside hors du "
+                     "bassin, la clause est considérée comme respectée.")
         else:
             met = []
             if emploi is Statut.REMPLIE:
@@ -497,15 +507,15 @@ def clause_embauche(ctx: Context) -> ConditionResult:
             if embauche is Statut.REMPLIE:
                 met.append(f"clause d'embauche : {nombre_fr(s.embauches_eligibles_residents_bud)} embauché(s) résidant "
                            f"dans le bassin sur {nombre_fr(embauches)}")
-            texte = f"La clause est respectée ({' ; '.join(met)}). {regle}"
+            texte = f"La clause est respectée ({' ; '.join(met)})."
         return _result(ctx, "clause_embauche", statut, texte, extra_refs=refs, confirmer=confirmer)
     if statut is Statut.NON_REMPLIE:
         emploi_text = f"{_count(s.salaries_eligibles_residents_bud)} résident(s) sur {_count(salaries)} salarié(s)"
         embauche_text = ("aucun embauché depuis la création" if embauches == 0 else
                          f"{_count(s.embauches_eligibles_residents_bud)} résident(s) sur {_count(embauches)} embauché(s)")
         texte = (f"Ni la clause d'emploi ({emploi_text}) ni la clause d'embauche ({embauche_text}) "
-                 f"n'est respectée. {regle} L'exonération n'est pas due au titre d'un exercice à la clôture duquel "
-                 "aucune des deux n'est respectée.")
+                 "n'est respectée : l'exonération n'est pas due au titre d'un exercice à la clôture duquel aucune des "
+                 "deux n'est respectée.")
         return _result(ctx, "clause_embauche", statut, texte, extra_refs=refs, confirmer=confirmer)
     manquantes = []
     if emploi is Statut.INCONNUE:
@@ -519,8 +529,24 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         if s.embauches_eligibles_residents_bud is None:
             manquantes.append(ctx.question("embauches_eligibles_residents_bud"))
     return _result(ctx, "clause_embauche", statut,
-                   f"Il manque des éléments pour vérifier la clause d'emploi ou d'embauche. {regle}",
+                   "Il manque des éléments pour vérifier la clause d'emploi ou d'embauche.",
                    extra_refs=refs, confirmer=confirmer, manquantes=manquantes)
+
+
+def regle_clause_embauche(rules: Rules, d: dt.date) -> str:
+    """The statement of the clause in force on `d` (rules catalogue)."""
+    seuil = pct(rules.value("part_minimale_residents_bud_pct", d).valeur)
+    cdd = rules.value("duree_minimale_cdd_mois", d).valeur
+    return (f"À la clôture de chaque exercice, au moins {seuil} des salariés en CDI ou en CDD d'au moins {cdd} mois "
+            f"doivent résider dans un bassin urbain à dynamiser (clause d'emploi), ou au moins {seuil} des salariés "
+            "embauchés dans ces conditions depuis la création (clause d'embauche), temps partiels au prorata.")
+
+
+# The static statement of a rule, shown after the sentence about the case (rules catalogue, `regles`).
+STATEMENTS: dict[str, Callable[[Rules, dt.date], str]] = {
+    "taille_pme": regle_taille_pme,
+    "clause_embauche": regle_clause_embauche,
+}
 
 
 def _count(value: float | None) -> str:

@@ -277,6 +277,11 @@ class Rules:
     def param(self, parameter_id: str) -> Parameter:
         return self.parametres[parameter_id]
 
+    @property
+    def breakpoints(self) -> tuple[dt.date, ...]:
+        """Every date on which some parameter changes, in order."""
+        return self._breakpoints
+
     def epoch(self, date: dt.date) -> int:
         """The index of the period, between two parameter changes, that contains `date`."""
         return bisect.bisect_right(self._breakpoints, date)

@@ -103,10 +103,12 @@ class ConditionResult:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "libelle": self.libelle, "statut": self.statut.value,
-                               "explication": self.explication, "fondement": self.fondement}
+                               "explication": self.explication}
+        if self.fondement != "texte":  # absent: «texte» (the official text read)
+            out["fondement"] = self.fondement
         add_references(out, self.references)
-        out["a_confirmer"] = self.a_confirmer
-        if self.points:
+        if self.points:  # absent `a_confirmer`: false
+            out["a_confirmer"] = True
             out["motifs_a_confirmer"] = list(self.motifs_a_confirmer)
         if self.informations_manquantes:
             out["informations_manquantes"] = [i.to_dict() for i in self.informations_manquantes]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from dateutil.easter import easter
 from dateutil.relativedelta import relativedelta
@@ -30,6 +30,39 @@ def fondement_of(*values: ParameterValue) -> str:
 
 # A schedule is computed for a situation that is eligible, or that could be (statut indéterminé: `applicable`
 # is then None, and the pages say «sous réserve» once for all the taxes).
+
+
+# Research notes on a schedule that do not depend on the situation: written once, in the rules catalogue
+# (engine/catalogue.py), and shown with the exemption wherever it may apply.
+STATIC_NOTES: dict[str, tuple[str, ...]] = {
+    "cvae": ("Non lus : application de la part exonérée de CFE à la valeur ajoutée, exonération sur délibération "
+             "depuis que la CVAE n'est plus locale ; trajectoire de suppression : sources concordantes.",),
+}
+
+
+def _regle_impot_benefices(rules: Rules, d: dt.date) -> str:
+    return "Les plus-values de réévaluation d'éléments d'actif ne sont pas exonérées."
+
+
+def _regle_tfpb(rules: Rules, d: dt.date) -> str:
+    return ("Les immeubles rattachés à l'établissement sont exonérés dans les mêmes proportions et pour la même durée "
+            "que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement ; le reste de la base l'est sur "
+            "délibération de la commune et de l'intercommunalité, chacune pour sa part (art. 1383 F II).")
+
+
+def _regle_cvae(rules: Rules, d: dt.date) -> str:
+    return ("Cotisation sur la valeur ajoutée des entreprises : la valeur ajoutée de l'activité exonérée de CFE "
+            "(art. 1463 A) en est exclue de plein droit, les mêmes années (art. 1586 ter, II, 1°) ; la part exonérée "
+            "sur délibération l'est sur demande (art. 1586 nonies, I).")
+
+
+# The static statement of an exemption's rule, shown with the sentences about the case wherever the exemption
+# may apply (rules catalogue, `regles`): (statement, shown before the explanation).
+TAX_STATEMENTS: dict[str, tuple[Callable[[Rules, dt.date], str], bool]] = {
+    "impot_benefices": (_regle_impot_benefices, False),
+    "tfpb": (_regle_tfpb, False),
+    "cvae": (_regle_cvae, True),
+}
 
 
 def _unique(references: list[Reference]) -> list[Reference]:
@@ -60,13 +93,42 @@ class AnneeLocale:
     cvae_supprimee: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        # Absent `part_sur_deliberation`: the deliberation is not known.
-        out: dict[str, Any] = {"annee": self.annee, "part_de_droit": self.part_de_droit, "phase": self.phase}
-        if self.part_sur_deliberation is not None:
-            out["part_sur_deliberation"] = self.part_sur_deliberation
-        if self.cvae_supprimee is not None:
-            out["cvae_supprimee"] = self.cvae_supprimee
-        return out
+        """The year as a one-year period of the verdict (`periodes_locales` groups equal years)."""
+        return _local_period(self, self.annee)
+
+
+def _local_period(year: AnneeLocale, last: int) -> dict[str, Any]:
+    # Absent `part_sur_deliberation`: the deliberation is not known; absent `part_de_droit`: the tax is
+    # abolished (`cvae_supprimee`, written only when true).
+    out: dict[str, Any] = {"de": year.annee, "a": last}
+    if year.part_de_droit is not None:
+        out["part_de_droit"] = year.part_de_droit
+    if year.part_sur_deliberation is not None:
+        out["part_sur_deliberation"] = year.part_sur_deliberation
+    out["phase"] = year.phase
+    if year.cvae_supprimee:
+        out["cvae_supprimee"] = True
+    return out
+
+
+def periodes_locales(annees: tuple[AnneeLocale, ...]) -> list[dict[str, Any]]:
+    """A local tax's yearly table as periods: consecutive years with the same shares and phase make one
+    `{"de": 2025, "a": 2031, "part_de_droit": 50, "phase": "exoneration"}` (contract.annees expands them)."""
+    out: list[dict[str, Any]] = []
+    start: AnneeLocale | None = None
+    previous: AnneeLocale | None = None
+    for year in annees:
+        if start is not None and previous is not None and year.annee == previous.annee + 1 and (
+                year.part_de_droit, year.part_sur_deliberation, year.phase, bool(year.cvae_supprimee)) == (
+                start.part_de_droit, start.part_sur_deliberation, start.phase, bool(start.cvae_supprimee)):
+            previous = year
+            continue
+        if start is not None and previous is not None:
+            out.append(_local_period(start, previous.annee))
+        start = previous = year
+    if start is not None and previous is not None:
+        out.append(_local_period(start, previous.annee))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +160,18 @@ class Exoneration:
         return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"applicable": self.applicable, "explication": self.explication,
-                               "fondement": self.fondement}
+        out: dict[str, Any] = {"applicable": self.applicable, "explication": self.explication}
+        if self.fondement != "texte":  # absent: «texte» (the official text read)
+            out["fondement"] = self.fondement
         add_references(out, self.references)
-        out["a_confirmer"] = bool(self.points)
-        if self.points:
+        if self.points:  # absent `a_confirmer`: false
+            out["a_confirmer"] = True
             out["motifs_a_confirmer"] = list(self.motifs_a_confirmer)
-        if self.impot == "impot_benefices":
-            out["periodes"] = [p.to_dict() for p in self.periodes]
-        else:
-            out["annees"] = [a.to_dict() for a in self.annees]
-        out.update(self.extra)
+        periodes = ([p.to_dict() for p in self.periodes] if self.impot == "impot_benefices"
+                    else periodes_locales(self.annees))
+        if periodes:  # absent: no period (the exemption does not apply)
+            out["periodes"] = periodes
+        out.update((key, value) for key, value in self.extra.items() if value is not None)  # absent: null
         return out
 
 
@@ -163,8 +226,7 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     text = (f"Bénéfices exonérés d'impôt sur le revenu ou sur les sociétés du {date_fr(full.debut)} au "
             f"{date_fr(full.fin)} (terme du {full_months}e mois suivant celui de la création), puis imposés sur "
             + _enumeration([pct(100 - p.taux_exoneration) for p in degressive])
-            + f" de leur montant sur les périodes de douze mois suivantes, jusqu'au {date_fr(periods[-1].fin)}. Les "
-              "plus-values de réévaluation d'éléments d'actif ne sont pas exonérées.")
+            + f" de leur montant sur les périodes de douze mois suivantes, jusqu'au {date_fr(periods[-1].fin)}.")
     if hors_zone is not None:
         text += (f" Activité non sédentaire avec {pct(hors_zone)} du chiffre d'affaires hors du bassin : cette part du "
                  "bénéfice est imposée dans les conditions de droit commun (taux effectif indiqué pour chaque période).")
@@ -413,11 +475,8 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     }[proprietaire]
     tfpb = Exoneration(
         "tfpb", applicable,
-        (f"Taxe foncière sur les propriétés bâties : immeubles rattachés à l'établissement exonérés dans les mêmes "
-         f"proportions et pour la même durée que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement "
-         f"({first} pour un rattachement dès la création) ; le reste de la base sur délibération de la commune et de "
-         f"l'intercommunalité, chacune pour sa part (art. 1383 F II). {owner} "
-         f"À déclarer au plus tard le {date_fr(echeances['tfpb'][0])}."),
+        (f"Taxe foncière sur les propriétés bâties : exonération à partir de {first} pour les immeubles rattachés à "
+         f"l'établissement dès sa création. {owner} À déclarer au plus tard le {date_fr(echeances['tfpb'][0])}."),
         tuple(_unique(refs + list(echeances["tfpb"][1]))),
         annees=tfpb_years, fondement=local_fondement,
         extra={"premiere_annee": first, "proprietaire_immeuble": proprietaire},
@@ -466,14 +525,10 @@ def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | N
         nulle = False
         montant = (f"Avec un chiffre d'affaires d'au moins {euros(seuil_nul.valeur)}, la CVAE est due en principe : "
                    "l'exonération a un effet.")
-    text = ("Cotisation sur la valeur ajoutée des entreprises : la valeur ajoutée de l'activité exonérée de CFE "
-            "(art. 1463 A) en est exclue de plein droit, les mêmes années (art. 1586 ter, II, 1°) ; la part exonérée sur "
-            "délibération l'est sur demande (art. 1586 nonies, I). " + montant)
+    text = montant  # after the rule's statement (TAX_STATEMENTS, shown first)
     if abolished:
         text += f" La CVAE est supprimée à compter de {abolished[0]} selon la trajectoire actuelle."
-    notes = ("Non lus : application de la part exonérée de CFE à la valeur ajoutée, exonération sur délibération "
-             "depuis que la CVAE n'est plus locale ; trajectoire de suppression : sources concordantes.",)
-    return Exoneration("cvae", applicable, text, tuple(refs), annees=years, notes=notes,
+    return Exoneration("cvae", applicable, text, tuple(refs), annees=years,
                        fondement=fondement_of(seuil_assujetti, seuil_nul),
                        extra={"nulle_du_fait_du_chiffre_affaires": nulle,
                               "deliberation_exoneration_cfe": deliberation})

@@ -11,6 +11,8 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from . import economies as savings
+from .catalogue import AVERTISSEMENT, CATALOGUE_PATH, catalogue_id
+from .catalogue import FORMAT as CATALOGUE_FORMAT
 from ..communes import load_reference
 from .conditions import CONDITIONS, Context
 from .fr import date_fr, jour_echeance_fr, pct, typographie
@@ -20,14 +22,13 @@ from .schedules import Exoneration, _echeance, cfe_deliberante, impot_benefices,
 from .situation import SCHEMA, Situation, parse_situation
 from .zone import classify
 
-# The shape of `Verdict.to_dict()`: 2 = sources written once in a `sources` table and cited by id, `fondement`
-# per condition, `limites` and `certitude` (1, before: references written in full at each use, no `format` key).
-FORMAT = 2
+# The shape of `Verdict.to_dict()`: 3 = what depends on the rules alone (sources table, general limits, the
+# rules' own research notes and statements) in the rules catalogue (engine/catalogue.py, linked by `regles`),
+# local-tax years as periods, keys that carry nothing left out (docs/contrat-json.md); 2 = sources written once
+# in a `sources` table and cited by id; 1 = references written in full at each use (no `format` key).
+FORMAT = CATALOGUE_FORMAT
 ELIGIBLE, NON_ELIGIBLE, INDETERMINE = "eligible", "non_eligible", "indetermine"
 LIBELLES_STATUT = {ELIGIBLE: "éligible", NON_ELIGIBLE: "non éligible", INDETERMINE: "à confirmer"}
-AVERTISSEMENT = typographie(
-    "Résultat indicatif, établi d'après les informations déclarées et les textes connus à la date des règles "
-    "appliquées ; il ne remplace ni l'analyse d'un professionnel ni la position de l'administration fiscale (rescrit).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class Demarche:
     rattrapage: str | None = None  # what can still be done once the deadline has passed
     passee: bool | None = None  # dated steps: whether the deadline is before the date of the check
     prochaine_echeance: dt.date | None = None  # a missed step that can still be made for later years: by when
+    # The description depends on the rules alone (STATIC_STEPS): the JSON leaves it to the rules catalogue.
+    statique: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", typographie(self.description))
@@ -50,17 +53,25 @@ class Demarche:
             object.__setattr__(self, "rattrapage", typographie(self.rattrapage))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "titre": self.titre, "description": self.description,
-                               "echeance": self.echeance.isoformat() if self.echeance else None}
+        """Keys that carry nothing are left out (docs/contrat-json.md): no `echeance` = no deadline, no
+        `passee` = not known (no date of check) or no deadline, no `a_confirmer` = false."""
+        out: dict[str, Any] = {"id": self.id, "titre": self.titre}
+        if not self.statique:  # absent: the step's description in the rules catalogue (`demarches`)
+            out["description"] = self.description
         if self.echeance is not None:
-            out["passee"] = self.passee
+            out["echeance"] = self.echeance.isoformat()
+            if self.passee is not None:
+                out["passee"] = self.passee
         if self.destinataire != "entreprise":
             out["destinataire"] = self.destinataire
         if self.passee:
-            out["rattrapage"] = self.rattrapage
-            out["prochaine_echeance"] = self.prochaine_echeance.isoformat() if self.prochaine_echeance else None
+            if self.rattrapage:
+                out["rattrapage"] = self.rattrapage
+            if self.prochaine_echeance:
+                out["prochaine_echeance"] = self.prochaine_echeance.isoformat()
         add_references(out, self.references)
-        out["a_confirmer"] = self.a_confirmer
+        if self.a_confirmer:
+            out["a_confirmer"] = True
         return out
 
 
@@ -75,8 +86,12 @@ class Avertissement:
     communes: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "code_saisi": self.code_saisi,
-                "communes": [dict(c) for c in self.communes]}
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.code_saisi is not None:
+            out["code_saisi"] = self.code_saisi
+        if self.communes:
+            out["communes"] = [dict(c) for c in self.communes]
+        return out
 
 
 @dataclass(slots=True)
@@ -98,6 +113,7 @@ class Verdict:
     economies_references: tuple[Reference, ...] = ()
     avertissements: tuple[Avertissement, ...] = ()
     date_verification: dt.date | None = None
+    catalogue: str = ""  # the id of the rules catalogue (engine/catalogue.py) the verdict's ids refer to
 
     @property
     def version_loi(self) -> str:
@@ -123,63 +139,57 @@ class Verdict:
         return typographie(
             f"C'est la version applicable à une création le {date_fr(created)}. {self.version.modification}")
 
-    def sources(self) -> dict[str, dict[str, Any]]:
-        """Every source the verdict cites, once, in order of first citation: {id: {texte, url, version?,
-        complementaire?}}. A source with dated addresses (the article) points to the version applied."""
-        applied = self.version_loi
-        seen: dict[str, Source] = {}
-        if self.article is not None:
-            seen[self.article.id] = self.article
-        if self.version.texte_modificateur is not None:
-            seen.setdefault(self.version.texte_modificateur.id, self.version.texte_modificateur)
-        groups: list[tuple[Reference, ...]] = [c.references for c in self.conditions]
-        groups += [e.references for e in self.exonerations.values()]
-        groups += [d.references for d in self.demarches]
-        groups.append(self.economies_references)
-        for group in groups:
-            for ref in group:
-                seen.setdefault(ref.source.id, ref.source)
-        return {key: source.to_dict(applied) for key, source in seen.items()}
-
     def certitude(self) -> list[dict[str, Any]]:
-        """Research notes for experts («Sources et degré de certitude»), by condition and by exemption."""
+        """This case's research notes for experts («Sources et degré de certitude»), by condition and by
+        exemption; the notes each rule always carries are in the rules catalogue (`notes`)."""
         out = [{"objet": c.id, "notes": list(c.notes)} for c in self.conditions if c.notes]
         out += [{"objet": key, "notes": list(e.notes)} for key, e in self.exonerations.items()
                 if e.notes and e.applicable is not False]
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON contract, format 3 (docs/contrat-json.md): a key that carries nothing is left out (an
+        empty list, a null, a false `a_confirmer`), and what depends on the rules alone is in the catalogue
+        linked by `regles`."""
         modificateur = self.version.texte_modificateur
-        return {
+        version: dict[str, Any] = {"en_vigueur": self.version_loi, "explication": self.version_explication(),
+                                   "source": self.article.id if self.article else None}
+        if modificateur:
+            version["texte_modificateur"] = modificateur.id
+        version["confiance"] = self.version.confiance
+        out: dict[str, Any] = {
             "statut": self.statut,
             "libelle_statut": LIBELLES_STATUT[self.statut],
             "resume": self.resume,
             "a_confirmer": self.a_confirmer,
             "version_loi": self.version_loi,
-            "version": {
-                "en_vigueur": self.version_loi,
-                "explication": self.version_explication(),
-                "source": self.article.id if self.article else None,
-                "texte_modificateur": modificateur.id if modificateur else None,
-                "confiance": self.version.confiance,
-            },
+            "version": version,
             "regles_version": self.regles_version,
+            "regles": CATALOGUE_PATH + self.catalogue,
             "situation": self.situation.to_dict(),
-            "date_verification": self.date_verification.isoformat() if self.date_verification else None,
-            "commune": self.commune,
+        }
+        if self.date_verification:
+            out["date_verification"] = self.date_verification.isoformat()
+        if self.commune:
+            out["commune"] = {key: value for key, value in self.commune.items()
+                              if value is not None and not (key == "code_saisi_ancien" and value is False)}
+        optional = {
             "avertissements": [a.to_dict() for a in self.avertissements],
             "conditions": [c.to_dict() for c in self.conditions],
             "exonerations": {key: value.to_dict() for key, value in self.exonerations.items()},
             "demarches": [d.to_dict() for d in self.demarches],
-            "informations_manquantes": self.informations_manquantes,
+            "informations_manquantes": [{key: value for key, value in m.items() if value != []}
+                                        for m in self.informations_manquantes],
             "points_a_confirmer": self.points_a_confirmer,
             "limites": list(self.limites),
             "certitude": self.certitude(),
-            "sources": self.sources(),
-            "economies": self.economies,
-            "avertissement": AVERTISSEMENT,
-            "format": FORMAT,
         }
+        out.update((key, value) for key, value in optional.items() if value)
+        if self.economies:
+            out["economies"] = self.economies
+        out["avertissement"] = AVERTISSEMENT
+        out["format"] = FORMAT
+        return out
 
 
 def _missing(conditions: list[ConditionResult]) -> list[dict[str, Any]]:
@@ -325,7 +335,8 @@ def _points_that_matter(statut: str, conditions: list[ConditionResult],
 
 
 def _limites(rules: Rules, statut: str, conditions: list[ConditionResult]) -> tuple[str, ...]:
-    """The general limits of the tool that concern this verdict (rules/limites.yaml), each stated once."""
+    """The ids of the general limits of the tool that concern this verdict (rules/limites.yaml; their text is
+    in the rules catalogue), each named once."""
     examined = {c.id for c in conditions if c.statut is not Statut.INCONNUE}
     out = []
     for limite in rules.limites:
@@ -333,7 +344,7 @@ def _limites(rules: Rules, statut: str, conditions: list[ConditionResult]) -> tu
             continue
         if limite.conditions and not examined.intersection(limite.conditions):
             continue
-        out.append(typographie(limite.texte))
+        out.append(limite.id)
     return tuple(out)
 
 
@@ -384,25 +395,34 @@ def _rattrapage(rules: Rules, step: Demarche, taxes: Any, today: dt.date) -> str
     return None
 
 
+# The steps whose description depends on the rules alone: written once, in the rules catalogue (`demarches`).
+STATIC_STEPS = {
+    "declarer_benefice": "Portez chaque année le bénéfice exonéré (art. 44 sexdecies) sur votre déclaration de résultats : "
+                         "vous appliquez vous-même l'exonération, sous le contrôle de l'administration.",
+    "clause_embauche": "Refaites le calcul de la clause à la clôture de chaque exercice : l'exonération de l'exercice en "
+                       "dépend.",
+    "demande_cfe": "Au service des impôts de l'établissement, avec sa déclaration provisoire (art. 1477 II a) ; une "
+                   "demande tardive fait perdre l'exonération de l'année.",
+    "choisir_regime": "Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, ZRR…) : si "
+                      "vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE.",
+}
+
+
 @lru_cache(maxsize=1024)
 def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliberation_tfpb_unknown: bool,
                    proprietaire: bool | None, epci: str | None) -> tuple[Demarche, ...]:
     """What to file and when (built once per local-tax schedule, which is itself shared)."""
     article = rules.sources["cgi_44_sexdecies"].cite()
     out = [
-        Demarche("Déclarer le bénéfice exonéré",
-                 "Portez chaque année le bénéfice exonéré (art. 44 sexdecies) sur votre déclaration de résultats : "
-                 "vous appliquez vous-même l'exonération, sous le contrôle de l'administration.",
-                 None, (article,), id="declarer_benefice"),
-        Demarche("Vérifier la clause d'emploi ou d'embauche à chaque clôture",
-                 "Refaites le calcul de la clause à la clôture de chaque exercice : l'exonération de l'exercice en dépend.",
-                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"),), id="clause_embauche"),
+        Demarche("Déclarer le bénéfice exonéré", STATIC_STEPS["declarer_benefice"],
+                 None, (article,), id="declarer_benefice", statique=True),
+        Demarche("Vérifier la clause d'emploi ou d'embauche à chaque clôture", STATIC_STEPS["clause_embauche"],
+                 None, (rules.sources["bofip_bud_operations"].cite("§ 1"),), id="clause_embauche", statique=True),
     ]
     if taxes.cfe.applicable is not False and "cfe" in taxes.echeances:
         date, refs = taxes.echeances["cfe"]
-        out.append(Demarche("Demander l'exonération de CFE",
-                            "Au service des impôts de l'établissement, avec sa déclaration provisoire (art. 1477 II a) ; "
-                            "une demande tardive fait perdre l'exonération de l'année.", date, refs, id="demande_cfe"))
+        out.append(Demarche("Demander l'exonération de CFE", STATIC_STEPS["demande_cfe"], date, refs,
+                            id="demande_cfe", statique=True))
         creation = dt.date(date.year, 1, 1)
         concurrentes = rules.value("cfe_exonerations_concurrentes_1463_a", creation)
         articles = ", ".join(concurrentes.valeur[:-1]) + " ou " + concurrentes.valeur[-1]
@@ -444,11 +464,9 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliber
             out.append(Demarche("Se renseigner sur les délibérations exonérant le reste de la base", text,
                                 None, (rules.sources["cgi_1466_b"].cite(), rules.sources["cgi_1383_f"].cite("II"),
                                        rules.sources["cgi_1639_a_bis"].cite()), id="se_renseigner_deliberation"))
-    out.append(Demarche("Choisir entre régimes concurrents le cas échéant",
-                        "Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, ZRR…) : "
-                        "si vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE.",
+    out.append(Demarche("Choisir entre régimes concurrents le cas échéant", STATIC_STEPS["choisir_regime"],
                         None, (rules.sources["lfr_2017_art_17"].cite("I, 1° à 6°"),), a_confirmer=True,
-                        id="choisir_regime"))
+                        id="choisir_regime", statique=True))
     return tuple(out)
 
 
@@ -595,6 +613,7 @@ def evaluate(data: Mapping[str, Any] | Situation, rules: Rules | None = None, *,
         economies_references=economies_references if economies else (),
         avertissements=_homonym_warnings(rules, situation.commune_insee) if situation.commune_insee else (),
         date_verification=today,
+        catalogue=catalogue_id(rules),
     )
 
 

@@ -69,3 +69,16 @@ class Verification(CheckRecord, db.Model):
 
     def __repr__(self) -> str:
         return f"<Verification {self.id} {self.statut} {self.created_at:%Y-%m-%d}>"
+
+
+class CatalogueRegles(db.Model):
+    """A rules catalogue (engine/catalogue.py), stored once per id when a check first uses it: saved checks
+    cite sources, limits and notes by id, and still show those of the rules they were made with after the
+    rules change."""
+
+    __tablename__ = "catalogues_regles"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    regles_version: Mapped[str] = mapped_column(String(64), index=True)
+    contenu: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

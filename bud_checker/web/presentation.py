@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..engine.contract import resolve, upgrade
+from ..engine.contract import resolve
 from ..engine.fr import date_fr, nombre_fr, typographie
+from .catalogues import read_verdict
 
 CONDITION_STATUS = {
     "remplie": {"label": "Remplie", "icon": "✓", "class": "ok"},
@@ -298,7 +299,7 @@ def certainty_view(verdict: Mapping[str, Any]) -> dict[str, Any]:
 
 def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = None) -> dict[str, Any]:
     """Everything the verdict page needs besides the verdict itself (a verdict saved in any shape)."""
-    verdict = upgrade(verdict)
+    verdict = read_verdict(verdict)
     sources = verdict.get("sources") or {}
     checked_on = created_at.date() if created_at else None
     labels = {c["id"]: c["libelle"] for c in verdict["conditions"]} | TAX_LABELS

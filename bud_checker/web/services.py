@@ -14,6 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ..dates import today_in_france
 from ..engine.verdict import evaluate
+from .catalogues import remember_current_catalogue
 from .extensions import db
 from .models import ID_PATTERN, Verification, new_id, utcnow
 
@@ -28,6 +29,7 @@ def record_verification(situation: Mapping[str, Any], canal: str = "formulaire")
     expiring and refreshing the object) cost more than the INSERT itself on every creation. The object returned
     holds what was written, attached to the session as a row loaded from the database (no SELECT)."""
     verdict = evaluate(situation, date_verification=today_in_france()).to_dict()
+    remember_current_catalogue()
     values = {
         "id": new_id(),
         "created_at": utcnow(),

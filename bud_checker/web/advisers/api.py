@@ -39,6 +39,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ...batch import MAX_LIGNES_WEB, BatchError
+from ...engine.contract import upgrade
 from ...engine.law import current_rules
 from ...engine.situation import SituationError
 from ..errors import api_error, capitalized
@@ -124,7 +125,7 @@ def verification_summary(v: DossierVerification) -> dict[str, Any]:
 
 
 def verification_body(v: DossierVerification) -> dict[str, Any]:
-    return {**verification_summary(v), "situation": v.situation, "verdict": v.verdict}
+    return {**verification_summary(v), "situation": v.situation, "verdict": upgrade(v.verdict)}
 
 
 def batch_body(batch: Batch) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from ...communes import load_reference
-from ...engine.contract import resolve, upgrade
+from ...engine.contract import resolve
+from ..catalogues import read_verdict
 from ...engine.fr import date_fr, nombre_fr
 from ...engine.situation import KEYS, LIBELLES
 from ...engine.situation import SCHEMA
@@ -280,7 +281,7 @@ def _demarches(old: Mapping[str, Any], new: Mapping[str, Any]) -> Section:
 def _resolved(verdict: Mapping[str, Any]) -> dict[str, Any]:
     """The verdict in the current shape, with each reference written in full (its source's title and address),
     so that verdicts of either shape compare text to text."""
-    verdict = upgrade(verdict)
+    verdict = read_verdict(verdict)
     sources = verdict.get("sources") or {}
 
     def full(item: Mapping[str, Any]) -> dict[str, Any]:

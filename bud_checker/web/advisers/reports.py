@@ -23,10 +23,11 @@ def all_references(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every source the verdict cites (the version of the article applied, conditions, exemptions, filings),
     grouped by address, in the order they first appear: {url, textes, pour, complementaire}. Official
     sources come first; the complementary ones (editors, translations) after them."""
-    from ...engine.contract import resolve, upgrade
+    from ...engine.contract import resolve
+    from ..catalogues import read_verdict
     from ..presentation import TAX_LABELS
 
-    verdict = upgrade(verdict)
+    verdict = read_verdict(verdict)
     sources = verdict.get("sources") or {}
     grouped: dict[str, dict[str, Any]] = {}
 
@@ -74,10 +75,10 @@ def _date_fr(value: Any) -> str:
 
 
 def report_context(verification: DossierVerification) -> dict[str, Any]:
-    from ...engine.contract import upgrade
+    from ..catalogues import read_verdict
 
     dossier = verification.dossier
-    verdict = upgrade(verification.verdict)
+    verdict = read_verdict(verification.verdict)
     answers = [{"label": QUESTIONS[key].label, "value": answer_text(key, verification.situation.get(key))}
                for key in LIBELLES if key in verification.situation]
     return {

@@ -21,6 +21,7 @@ from ...communes import normalize
 from ...dates import today_in_france
 from ...engine.law import current_rules
 from ...engine.verdict import evaluate
+from ..catalogues import remember_current_catalogue
 from ..extensions import db
 from ..models import ID_PATTERN, utcnow
 from .auth import check_password_rules, end_sessions, hash_password, normalize_email, security_event
@@ -295,6 +296,7 @@ def record_dossier_verification(adviser: Adviser, dossier: Dossier, situation: M
     Raises `SituationError` on bad input (nothing stored)."""
     assert dossier.organisation_id == adviser.organisation_id
     verdict = evaluate(situation, date_verification=today_in_france()).to_dict()
+    remember_current_catalogue()
     now = utcnow()
     verification = DossierVerification(
         dossier_id=dossier.id, organisation_id=dossier.organisation_id, adviser_id=adviser.id,
@@ -431,6 +433,8 @@ def file_lines(adviser: Adviser, batch: Batch, lines: list[Any]) -> Filing:
     by_name: dict[str, Dossier] = {}
     touched: set[str] = set()
     now = utcnow()
+    if any(line.verdict is not None for line in lines):
+        remember_current_catalogue()
     for line in lines:
         if line.verdict is None:
             filing.en_erreur += 1

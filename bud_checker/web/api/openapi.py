@@ -83,12 +83,16 @@ _STRING = {"type": "string"}
 _DATE = {"type": "string", "format": "date"}
 _NULL_STRING = {"type": ["string", "null"]}
 _STRINGS = {"type": "array", "items": _STRING}
+_NULLABLE_BOOLEAN = {"type": ["boolean", "null"]}
+_UNKNOWN = "absent (ou null) : inconnu"
 
 _FONDEMENT = {"type": ["string", "null"], "enum": [*FONDEMENTS, None],
               "description": "ce sur quoi repose la règle : texte officiel lu, doctrine de l'administration, sources "
-                             "secondaires concordantes, ou point incertain (null : vérification enregistrée avant "
-                             "l'introduction du fondement)"}
-_REFERENCES = {"type": "array", "items": _ref("Reference"), "description": "sources officielles, par identifiant"}
+                             "secondaires concordantes, ou point incertain ; absent : « texte » (null : vérification "
+                             "enregistrée avant l'introduction du fondement)"}
+_A_CONFIRMER = {"type": "boolean", "description": "absent : false"}
+_REFERENCES = {"type": "array", "items": _ref("Reference"),
+               "description": "sources officielles, par identifiant du catalogue des règles"}
 _COMPLEMENTAIRES = {"type": "array", "items": _ref("Reference"),
                     "description": "sources complémentaires (éditeurs, traductions, portails d'aides), absent si aucune"}
 _MOTIFS = {**_STRINGS, "description": "présent quand a_confirmer : ce qui pourrait changer le résultat"}
@@ -99,18 +103,21 @@ _EXONERATION_COMMON = {
     "fondement": _FONDEMENT,
     "references": _REFERENCES,
     "sources_complementaires": _COMPLEMENTAIRES,
-    "a_confirmer": {"type": "boolean"},
+    "a_confirmer": _A_CONFIRMER,
     "motifs_a_confirmer": _MOTIFS,
 }
-_COMMON_REQUIRED = ["applicable", "explication", "references", "a_confirmer"]
+_COMMON_REQUIRED = ["applicable", "explication", "references"]
+_PERIODES_DESCRIPTION = "absent : aucune période (l'exonération ne s'applique pas)"
 
 
 def _local_exoneration(extra: dict[str, Any], description: str) -> dict[str, Any]:
     return {
         "type": "object",
         "description": description,
-        "properties": {**_EXONERATION_COMMON, "annees": {"type": "array", "items": _ref("AnneeLocale")}, **extra},
-        "required": [*_COMMON_REQUIRED, "annees"],
+        "properties": {**_EXONERATION_COMMON,
+                       "periodes": {"type": "array", "items": _ref("PeriodeLocale"), "description": _PERIODES_DESCRIPTION},
+                       **extra},
+        "required": _COMMON_REQUIRED,
         "additionalProperties": False,
     }
 
@@ -131,17 +138,20 @@ def openapi_document() -> dict[str, Any]:
         "SituationNormalisee": _situation_schema(output=True),
         "Reference": {
             "type": "object",
-            "description": "Une citation : l'identifiant d'une source du tableau `sources` du verdict, et le "
-                           "passage cité",
+            "description": "Une citation : l'identifiant d'une source du tableau `sources` du catalogue des règles "
+                           "(lien `regles` du verdict), et le passage cité",
             "properties": {"source": _STRING, "precision": _STRING},
             "required": ["source"],
             "additionalProperties": False,
         },
         "Source": {
             "type": "object",
-            "description": "Une source citée par le verdict, écrite une seule fois ; `version` : la version appliquée "
-                           "(texte daté), `complementaire` : source non officielle",
+            "description": "Une source du catalogue des règles ; `url_version` : adresse datée, où `{date}` est "
+                           "remplacé par la version appliquée (`version_loi` du verdict) ; `version` : la version "
+                           "appliquée (tableau d'une vérification enregistrée avant le format 3) ; `complementaire` "
+                           "(absent : false) : source non officielle",
             "properties": {"texte": _STRING, "url": {"type": ["string", "null"], "format": "uri"},
+                           "url_version": _STRING,
                            "version": {"type": "string", "format": "date"}, "complementaire": {"type": "boolean"}},
             "required": ["texte", "url"],
             "additionalProperties": False,
@@ -157,13 +167,16 @@ def openapi_document() -> dict[str, Any]:
                 "references": _REFERENCES,
                 "sources_complementaires": _COMPLEMENTAIRES,
                 "a_confirmer": {"type": "boolean",
-                                "description": "un point incertain pourrait changer ce verdict pour cette situation"},
+                                "description": "un point incertain pourrait changer ce verdict pour cette situation "
+                                               "(absent : false)"},
                 "motifs_a_confirmer": _MOTIFS,
                 "informations_manquantes": {"type": "array", "description": "absent si rien ne manque", "items": {
                     "type": "object", "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING},
                     "required": ["champ", "question"], "additionalProperties": False}},
             },
-            "required": ["id", "libelle", "statut", "explication", "references", "a_confirmer"],
+            "description": "Une condition ; `explication` est la phrase sur ce cas, l'énoncé de la règle étant dans "
+                           "le catalogue des règles (`regles`)",
+            "required": ["id", "libelle", "statut", "explication", "references"],
             "additionalProperties": False,
         },
         "Periode": {
@@ -178,52 +191,62 @@ def openapi_document() -> dict[str, Any]:
             "required": ["debut", "fin", "taux_exoneration"],
             "additionalProperties": False,
         },
-        "AnneeLocale": {
+        "PeriodeLocale": {
             "type": "object",
-            "description": "Une année d'imposition ; les parts sont des pourcentages de la base",
-            "properties": {"annee": {"type": "integer"},
-                           "part_de_droit": {"type": ["number", "null"]},
+            "description": "Des années d'imposition consécutives aux mêmes parts (pourcentages de la base), de `de` à "
+                           "`a` inclus",
+            "properties": {"de": {"type": "integer"}, "a": {"type": "integer"},
+                           "part_de_droit": {"type": ["number", "null"],
+                                             "description": "absent (ou null) : impôt supprimé (cvae_supprimee)"},
                            "part_sur_deliberation": {"type": ["number", "null"],
                                                      "description": "absent (ou null) quand la délibération n'est pas "
                                                                     "connue"},
                            "phase": {"type": "string", "enum": ["exoneration", "abattement"]},
-                           "cvae_supprimee": {"type": "boolean"}},
-            "required": ["annee", "part_de_droit", "phase"],
+                           "cvae_supprimee": {"type": "boolean", "description": "absent : false"}},
+            "required": ["de", "a", "phase"],
             "additionalProperties": False,
         },
         "ImpotBenefices": {
             "type": "object",
-            "properties": {**_EXONERATION_COMMON, "periodes": {"type": "array", "items": _ref("Periode")},
+            "properties": {**_EXONERATION_COMMON,
+                           "periodes": {"type": "array", "items": _ref("Periode"), "description": _PERIODES_DESCRIPTION},
                            "fin_exoneration_totale": _DATE,
                            "part_bassin_pct": {"type": "number", "minimum": 0, "maximum": 100,
                                                "description": "activité non sédentaire au-delà du seuil : part du "
                                                               "chiffre d'affaires réalisée dans le bassin, seule "
                                                               "exonérée"}},
-            "required": [*_COMMON_REQUIRED, "periodes"],
+            "required": _COMMON_REQUIRED,
             "additionalProperties": False,
         },
         "Cfe": _local_exoneration({"premiere_annee": {"type": "integer"}}, "CFE (art. 1463 A et 1466 B)"),
         "Tfpb": _local_exoneration({"premiere_annee": {"type": "integer"},
-                                    "proprietaire_immeuble": {"type": ["boolean", "null"]}}, "TFPB (art. 1383 F)"),
-        "Cvae": _local_exoneration({"nulle_du_fait_du_chiffre_affaires": {"type": ["boolean", "null"]},
-                                    "deliberation_exoneration_cfe": {"type": ["boolean", "null"]}},
+                                    "proprietaire_immeuble": {**_NULLABLE_BOOLEAN, "description": _UNKNOWN}},
+                                   "TFPB (art. 1383 F)"),
+        "Cvae": _local_exoneration({"nulle_du_fait_du_chiffre_affaires": {**_NULLABLE_BOOLEAN, "description": _UNKNOWN},
+                                    "deliberation_exoneration_cfe": {**_NULLABLE_BOOLEAN, "description": _UNKNOWN}},
                                    "CVAE (art. 1586 ter et 1586 nonies)"),
         "Demarche": {
             "type": "object",
-            "properties": {"titre": _STRING, "description": _STRING,
-                           "echeance": {"type": ["string", "null"], "format": "date"},
+            "description": "Une démarche ; une clé absente ne porte rien (voir chaque clé)",
+            "properties": {"titre": _STRING,
+                           "description": {**_STRING, "description": "absent : la description de la démarche, qui ne "
+                                                                     "dépend que des règles, est dans le catalogue des "
+                                                                     "règles (`demarches`, sous `id`)"},
+                           "echeance": {"type": ["string", "null"], "format": "date",
+                                        "description": "absent (ou null) : démarche sans date limite"},
                            "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
-                           "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées"},
+                           "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées (absent : false)"},
                            "id": _STRING,
                            "passee": {"type": ["boolean", "null"],
-                                      "description": "échéance antérieure à date_verification (null : non datée)"},
+                                      "description": "échéance antérieure à date_verification ; absent (ou null) : "
+                                                     "démarche non datée, ou vérification sans date_verification"},
                            "destinataire": {"type": "string", "enum": ["entreprise", "proprietaire"]},
                            "rattrapage": {"type": ["string", "null"],
                                           "description": "ce qui peut encore être fait, quand l'échéance est passée"},
                            "prochaine_echeance": {"type": ["string", "null"], "format": "date",
                                                   "description": "échéance passée rattrapable pour les années "
                                                                  "suivantes : nouvelle date limite"}},
-            "required": ["titre", "description", "echeance", "references", "a_confirmer"],
+            "required": ["titre", "references"],
             "additionalProperties": False,
         },
         "Economies": {
@@ -259,11 +282,15 @@ def openapi_document() -> dict[str, Any]:
         },
         "Verdict": {
             "type": "object",
-            "description": "Le verdict du moteur (README, « The JSON contract ») : identique à la sortie de "
-                           "`bud-checker check`.",
+            "description": "Le verdict du moteur (docs/contrat-json.md) : identique à la sortie de "
+                           "`bud-checker check`. Ce qui ne dépend que des règles (tableau des sources, limites "
+                           "générales, notes et énoncés des règles, description des démarches fixes) est dans le "
+                           "catalogue des règles, lié par `regles` ; une clé absente ne porte rien (liste vide, null, "
+                           "false : voir chaque clé).",
             "properties": {
                 "format": {"type": "integer", "const": FORMAT,
-                           "description": "forme du verdict (2 : sources écrites une fois et citées par identifiant)"},
+                           "description": "forme du verdict (3 : catalogue des règles à part, années en périodes, "
+                                          "clés vides omises)"},
                 "statut": {"type": "string", "enum": list(LIBELLES_STATUT)},
                 "libelle_statut": {"type": "string", "enum": list(LIBELLES_STATUT.values())},
                 "resume": _STRING,
@@ -273,13 +300,19 @@ def openapi_document() -> dict[str, Any]:
                 "version": {
                     "type": "object",
                     "properties": {"en_vigueur": _DATE, "explication": _STRING,
-                                   "source": {**_NULL_STRING, "description": "l'article dans `sources`"},
-                                   "texte_modificateur": {**_NULL_STRING, "description": "la loi dans `sources`"},
+                                   "source": {**_NULL_STRING, "description": "l'article, dans les sources du "
+                                                                             "catalogue"},
+                                   "texte_modificateur": {**_NULL_STRING, "description": "la loi, dans les sources du "
+                                                                                         "catalogue (absent : aucune)"},
                                    "confiance": {"type": "string", "enum": ["V", "S", "U"]}},
-                    "required": ["en_vigueur", "explication", "source", "texte_modificateur", "confiance"],
+                    "required": ["en_vigueur", "explication", "source", "confiance"],
                     "additionalProperties": False,
                 },
                 "regles_version": _STRING,
+                "regles": {**_STRING, "description": "adresse du catalogue des règles de ce verdict "
+                                                     "(GET /api/v1/regles/{id}), absent dans une vérification "
+                                                     "enregistrée avant le format 3, qui porte son `catalogue`"},
+                "catalogue": _ref("CatalogueEnLigne"),
                 "situation": _ref("SituationNormalisee"),
                 "commune": {"anyOf": [{"type": "null"}, {
                     "type": "object",
@@ -289,8 +322,9 @@ def openapi_document() -> dict[str, Any]:
                                    "code_saisi_ancien": {"type": "boolean"}, "bud": {"type": "boolean"},
                                    "liste": _NULL_STRING, "classee_depuis": {"type": ["string", "null"], "format": "date"},
                                    "confiance_liste": _NULL_STRING},
-                    "required": ["insee", "nom", "departement", "epci", "epci_nom", "code_saisi_ancien", "bud", "liste",
-                                 "classee_depuis", "confiance_liste"],
+                    "description": "absent : aucune commune indiquée ; `code_saisi_ancien` absent : false ; `liste`, "
+                                   "`classee_depuis`, `confiance_liste` absents : commune hors des listes BUD",
+                    "required": ["insee", "nom", "departement", "bud"],
                     "additionalProperties": False}]},
                 "conditions": {"type": "array", "items": _ref("Condition"), "minItems": len(CONDITION_IDS),
                                "maxItems": len(CONDITION_IDS)},
@@ -301,44 +335,92 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["impot_benefices", "cfe", "tfpb", "cvae"],
                     "additionalProperties": False,
                 },
-                "demarches": {"type": "array", "items": _ref("Demarche")},
-                "date_verification": {"type": ["string", "null"], "format": "date"},
-                "avertissements": {"type": "array", "items": {
+                "demarches": {"type": "array", "items": _ref("Demarche"), "description": "absent : aucune"},
+                "date_verification": {"type": ["string", "null"], "format": "date",
+                                      "description": "absent : jour de la vérification non indiqué"},
+                "avertissements": {"type": "array", "description": "absent : aucun", "items": {
                     "type": "object",
                     "description": "Point à vérifier dans la saisie elle-même (par exemple un code postal saisi comme "
                                    "code INSEE).",
-                    "properties": {"code": _STRING, "message": _STRING, "code_saisi": _NULL_STRING,
+                    "properties": {"code": _STRING, "message": _STRING,
+                                   "code_saisi": {**_NULL_STRING, "description": "absent : aucun"},
                                    "communes": {"type": "array", "items": {
                                        "type": "object",
                                        "properties": {"insee": _STRING, "nom": _STRING, "bud": {"type": "boolean"}},
                                        "required": ["insee", "nom", "bud"],
                                        "additionalProperties": False}}},
                     "required": ["code", "message"], "additionalProperties": False}},
-                "informations_manquantes": {"type": "array", "items": {
+                "informations_manquantes": {"type": "array", "description": "absent : rien ne manque", "items": {
                     "type": "object",
                     "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING,
-                                   "conditions": {"type": "array", "items": {"type": "string", "enum": list(CONDITION_IDS)}}},
-                    "required": ["champ", "question", "conditions"], "additionalProperties": False}},
+                                   "conditions": {"type": "array", "items": {"type": "string", "enum": list(CONDITION_IDS)},
+                                                  "description": "les conditions que la réponse décide ; absent : "
+                                                                 "aucune (la réponse précise les échéanciers)"}},
+                    "required": ["champ", "question"], "additionalProperties": False}},
                 "points_a_confirmer": {"type": "array", "description": "les seuls points incertains qui pourraient "
-                                       "changer ce verdict : quoi, auprès de qui, pourquoi", "items": {
+                                       "changer ce verdict : quoi, auprès de qui, pourquoi (absent : aucun)", "items": {
                     "type": "object", "properties": {"objet": {**_STRING, "description": "la condition ou "
                                                                "l'exonération, dont `motifs_a_confirmer` dit pourquoi"},
                                                      "quoi": _STRING, "aupres_de": _STRING},
                     "required": ["objet", "quoi", "aupres_de"], "additionalProperties": False}},
-                "limites": {**_STRINGS, "description": "les limites générales de l'outil, une seule fois"},
-                "certitude": {"type": "array", "description": "notes de recherche pour les experts, par condition "
-                              "ou exonération", "items": {
+                "limites": {**_STRINGS, "description": "les limites générales de l'outil qui concernent ce verdict, "
+                                                       "par identifiant : leur texte est dans `limites` du catalogue "
+                                                       "(absent : aucune)"},
+                "certitude": {"type": "array", "description": "notes de recherche propres à ce cas, pour les experts, "
+                              "par condition ou exonération ; les notes de chaque règle sont dans `notes` du catalogue "
+                              "(absent : aucune)", "items": {
                     "type": "object", "properties": {"objet": _STRING, "notes": _STRINGS},
                     "required": ["objet", "notes"], "additionalProperties": False}},
-                "sources": {"type": "object", "additionalProperties": _ref("Source"),
-                            "description": "chaque source citée, une seule fois, par identifiant"},
-                "avertissement": _STRING,
-                "economies": {"anyOf": [{"type": "null"}, _ref("Economies")]},
+                "avertissement": {**_STRING, "description": "à montrer avec tout résultat : il est indicatif"},
+                "economies": {"anyOf": [{"type": "null"}, _ref("Economies")],
+                              "description": "absent : aucune estimation demandée ou possible"},
             },
             "required": ["format", "statut", "libelle_statut", "resume", "a_confirmer", "version_loi", "version",
-                         "regles_version", "situation", "commune", "conditions", "exonerations", "demarches",
-                         "informations_manquantes", "points_a_confirmer", "limites", "certitude", "sources",
-                         "avertissement"],
+                         "regles_version", "situation", "conditions", "exonerations", "avertissement"],
+            "additionalProperties": False,
+        },
+        "Catalogue": {
+            "type": "object",
+            "description": "Le catalogue des règles d'un verdict : ce qui ne dépend que de la version des règles, "
+                           "écrit une fois (GET /api/v1/regles/{id}) ; son contenu ne change jamais",
+            "properties": {
+                "id": _STRING, "regles_version": _STRING, "format": {"type": "integer", "const": FORMAT},
+                "avertissement": _STRING,
+                "limites": {"type": "object", "additionalProperties": _STRING,
+                            "description": "les limites générales de l'outil, par identifiant"},
+                "notes": {"type": "object", "additionalProperties": _STRINGS,
+                          "description": "les notes de recherche de chaque règle (condition ou exonération), à "
+                                         "lire avant celles du verdict (`certitude`) ; celles d'une exonération "
+                                         "valent là où elle peut s'appliquer"},
+                "regles": {"type": "object", "description": "l'énoncé de chaque règle qui en a un, montré après "
+                                                            "(`position` : apres) ou avant l'explication du verdict, "
+                           "dans la variante en vigueur à la date de création (`depuis` null : la première)",
+                           "additionalProperties": {
+                               "type": "object",
+                               "properties": {"position": {"type": "string", "enum": ["avant", "apres"]},
+                                              "variantes": {"type": "array", "items": {
+                                                  "type": "object",
+                                                  "properties": {"depuis": {"type": ["string", "null"],
+                                                                            "format": "date"},
+                                                                 "texte": _STRING},
+                                                  "required": ["depuis", "texte"], "additionalProperties": False}}},
+                               "required": ["position", "variantes"], "additionalProperties": False}},
+                "demarches": {"type": "object", "additionalProperties": _STRING,
+                              "description": "la description des démarches qui ne dépend que des règles, par `id`"},
+                "sources": {"type": "object", "additionalProperties": _ref("Source"),
+                            "description": "chaque source, une seule fois, par identifiant"},
+            },
+            "required": ["id", "regles_version", "format", "avertissement", "limites", "notes", "regles",
+                         "demarches", "sources"],
+            "additionalProperties": False,
+        },
+        "CatalogueEnLigne": {
+            "type": "object",
+            "description": "Vérification enregistrée avant le format 3 : ses propres sources et limites, celles des "
+                           "règles avec lesquelles elle a été faite (à la place du lien `regles`)",
+            "properties": {"sources": {"type": "object", "additionalProperties": _ref("Source")},
+                           "limites": {"type": "object", "additionalProperties": _STRING}},
+            "required": ["sources", "limites"],
             "additionalProperties": False,
         },
         "Verification": {
@@ -428,6 +510,20 @@ def openapi_document() -> dict[str, Any]:
                     "404": _error_response("Aucune vérification sous cet identifiant"),
                     "429": _TOO_MANY,
                     "503": UNAVAILABLE,
+                },
+            }},
+            "/regles/{id}": {"get": {
+                "operationId": "lireCatalogueRegles",
+                "summary": "Le catalogue des règles d'un verdict (sources, limites, notes et énoncés des règles)",
+                "description": "L'adresse est le lien `regles` du verdict ; le contenu d'un catalogue ne change "
+                               "jamais (une nouvelle version des règles a un autre identifiant).",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 80}}],
+                "responses": {
+                    "200": {"description": "Le catalogue", "content": {"application/json": {
+                        "schema": _ref("Catalogue")}}},
+                    "404": _error_response("Aucun catalogue sous cet identifiant"),
+                    "429": _TOO_MANY,
                 },
             }},
             "/communes": {"get": {

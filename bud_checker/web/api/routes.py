@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import jsonify, request, url_for
 
+from ...engine.contract import upgrade
 from ...engine.situation import SituationError
+from ..catalogues import find_catalogue
 from ..errors import api_error
 from ..json_body import read_json_body
 from ..models import Verification
@@ -31,7 +33,7 @@ def verification_body(verification: Verification) -> dict[str, Any]:
         "cree_le": verification.created_at.isoformat().replace("+00:00", "Z"),
         "regles_version": verification.regles_version,
         "situation": verification.situation,
-        "verdict": verification.verdict,
+        "verdict": upgrade(verification.verdict),  # a check saved in an earlier shape reads in the current one
     }
 
 
@@ -60,6 +62,17 @@ def get_verification(verification_id: str):
     if verification is None:
         return api_error(404, "Aucune vérification n'est enregistrée sous cet identifiant.", "id")
     return jsonify(verification_body(verification))
+
+
+@bp.get("/regles/<catalogue_id>")
+def rules_catalogue(catalogue_id: str):
+    """The rules catalogue a verdict links to (`regles`): never changes once made, so it may be cached."""
+    found = find_catalogue(catalogue_id)
+    if found is None:
+        return api_error(404, "Aucun catalogue des règles n'est enregistré sous cet identifiant.", "id")
+    response = jsonify(found)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @bp.get("/communes")
