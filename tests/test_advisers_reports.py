@@ -31,8 +31,13 @@ def pdf(check) -> bytes:
 
 
 def _urls(verdict: dict) -> set[str]:
-    """Every address the verdict cites: its `sources` table, each source once."""
-    return {source["url"] for source in verdict["sources"].values() if source.get("url")}
+    """Every address the verdict cites: its sources, resolved against its rules catalogue, each once."""
+    from bud_checker.engine.catalogue import catalogue
+    from bud_checker.engine.contract import read
+    from bud_checker.engine.law import current_rules
+
+    shown = read(verdict, catalogue(current_rules()))
+    return {source["url"] for source in shown["sources"].values() if source.get("url")}
 
 
 def test_html_report_has_everything_a_client_needs(check):

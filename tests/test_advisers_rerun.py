@@ -56,9 +56,11 @@ def test_schedules_year_by_year_and_period_by_period(verdict):
     profit["fin_exoneration_totale"] = "2021-12-31"
     profit["periodes"][1]["taux_exoneration"] = 60
     del profit["periodes"][-1]
-    cfe = old["exonerations"]["cfe"]
-    cfe["annees"][0]["part_de_droit"] = 25
-    cfe["annees"].append({**cfe["annees"][-1], "annee": cfe["annees"][-1]["annee"] + 1})
+    cfe = old["exonerations"]["cfe"]  # periods of years (verdict format 3): change the first year, add one
+    first = cfe["periodes"][0]
+    cfe["periodes"][0:1] = [{**first, "a": first["de"], "part_de_droit": 25}, {**first, "de": first["de"] + 1}]
+    cfe["periodes"].append({**cfe["periodes"][-1], "de": cfe["periodes"][-1]["a"] + 1,
+                            "a": cfe["periodes"][-1]["a"] + 1})
     old["demarches"][2]["echeance"] = "2019-06-30"
     diff = compare_verdicts(old, verdict)
     changes = {(c.objet, c.nature): c for c in _changes(diff, "exonerations")}
@@ -68,7 +70,7 @@ def test_schedules_year_by_year_and_period_by_period(verdict):
     assert second[0].avant == "60\u00a0% exonéré" and second[0].apres == "75\u00a0% exonéré"
     assert any(c.nature == "ajoute" and c.objet.startswith("Impôt sur les bénéfices : du 1er mai 2023")
                for c in changes.values())
-    first_year = verdict["exonerations"]["cfe"]["annees"][0]["annee"]
+    first_year = verdict["exonerations"]["cfe"]["periodes"][0]["de"]
     year = changes[(f"Cotisation foncière des entreprises (CFE) : {first_year}", "modifie")]
     assert year.avant.startswith("25\u00a0% de droit") and year.apres.startswith("50\u00a0% de droit")
     assert any(c.nature == "retire" and c.objet.startswith("Cotisation foncière des entreprises (CFE) : 20")

@@ -113,7 +113,7 @@ def test_the_three_reference_cases(client, douai_commerce):
                "embauches_eligibles": None, "embauches_eligibles_residents_bud": None}
     doubt = _post(client, unknown).get_json()["verdict"]
     assert doubt["statut"] == "indetermine" and doubt["libelle_statut"] == "à confirmer"
-    assert {m["champ"] for m in doubt["informations_manquantes"] if m["conditions"]} >= {
+    assert {m["champ"] for m in doubt["informations_manquantes"] if m.get("conditions")} >= {
         "salaries_eligibles", "salaries_eligibles_residents_bud"}
 
 
@@ -266,10 +266,57 @@ def test_openapi_document(client):
     document = response.get_json()
     assert document["openapi"].startswith("3.")
     public = {path for path in document["paths"] if not path.startswith("/conseillers/")}  # advisers: their batches
-    assert public == {"/verifications", "/verifications/{id}", "/communes", "/openapi.json"}
+    assert public == {"/verifications", "/verifications/{id}", "/regles/{id}", "/communes", "/openapi.json"}
     situation = document["components"]["schemas"]["Situation"]
     from bud_checker.engine.situation import KEYS
 
     assert set(situation["properties"]) == set(KEYS)
     assert situation["required"] == ["date_creation"]
     assert situation["properties"]["activite"]["enum"][:-1] == list(ACTIVITES)
+
+
+# --- the rules catalogue (verdict format 3) ----------------------------------------------------------------------
+
+CATALOGUE = _validator("Catalogue")
+
+
+def test_the_verdict_links_its_rules_catalogue_which_resolves_every_id(client, douai_commerce):
+    from bud_checker.engine.catalogue import catalogue
+    from bud_checker.engine.law import current_rules
+
+    verdict = _post(client, douai_commerce).get_json()["verdict"]
+    response = client.get(verdict["regles"])
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    body = response.get_json()
+    CATALOGUE.validate(body)
+    assert body == catalogue(current_rules()) and body["regles_version"] == verdict["regles_version"]
+    assert body["avertissement"] == verdict["avertissement"]
+    cited = {ref["source"] for item in [*verdict["conditions"], *verdict["exonerations"].values(),
+                                        *verdict["demarches"]]
+             for ref in [*item["references"], *item.get("sources_complementaires", [])]}
+    assert cited <= set(body["sources"]) and verdict["version"]["source"] in body["sources"]
+    assert set(verdict.get("limites", [])) <= set(body["limites"])
+    assert {d["id"] for d in verdict["demarches"] if "description" not in d} <= set(body["demarches"])
+
+
+def test_a_stored_catalogue_is_served_after_the_rules_change(client, app, douai_commerce):
+    """A saved check keeps the catalogue of the rules it was made with: stored once, when first used."""
+    from bud_checker.web.extensions import db
+    from bud_checker.web.models import CatalogueRegles
+
+    created = _post(client, douai_commerce).get_json()
+    link = created["verdict"]["regles"]
+    catalogue_id = link.rsplit("/", 1)[-1]
+    _post(client, {**douai_commerce, "commune_insee": "59350"})
+    with app.app_context():
+        rows = db.session.query(CatalogueRegles).all()
+        assert [row.id for row in rows] == [catalogue_id]  # once, however many checks cite it
+        old = CatalogueRegles(id="0ld0ld0ld0ld0ld0-00000000", regles_version="0ld0ld0ld0ld0ld0",
+                              contenu={**rows[0].contenu, "id": "0ld0ld0ld0ld0ld0-00000000",
+                                       "regles_version": "0ld0ld0ld0ld0ld0"})
+        db.session.add(old)
+        db.session.commit()
+    assert client.get("/api/v1/regles/0ld0ld0ld0ld0ld0-00000000").get_json()["regles_version"] == "0ld0ld0ld0ld0ld0"
+    missing = client.get("/api/v1/regles/inconnu")
+    assert missing.status_code == 404 and missing.get_json()["erreur"]["champ"] == "id"

@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from bud_checker.engine.contract import resolve
-from bud_checker.engine.law import is_official_url
+from bud_checker.engine.catalogue import catalogue
+from bud_checker.engine.contract import read, resolve
+from bud_checker.engine.law import current_rules, is_official_url
 from bud_checker.engine.situation import SituationError
 from bud_checker.engine.verdict import evaluate
 from bud_checker.rule_tests import load_cases
@@ -81,7 +82,7 @@ def _problems(text: str) -> list[str]:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_every_text_of_every_expert_case_is_good_french(case):
     try:
-        verdict = evaluate(case.situation).to_dict()
+        verdict = read(evaluate(case.situation).to_dict(), catalogue(current_rules()))  # as shown
     except SituationError:
         return
     problems = [f"{where} : {problem}" for where, text in _user_texts(verdict) for problem in _problems(text)]
@@ -91,7 +92,7 @@ def test_every_text_of_every_expert_case_is_good_french(case):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_every_reference_link_of_every_expert_case_is_official(case):
     try:
-        verdict = evaluate(case.situation).to_dict()
+        verdict = read(evaluate(case.situation).to_dict(), catalogue(current_rules()))  # as shown
     except SituationError:
         return
     sources = verdict["sources"]

@@ -67,7 +67,7 @@ def test_the_document_describes_every_route_of_the_api_blueprint():
     documented = set(schema.raw_schema["paths"])
     served = {rule.rule.removeprefix("/api/v1") for rule in APP.url_map.iter_rules()
               if rule.endpoint.startswith("api.")}
-    served = {path.replace("<verification_id>", "{id}") for path in served}
+    served = {path.replace("<verification_id>", "{id}").replace("<catalogue_id>", "{id}") for path in served}
     assert served == {path for path in documented if not path.startswith("/conseillers/")}
     batches = {rule.rule.removeprefix("/api/v1").replace("<batch_id>", "{id}") for rule in APP.url_map.iter_rules()
                if rule.endpoint.startswith("conseillers_api.") and "/lots" in rule.rule}

@@ -162,7 +162,7 @@ def test_je_ne_sais_pas_on_the_hiring_clause_gives_a_confirmer_naming_what_to_ch
     assert "(pour : Clause d'emploi ou d'embauche)" in text
     stored = _stored(app, location)
     assert stored.statut == "indetermine"
-    assert {m["champ"] for m in stored.verdict["informations_manquantes"] if m["conditions"]} == {
+    assert {m["champ"] for m in stored.verdict["informations_manquantes"] if m.get("conditions")} == {
         "salaries_eligibles", "salaries_eligibles_residents_bud", "embauches_eligibles",
         "embauches_eligibles_residents_bud"}
 

@@ -65,13 +65,16 @@ def resolve(references: list[Mapping[str, Any]] | None, sources: Mapping[str, Ma
     return out
 
 
-def annees(periodes: list[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+def annees(periodes: list[Mapping[str, Any]] | None, impot: str | None = None) -> list[dict[str, Any]]:
     """A local tax's periods expanded to one row per year, as a yearly table needs them:
-    `{"annee", "part_de_droit", "phase", "part_sur_deliberation"?, "cvae_supprimee"?}` (the keys of shape 2)."""
+    `{"annee", "part_de_droit", "phase", "part_sur_deliberation"?, "cvae_supprimee"?}` (the keys of shape 2;
+    `cvae_supprimee` on every CVAE row when `impot` is «cvae»)."""
     out = []
     for period in periodes or ():
         row = {key: value for key, value in period.items() if key not in ("de", "a")}
         row.setdefault("part_de_droit", None)
+        if impot == "cvae":
+            row.setdefault("cvae_supprimee", False)
         for year in range(int(period["de"]), int(period["a"]) + 1):
             out.append({"annee": year, **row})
     return out
@@ -281,7 +284,7 @@ def read(verdict: Mapping[str, Any], catalogue: Mapping[str, Any] | None = None)
         data.setdefault("fondement", "texte")
         data.setdefault("periodes", [])
         if key in LOCAL_TAXES:
-            data["annees"] = annees(data["periodes"])
+            data["annees"] = annees(data["periodes"], key)
         if data.get("applicable") is not False:
             data["explication"] = _statement(catalogue, key, data.get("explication"), on)
     steps = catalogue.get("demarches") or {}

@@ -106,6 +106,7 @@ def _shade(rate: float | None) -> tuple[str, str]:
 
 
 def build_timeline(verdict: Mapping[str, Any]) -> Timeline | None:
+    verdict = read_verdict(verdict)  # the yearly rows of the local taxes (`annees`); a view is read once
     exonerations = verdict.get("exonerations") or {}
     spans: list[tuple[str, list[tuple[dt.date, dt.date, float | None, str, bool]]]] = []
     profit = exonerations.get("impot_benefices") or {}

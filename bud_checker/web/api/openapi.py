@@ -524,6 +524,7 @@ def openapi_document() -> dict[str, Any]:
                         "schema": _ref("Catalogue")}}},
                     "404": _error_response("Aucun catalogue sous cet identifiant"),
                     "429": _TOO_MANY,
+                    "503": UNAVAILABLE,
                 },
             }},
             "/communes": {"get": {

@@ -14,6 +14,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ...engine.catalogue import catalogue
+from ...engine.contract import read
+from ...engine.law import current_rules
 from ...engine.situation import SCHEMA
 from ...engine.verdict import ELIGIBLE, INDETERMINE, NON_ELIGIBLE, evaluate
 from .forms import DEPENDS_ON, GROUPS, GROUPS_BY_ID, Group
@@ -61,7 +64,7 @@ def next_step(etat: Mapping[str, Any]) -> Step:
     """The next step for the answers `etat` (raises `SituationError` if they are invalid)."""
     if "date_creation" not in etat or etat.get("date_creation") is None:
         return Step(FIRST, list(FIRST.keys))
-    verdict = evaluate(situation_of(etat)).to_dict()
+    verdict = _full_verdict(situation_of(etat))
     if verdict["statut"] == INDETERMINE:
         deciding = [m["champ"] for m in verdict["informations_manquantes"] if m["conditions"]]
         pending = [key for key in deciding if key not in etat]
@@ -135,4 +138,9 @@ def _blank_verdict(date_creation: str) -> dict[str, Any]:
         day = dt.date.fromisoformat(date_creation)
     except ValueError:
         day = dt.date.today()
-    return evaluate({"date_creation": day.isoformat()}).to_dict()
+    return _full_verdict({"date_creation": day.isoformat()})
+
+
+def _full_verdict(situation: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict with its keys at their defaults and its catalogue resolved (engine/contract.read)."""
+    return read(evaluate(situation).to_dict(), catalogue(current_rules()))
