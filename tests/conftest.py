@@ -129,6 +129,23 @@ class FormFlow:
     def group(self) -> str | None:
         return self.hidden().get("groupe")
 
+    def dont_know(self, **answers: str) -> dict[str, str]:
+        """«Je ne sais pas» to every question of the step, as the page offers it (the `nsp` choice or the
+        `<key>_nsp` box; a field without it is left empty), except the `answers` given for some of them."""
+        inputs = [(i.get("name"), i.get("value", "")) for i in self._main_form()["inputs"]]
+        chosen = {}
+        for key in self.keys:
+            boxes = [value for name, value in inputs if name == f"{key}_nsp"]
+            if key in answers:
+                chosen[key] = answers[key]
+            elif (key, "nsp") in inputs:
+                chosen[key] = "nsp"
+            elif boxes:
+                chosen[f"{key}_nsp"] = boxes[0]
+            else:
+                chosen[key] = ""
+        return chosen
+
     def submit(self, answers: dict | None = None, action: str = "suivant", **kwargs):
         data = {**self.hidden(), **(answers or {}), "action": action}
         self.response = self.client.post("/verifier", data=data, **kwargs)
