@@ -34,6 +34,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from .communes import Commune, load_reference, normalize, resolve
 from .dates import today_in_france
+from .engine.fr import typographie
 from .engine.law import current_rules
 from .engine.situation import SCHEMA, SituationError
 from .engine.verdict import AVERTISSEMENT, Verdict, evaluate
@@ -51,7 +52,11 @@ STATUT_FR = {"eligible": "Éligible", "non_eligible": "Non éligible", "indeterm
 
 
 class BatchError(ValueError):
-    """The file as a whole cannot be read (no header, too many lines...): a French message for the user."""
+    """The file as a whole cannot be read (no header, too many lines...): a French message for the user, in French
+    typography (written with ordinary spaces: `typographie` puts the non-breaking ones)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(typographie(message))
 
 
 def size_text(limit: int) -> str:
@@ -529,7 +534,8 @@ def _evaluate_line(layout: _Layout, record: Record) -> BatchLine:
         line.situation = line.verdict.situation.to_dict()
         line.avertissements.extend(_engine_warnings(line.verdict))  # an INSEE code that is also a postal code...
     except SituationError as error:
-        line.erreur_champ, line.erreur = error.champ, error.message
+        line.erreur_champ, line.erreur = error.champ, typographie(error.message)
+    line.avertissements = [typographie(warning) for warning in line.avertissements]
     return line
 
 
@@ -986,5 +992,5 @@ def _write_legend(workbook: Any, result: BatchResult, columns: list[Column]) -> 
 
 def summary_text(result: BatchResult) -> str:
     data = result.summary()
-    return (f"{data['lignes']} lignes : {data['eligible']} éligibles, {data['non_eligible']} non éligibles, "
-            f"{data['indetermine']} à confirmer, {data['erreur']} en erreur.")
+    return typographie(f"{data['lignes']} lignes : {data['eligible']} éligibles, {data['non_eligible']} non "
+                       f"éligibles, {data['indetermine']} à confirmer, {data['erreur']} en erreur.")

@@ -128,13 +128,14 @@ def communes(query: tuple[str, ...], limit: int, as_json: bool) -> int:
     La même recherche que les suggestions du formulaire et l'API : les communes du bassin d'abord, les fautes de
     frappe tolérées (« nom approché »)."""
     from .commune_search import commune_payload, suggest_communes
+    from .engine.fr import typographie
 
     query = " ".join(query).strip()
     if not query:
         return _fail("Erreur : recherche : indiquez un nom, un code postal ou un code INSEE de commune.")
     found = suggest_communes(query, limit)
     if not found:
-        print(f"Aucune commune ne correspond à « {query} ».")
+        print(typographie(f"Aucune commune ne correspond à « {query} »."))
         return EXIT_FAILED
     rows = []
     for suggestion in found:
@@ -148,7 +149,8 @@ def communes(query: tuple[str, ...], limit: int, as_json: bool) -> int:
         for row in rows:
             postal = ", ".join(row["codes_postaux"][:3])
             close = " [nom approché]" if row["approchee"] else ""
-            print(f"{row['insee']}  {row['nom']} ({row['departement']}, {postal}){close} : {row['statut']}")
+            print(typographie(f"{row['insee']}  {row['nom']} ({row['departement']}, {postal}){close} : "
+                              f"{row['statut']}"))
     return EXIT_OK
 
 
@@ -183,6 +185,7 @@ def test_rules(paths: tuple[str, ...], verbose: bool) -> int:
 def lint_rules(directory: Path | None) -> int:
     """Vérifier les fichiers de DIRECTORY (par défaut rules/) : clés connues, valeurs typées par leur unité,
     références résolues. Sortie 0 s'ils sont valides, 2 avec une ligne en français nommant le fichier et la clé."""
+    from .engine.fr import typographie
     from .engine.law import RulesError, load_rules, rules_dir
 
     directory = directory or rules_dir()
@@ -192,8 +195,8 @@ def lint_rules(directory: Path | None) -> int:
         rules = load_rules(directory)
     except RulesError as error:
         return _fail(f"Erreur : {error}")
-    print(f"Règles valides : {directory} ({len(rules.parametres)} paramètres, {len(rules.conditions)} conditions, "
-          f"{len(rules.sources)} sources).")
+    sys.stdout.write(typographie(f"Règles valides : {directory} ({len(rules.parametres)} paramètres, "
+                                 f"{len(rules.conditions)} conditions, {len(rules.sources)} sources).") + "\n")
     return EXIT_OK
 
 
@@ -218,8 +221,34 @@ def _french_usage(message: str) -> str:
     return message
 
 
+class FrenchMessages:
+    """sys.stderr while a command runs: it carries messages to people only (verdicts, JSON and tables go to
+    stdout), written with ordinary spaces; each is shown in French typography (`typographie`: non-breaking spaces
+    before : ; ! ? and inside « »)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from .engine.fr import typographie
+
+        return self._stream.write(typographie(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (usage errors: 2, with a French line on stderr)."""
+    stderr = sys.stderr
+    sys.stderr = FrenchMessages(stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = stderr
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         status = cli.main(args=list(argv) if argv is not None else None, prog_name="bud-checker",
                           standalone_mode=False)

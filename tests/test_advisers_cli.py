@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from advisers_helpers import AdviserClient
+from bud_checker.engine.fr import typographie
 
 PASSWORD = "mot de passe du conseiller 1"
 
@@ -41,11 +42,11 @@ def app_for(url: str):
 
 def test_create_an_organisation_and_an_adviser_who_can_sign_in(database, capsys, monkeypatch):
     code, out, _ = run(capsys, monkeypatch, "create-organisation", "CCI Artois")
-    assert code == 0 and "Organisation créée : CCI Artois" in out
+    assert code == 0 and "Organisation créée\u00a0: CCI Artois" in out
     code, out, err = run(capsys, monkeypatch, "create-adviser", "--organisation", "cci artois", "--email",
                          "A.Martin@CCI-Artois.fr", "--nom", "Anne Martin", "--password-stdin", stdin=PASSWORD + "\n")
     assert code == 0, err
-    assert "Conseiller créé : a.martin@cci-artois.fr (CCI Artois)" in out
+    assert "Conseiller créé\u00a0: a.martin@cci-artois.fr (CCI Artois)" in out
     assert PASSWORD not in out + err
     adviser = AdviserClient(app_for(database), "a.martin@cci-artois.fr", PASSWORD)
     body = adviser.get("/api/v1/conseillers/session").get_json()
@@ -71,7 +72,7 @@ def test_create_an_organisation_and_an_adviser_who_can_sign_in(database, capsys,
 def test_errors_are_one_french_line_with_status_2(database, capsys, monkeypatch, argv, stdin, message):
     assert run(capsys, monkeypatch, "create-organisation", "CCI Test")[0] == 0
     code, out, err = run(capsys, monkeypatch, *argv, stdin=stdin)
-    assert code == 2 and message in err and err.startswith("Erreur : ") and err.count("\n") == 1, err
+    assert code == 2 and typographie(message) in err and err.startswith("Erreur\u00a0: ") and err.count("\n") == 1, err
 
 
 def test_no_duplicates(database, capsys, monkeypatch):
@@ -131,7 +132,7 @@ def test_the_installed_command(tmp_path):
     command = [sys.executable, "-m", "bud_checker", "admin", "create-organisation", "CCI Littoral"]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "Organisation créée : CCI Littoral" in result.stdout
+    assert "Organisation créée\u00a0: CCI Littoral" in result.stdout
     help_text = subprocess.run([sys.executable, "-m", "bud_checker", "admin", "--help"], capture_output=True,
                                text=True, env=env, timeout=120).stdout
     for command in ("create-organisation", "create-adviser", "set-password", "deactivate-adviser", "list"):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from consistency_helpers import day_of, made_consistent
 from bud_checker import cli, evaluate
+from bud_checker.engine.fr import typographie
 from bud_checker.engine.situation import ACTIVITES, ORIGINES
 from bud_checker.rule_tests import load_cases
 from bud_checker.web.api.openapi import openapi_document
@@ -133,7 +134,7 @@ def test_api_gives_the_same_verdict_as_bud_checker_check(client, case, tmp_path)
         assert status == cli.EXIT_BAD_INPUT
         assert response.status_code == 422, body
         ERROR.validate(body)
-        assert err.strip() == f"Erreur : {body['erreur']['champ']} : {body['erreur']['message']}"
+        assert err.strip() == typographie(f"Erreur : {body['erreur']['champ']} : {body['erreur']['message']}")
 
 
 def test_api_and_the_installed_command_agree(client, douai_commerce):

@@ -78,14 +78,14 @@ def test_messages_quote_the_value_as_written():
     data = "date_creation;chiffre_affaires;activite\n31/02/2020;;\n14/05/2019;beaucoup €;\n14/05/2019;;magie\n" \
            "13/13/2020;;\n"
     rows = by_line(run_batch(data.encode()))
-    assert "« 31/02/2020 »" in rows[2]["erreur"] and "2020-02-31" not in rows[2]["erreur"]
+    assert "«\u00a031/02/2020\u00a0»" in rows[2]["erreur"] and "2020-02-31" not in rows[2]["erreur"]
     assert rows[2]["erreur_champ"] == "date_creation" and rows[2]["erreur_champ_fr"].startswith("date de création")
-    assert "« beaucoup €" in rows[3]["erreur"]
-    assert "« magie »" in rows[4]["erreur"]
+    assert "«\u00a0beaucoup €" in rows[3]["erreur"]
+    assert "«\u00a0magie\u00a0»" in rows[4]["erreur"]
     bad = by_line(run_batch("date_creation;commune;effectif\n14/05/2019;Liévin;-3\n".encode()))[2]
     assert bad["statut"] == "erreur" and bad["erreur_champ"] == "effectif"
     assert bad["commune_fr"] == "Liévin" and bad["commune_insee_fr"] == "62510"  # still says which commune
-    assert "« 13/13/2020 »" in rows[5]["erreur"]
+    assert "«\u00a013/13/2020\u00a0»" in rows[5]["erreur"]
 
 
 def test_a_commune_column_takes_a_name_a_postal_code_or_an_insee_code():
@@ -107,7 +107,7 @@ def test_a_commune_column_takes_a_name_a_postal_code_or_an_insee_code():
         assert name in ambiguous["erreur"]
     assert rows["homonyme"]["statut"] == "erreur" and rows["homonyme"]["erreur"].count("Saint-Amand (") == 2
     assert rows["departement"]["commune_fr"] == "Saint-Amand" and rows["departement"]["departement_fr"] == "62"
-    assert rows["inconnue"]["statut"] == "erreur" and "« Atlantis »" in rows["inconnue"]["erreur"]
+    assert rows["inconnue"]["statut"] == "erreur" and "«\u00a0Atlantis\u00a0»" in rows["inconnue"]["erreur"]
 
 
 def test_an_insee_code_that_is_also_a_postal_code_is_read_as_insee_with_a_warning():
@@ -237,7 +237,7 @@ def test_whole_file_limits_are_clear_french_errors():
     with pytest.raises(BatchError, match=f"au plus {MAX_COLONNES}"):
         read_table(wide.encode())
     long_line = "date_creation;note\n14/05/2019;" + "x" * (MAX_CARACTERES_LIGNE + 10) + "\n"
-    with pytest.raises(BatchError, match="ligne 2 : .* caractères"):
+    with pytest.raises(BatchError, match="ligne 2\u00a0: .* caractères"):
         read_table(long_line.encode())
     with pytest.raises(BatchError, match="la limite est de 3"):
         run_batch(("date_creation\n" + "14/05/2019\n" * 4).encode(), max_lines=3)

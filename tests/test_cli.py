@@ -49,7 +49,7 @@ def test_bad_input_exit_2_with_one_french_line(payload, field):
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"Erreur : {field} :")
+    assert lines[0].startswith(f"Erreur\u00a0: {field}\u00a0:")
     assert "Traceback" not in result.stderr
 
 

@@ -131,3 +131,138 @@ def test_an_unofficial_source_must_be_labelled_complementary(tmp_path):
                                  'url: "https://bages66.fr/sp/professionnels/F34799"'), encoding="utf-8")
     with pytest.raises(RulesError, match="site officiel"):
         load_rules(tmp_path / "rules")
+
+
+# --- messages built in Python: API errors, pages' errors and notices, batch lines, the command line (issue 11
+# item 7). They are written with ordinary spaces and shown through `typographie` at each door: here the answers
+# themselves are read, and an ordinary space before « ; : ! ? » or inside « » fails.
+
+SPACING = ((SPACE_BEFORE, "espace ordinaire avant la ponctuation (espace insécable attendue)"),
+           (OPENING, "espace insécable manquante après «"), (CLOSING, "espace insécable manquante avant »"))
+
+
+def _spacing(texts) -> list[str]:
+    problems = []
+    for where, text in texts:
+        for pattern, what in SPACING:
+            match = pattern.search(text or "")
+            if match:
+                problems.append(f"{where} : {what} : …{text[max(0, match.start() - 30):match.end() + 30]}…")
+    return problems
+
+
+def test_the_spacing_check_catches_a_plain_space():
+    assert _spacing([("x", "Erreur : date")]) and _spacing([("x", "la « clause\u00a0»")])
+    assert not _spacing([("x", "Erreur\u00a0: «\u00a0date\u00a0»\u202f; ok\u202f?")])
+
+
+BAD_BODIES = [
+    ("application/json", b""), ("application/json", b"{"), ("application/json", b"[1, 2]"),
+    ("application/json", b'{"date_creation": "31/02/2019"}'), ("text/plain", b"date_creation=2019-05-14"),
+    ("application/json", b'{"date_creation": "2019-05-14", "commune_insee": "99999"}'),
+    ("application/json", b'{"date_creation": "2019-05-14", "effectif": -3}'),
+    ("application/json", b'{"date_creation": "2019-05-14", "activite": "rien"}'),
+    ("application/json", b'{"date_creation": "2019-05-14", "inconnue": 1}'),
+    ("application/json", b'{"date_creation": "2019-05-14", "effectif": 1e400}'),
+    ("application/json", b'{"date_creation": "2019-05-14", "effectif": 3, "salaries_eligibles": 9}'),
+    ("application/json", b'{"date_creation": "\\ud800"}'), ("application/json", b"[" * 2000 + b"]" * 2000),
+]
+
+
+def test_every_json_error_of_the_api_is_in_french_typography(client):
+    answers = [client.post("/api/v1/verifications", data=body, content_type=kind) for kind, body in BAD_BODIES]
+    answers += [client.get("/api/v1/verifications/" + "A" * 24), client.get("/api/v1/communes"),
+                client.get("/api/v1/communes?q=douai&limite=0"), client.delete("/api/v1/verifications"),
+                client.post("/api/v1/verifications", data=b"x" * 70_000, content_type="application/json"),
+                client.get("/api/v1/conseillers/lots")]
+    assert {answer.status_code for answer in answers} >= {400, 401, 404, 405, 413, 415, 422}
+    problems = _spacing((f"{answer.status_code} {answer.request.path}", answer.get_json()["erreur"]["message"])
+                        for answer in answers)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_messages_of_pages_and_the_notices_are_in_french_typography(app, client):
+    """The errors, messages and notices (flash) a page shows, as given to its template."""
+    from flask import message_flashed, template_rendered
+
+    from advisers_helpers import AdviserClient, make_adviser, make_org, unique
+
+    seen: list[tuple[str, str]] = []
+
+    def rendered(sender, template, context, **extra):
+        for key in ("message", "errors", "error_list"):
+            value = context.get(key)
+            values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+            values = [item["message"] if isinstance(item, dict) else item for item in values]
+            seen.extend((f"{template.name} {key}", str(text)) for text in values if text)
+
+    def flashed(sender, message, category, **extra):
+        seen.append((f"flash {category}", message))
+
+    with template_rendered.connected_to(rendered, app), message_flashed.connected_to(flashed, app):
+        client.get("/verifications/" + "A" * 24)  # 404 page
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+        client.post("/verifier", data={"csrf_token": token, "etat": "{", "action": "suivant"})
+        client.post("/verifier", data={"csrf_token": token, "etat": "{}", "groupe": "creation",
+                                       "cles": "date_creation", "date_creation": "31/02/2019"})
+        _, organisation = make_org(app, unique("CCI Typo"))
+        adviser = AdviserClient(app, make_adviser(app, organisation))
+        adviser.post("/conseillers/dossiers/nouveau", {"nom": "", "siren": "123"})
+        dossier = adviser.new_dossier(unique("Client : test"))
+        adviser.post(f"/conseillers/dossiers/{dossier}/supprimer")
+        adviser.post("/conseillers/deconnexion")
+    assert {where.split()[0] for where, _ in seen} >= {"errors/error.html", "flash"}
+    assert any(where.endswith(" errors") for where, _ in seen) and any("error_list" in w for w, _ in seen)
+    problems = _spacing(seen)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_error_lines_and_summary_of_a_batch_are_in_french_typography():
+    from bud_checker.batch import BatchError, check_table
+
+    lines = ["date_creation;commune;activite;effectif;chiffre_affaires",
+             "31/02/2019;Douai;commerciale;3;100000",         # no such day
+             "14/05/2019;Nullepart;commerciale;3;100000",     # no such commune
+             "14/05/2019;Saint;commerciale;3;100000",         # several communes
+             "14/05/2019;59178;rien;3;100000",                # no such activity
+             "14/05/2019;59178;commerciale;-3;100000",        # negative headcount
+             "14/05/2019;59178;commerciale;3;=1+1",           # a formula
+             "14/05/2019;59500;commerciale;3;100000;en trop",  # a postal code, and one value too many
+             "14/05/2019;59178;commerciale;3;100000"]
+    files = check_table("\n".join(lines).encode())
+    texts = [("synthèse", files.summary["texte"])]
+    for line in files.result.lines:
+        row = line.output()
+        texts += [(f"ligne {line.ligne} erreur", row.get("erreur")),
+                  (f"ligne {line.ligne} avertissements", row.get("avertissements_fr"))]
+    assert sum(1 for line in files.result.lines if line.erreur) >= 5
+    for unreadable in (b"", b"nom;ville\nA;B\n", b"date_creation\n" + b"2019-05-14\n" * 3, "a;" * 300):
+        try:
+            check_table(unreadable if isinstance(unreadable, bytes) else unreadable.encode(), max_lines=2)
+        except BatchError as error:
+            texts.append(("fichier", str(error)))
+    assert len([t for t in texts if t[0] == "fichier"]) >= 3
+    problems = _spacing(texts)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_messages_of_the_command_line_are_in_french_typography(tmp_path, capsys, monkeypatch):
+    from bud_checker.cli import main
+
+    (tmp_path / "bad.json").write_text('{"date_creation": "31/02/2019"}', encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("nom;ville\nA;B\n", encoding="utf-8")
+    monkeypatch.setenv("BUD_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    runs = [["check", str(tmp_path / "bad.json")], ["check", str(tmp_path / "absent.json")],
+            ["batch", str(tmp_path / "absent.csv"), str(tmp_path / "out.csv")],
+            ["batch", str(tmp_path / "bad.csv"), str(tmp_path / "out.csv"), "--sans-progression"],
+            ["communes", "xqzwkvv"], ["check", "--inconnue"], ["serve", "--port", "99999"], ["serve"]]
+    texts = []
+    for argv in runs:
+        status = main(argv)
+        out = capsys.readouterr()
+        assert status != 0, argv
+        texts += [(" ".join(argv) + " (stderr)", out.err), (" ".join(argv) + " (stdout)", out.out)]
+    assert sum(1 for _, text in texts if "Erreur" in text or "erreur" in text) >= 6
+    problems = _spacing(texts)
+    assert not problems, "\n".join(problems)

@@ -16,6 +16,7 @@ import pytest
 
 from advisers_helpers import AdviserClient, make_adviser, make_org, unique
 from reliability_helpers import BACKENDS, dispose, migrated_database
+from bud_checker.engine.fr import typographie
 
 DOUAI = {"date_creation": "2019-05-14", "commune_insee": "59178"}
 NUMERIC = ["effectif", "chiffre_affaires", "total_bilan", "capital_detenu_par_societes_pct", "salaries_eligibles",
@@ -83,7 +84,7 @@ def test_deep_json_bodies_are_refused_in_french(hostile):
     app, adviser = hostile
     for body in ["[" * 2000 + "]" * 2000, '{"a":' * 2000 + "1" + "}" * 2000]:
         response = app.test_client().post("/api/v1/verifications", data=body, content_type="application/json")
-        assert _json_4xx(response, "situation")["message"].startswith("JSON invalide : imbrication trop profonde")
+        assert _json_4xx(response, "situation")["message"].startswith("JSON invalide\u00a0: imbrication trop profonde")
         response = adviser.api("POST", "/api/v1/conseillers/dossiers", None, data=body, content_type="application/json")
         _json_4xx(response, {"situation", "corps"})
 
@@ -100,7 +101,7 @@ def test_json_parse_errors_are_in_french(hostile, body, expected):
     app, _ = hostile
     response = app.test_client().post("/api/v1/verifications", data=body, content_type="application/json")
     assert response.status_code == 400
-    assert expected in response.get_json()["erreur"]["message"]
+    assert typographie(expected) in response.get_json()["erreur"]["message"]
 
 
 @pytest.mark.parametrize("field", ["nom", "notes", "siren"])

@@ -101,13 +101,13 @@ def test_cli_mobile_trader_and_postal_code_warning():
     result = cli("check", "-", stdin=json.dumps(DENAIN_MOBILE))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["statut"] == "eligible"
-    assert "Commune retenue : Denain (59)" in result.stderr
+    assert "Commune retenue\u00a0: Denain (59)" in result.stderr
     result = cli("check", "-", stdin=json.dumps({**DOUAI_2019, "commune_insee": "59500"}))
     assert result.returncode == 0
     verdict = json.loads(result.stdout)
     assert verdict["commune"]["nom"] == "Ribécourt-la-Tour" and verdict["statut"] == "non_eligible"
     assert verdict["avertissements"][0]["communes"][0] == {"insee": "59178", "nom": "Douai", "bud": True}
-    assert "Attention : 59500 est le code INSEE de Ribécourt-la-Tour" in result.stderr
+    assert "Attention\u00a0: 59500 est le code INSEE de Ribécourt-la-Tour" in result.stderr
     assert verdict["date_verification"] is not None  # the CLI passes today's date
 
 
@@ -115,7 +115,7 @@ def test_cli_refuses_inconsistent_answers_with_exit_2():
     result = cli("check", "-", stdin=json.dumps({**DOUAI_2019, "effectif": 0, "salaries_eligibles": 3,
                                                  "salaries_eligibles_residents_bud": 3}))
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith("Erreur : effectif : ")
+    assert result.stderr.startswith("Erreur\u00a0: effectif\u00a0: ")
 
 
 # --- API ------------------------------------------------------------------------------------------------------

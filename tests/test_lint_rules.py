@@ -69,7 +69,7 @@ def test_a_broken_file_is_named_with_its_key(rules_copy, fichier, old, new, name
     done = lint(rules_copy)
     assert done.returncode == 2, done.stdout
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Erreur : "), done.stderr
+    assert len(lines) == 1 and lines[0].startswith("Erreur\u00a0: "), done.stderr
     for word in named:
         assert word in lines[0], lines[0]
     assert "Traceback" not in done.stderr
@@ -80,6 +80,6 @@ def test_a_broken_file_is_named_with_its_key(rules_copy, fichier, old, new, name
 def test_invalid_yaml_and_missing_directory(rules_copy, tmp_path):
     (rules_copy / "conditions.yaml").write_text("periode_creation: [\n", encoding="utf-8")
     done = lint(rules_copy)
-    assert done.returncode == 2 and "conditions.yaml : YAML invalide" in done.stderr
+    assert done.returncode == 2 and "conditions.yaml\u00a0: YAML invalide" in done.stderr
     done = lint(tmp_path / "absent")
     assert done.returncode == 2 and "introuvable" in done.stderr

@@ -250,7 +250,7 @@ def test_serve_refuses_to_start_in_production_without_secret_key(tmp_path):
     done = subprocess.run([sys.executable, "-m", "bud_checker.cli", "serve", "--dry-run"], cwd=REPO,
                           env=_environment(tmp_path), capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
-    assert done.stderr.startswith("Erreur : SECRET_KEY n'est pas défini") and "Traceback" not in done.stderr
+    assert done.stderr.startswith("Erreur\u00a0: SECRET_KEY n'est pas défini") and "Traceback" not in done.stderr
     assert not (tmp_path / "db.sqlite3").exists()  # refused before touching anything
 
 

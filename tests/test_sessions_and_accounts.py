@@ -79,7 +79,7 @@ def test_admin_sessions_lists_and_ends_an_advisers_sessions(tmp_path, monkeypatc
     capsys.readouterr()
     assert main(["admin", "sessions", "--email", "s.roux@cci.test"]) == 0
     listing = capsys.readouterr().out
-    assert listing.startswith("Sessions ouvertes de s.roux@cci.test :") and listing.count("ouverte le") == 2
+    assert listing.startswith("Sessions ouvertes de s.roux@cci.test\u00a0:") and listing.count("ouverte le") == 2
     number = listing.splitlines()[1].split()[0]
     assert main(["admin", "sessions", "--email", "s.roux@cci.test", "--fermer", number]) == 0
     assert f"Session {number}" in capsys.readouterr().out
@@ -230,7 +230,7 @@ def test_a_siren_in_any_digits_is_stored_as_ascii_and_unique_per_organisation(ad
     assert created.status_code == 201
     again = adviser.api("POST", "/api/v1/conseillers/dossiers", {"nom": "Seconde", "siren": typed})
     assert again.status_code == 422 and again.get_json()["erreur"]["champ"] == "siren"
-    assert "déjà celui du dossier « Première »" in again.get_json()["erreur"]["message"]
+    assert "déjà celui du dossier «\u00a0Première\u00a0»" in again.get_json()["erreur"]["message"]
     found = adviser.get("/api/v1/conseillers/dossiers?q=" + typed.replace(" ", "")).get_json()["dossiers"]
     assert [d["nom"] for d in found] == ["Première"]
     other = AdviserClient(adv_app, make_adviser(adv_app, make_org(adv_app, unique("CCI Autre"))[1]))

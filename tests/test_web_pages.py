@@ -533,7 +533,7 @@ def test_serve_migrates_a_fresh_database_and_runs_gunicorn(tmp_path):
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             lines.append(line)
-            if f"BUD Checker : http://127.0.0.1:{port}/" in line:
+            if f"BUD Checker\u00a0: http://127.0.0.1:{port}/" in line:
                 break
         else:
             pytest.fail("serve printed no URL:\n" + "".join(lines))

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..engine.fr import typographie
 from ..exits import EXIT_FAILED, EXIT_OK
 
 DEFAULT_HOST = "127.0.0.1"
@@ -125,8 +126,8 @@ def serve(host: str, port: int, workers: int, lots: int | None, dry_run: bool) -
     if not _has_module("gunicorn"):
         sys.stderr.write("Erreur : gunicorn n'est pas installé (scripts/bootstrap l'installe).\n")
         return EXIT_FAILED
-    print(f"Base de données à jour : {database}", flush=True)
-    print(f"BUD Checker : {display_url(host, port)}  (Ctrl+C pour arrêter)", flush=True)
+    print(typographie(f"Base de données à jour : {database}"), flush=True)
+    print(typographie(f"BUD Checker : {display_url(host, port)}  (Ctrl+C pour arrêter)"), flush=True)
     argv = gunicorn_argv(host, port, workers)
     if lots is not None:
         os.environ["BUD_QUEUE_WORKERS"] = str(lots)
@@ -154,7 +155,7 @@ def worker(processus: int) -> int:
                         format="[%(asctime)s] [worker %(process)d] %(levelname)s %(name)s: %(message)s")
     from .queue import queue_url, run_worker
 
-    print(f"Vérification des lots : file {_hidden(queue_url())}, {processus} processus", flush=True)
+    print(typographie(f"Vérification des lots : file {_hidden(queue_url())}, {processus} processus"), flush=True)
     try:
         run_worker(workers=processus)
     except KeyboardInterrupt:
@@ -182,7 +183,7 @@ def db_upgrade() -> int:
     except Exception as error:  # noqa: BLE001 - Alembic's or the driver's: reported in French, no traceback
         sys.stderr.write(f"Erreur : base de données : migration impossible ({type(error).__name__} : {error}).\n")
         return EXIT_FAILED
-    print(f"Base de données à jour : {database}")
+    print(typographie(f"Base de données à jour : {database}"))
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..batch import size_text
+from ..engine.fr import typographie
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,9 @@ def unavailable_response():
 
 
 def api_error(status: int, message: str, champ: str | None = None, headers: dict[str, str] | None = None):
-    """The JSON error body of the API: {"erreur": {"champ": ..., "message": ...}}."""
-    response = jsonify({"erreur": {"champ": champ, "message": message}})
+    """The JSON error body of the API: {"erreur": {"champ": ..., "message": ...}}, the message in French typography
+    (messages are written with ordinary spaces: `typographie` puts the non-breaking ones)."""
+    response = jsonify({"erreur": {"champ": champ, "message": typographie(message)}})
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value

@@ -178,9 +178,16 @@ class HostCheck:
 
 # --- headers ------------------------------------------------------------------------------------------------
 
+_HEADERS_LOWER = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def _headers(response):  # Flask hook
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # What the response does not set itself (setdefault, one name at a time, scanned the headers six times).
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
+    for lowered, name, value in _HEADERS_LOWER:
+        if lowered not in present:
+            headers.add(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask
+from flask import Flask, before_render_template, flash
 
-from ..engine.fr import date_fr, euros, nombre_fr
+from ..engine.fr import date_fr, euros, nombre_fr, typographie
 from .glossary import gloss, mark_seen
 from .presentation import CONFIANCE_LABELS, iso_date, timeline_lines
 from .savings_view import savings_view
@@ -54,7 +54,35 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+# The context keys that carry messages built in Python (errors, flash-like notices): written with ordinary spaces,
+# shown in French typography (non-breaking spaces before : ; ! ? and inside « », as `typographie` puts them).
+MESSAGE_KEYS = ("message", "errors", "error_list", "general_errors")
+
+
+def _french(value: Any) -> Any:
+    if isinstance(value, str):
+        return type(value)(typographie(value)) if hasattr(value, "__html__") else typographie(value)
+    if isinstance(value, dict):
+        return {key: _french(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_french(item) for item in value]
+    return value
+
+
+def _messages_in_french(sender: Any, template: Any, context: dict[str, Any], **extra: Any) -> None:
+    """`before_render_template`: the messages of the page's context in French typography."""
+    for key in MESSAGE_KEYS:
+        if key in context:
+            context[key] = _french(context[key])
+
+
+def flash_fr(message: str, category: str = "message") -> None:
+    """Flask's `flash`, the message in French typography."""
+    flash(typographie(message), category)
+
+
 def register_template_helpers(app: Flask) -> None:
+    before_render_template.connect(_messages_in_french, app)
     app.add_template_filter(_date_fr, "date_fr")
     app.add_template_filter(_datetime_fr, "datetime_fr")
     app.add_template_filter(_nombre, "nombre")

@@ -72,7 +72,9 @@ def _run(work: Callable[[], str]) -> int:
     except ValueError as problem:
         sys.stderr.write(f"Erreur : {problem}\n")
         return EXIT_BAD_INPUT
-    print(message)
+    from ...engine.fr import typographie
+
+    print(typographie(message))
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ import io
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
@@ -21,6 +21,7 @@ from ...engine.situation import KEYS, LIBELLES, SituationError
 from ..errors import api_error, capitalized
 from ..extensions import db
 from ..models import utcnow
+from ..templating import flash_fr
 from ..public.forms import GROUPS, QUESTIONS
 from . import API_PREFIX, PAGES_PREFIX, bp
 from .auth import end_current_session, end_sessions, open_session, security_event, verify_password
@@ -120,7 +121,7 @@ def _cookie_will_be_refused() -> bool:
 @login_required
 def deconnexion():
     end_current_session("deconnexion")  # ended on the server: a copy of the cookie no longer signs in
-    flash("Vous êtes déconnecté.", "info")
+    flash_fr("Vous êtes déconnecté.", "info")
     return redirect(url_for(".connexion"), code=303)
 
 
@@ -149,7 +150,7 @@ def mot_de_passe():
                 end_sessions(adviser, "mot_de_passe")
                 open_session(adviser)
                 db.session.commit()
-                flash("Votre mot de passe a été changé. Vos autres sessions ont été fermées.", "ok")
+                flash_fr("Votre mot de passe a été changé. Vos autres sessions ont été fermées.", "ok")
                 return redirect(url_for(".dossiers"), code=303)
     status = 422 if errors else 200
     return render_template("conseillers/mot_de_passe.html", form=form, errors=errors), status
@@ -194,7 +195,7 @@ def dossier_nouveau():
                 db.session.rollback()
                 errors[problem.champ] = capitalized(problem.message)
             else:
-                flash(f"Dossier « {dossier.nom} » créé.", "ok")
+                flash_fr(f"Dossier « {dossier.nom} » créé.", "ok")
                 return redirect(url_for(".dossier", dossier_id=dossier.id), code=303)
         else:
             errors = _dossier_form_errors(form)
@@ -245,7 +246,7 @@ def dossier_modifier(dossier_id: str):
                 db.session.rollback()
                 errors[problem.champ] = capitalized(problem.message)
             else:
-                flash("Dossier mis à jour.", "ok")
+                flash_fr("Dossier mis à jour.", "ok")
                 return redirect(url_for(".dossier", dossier_id=found.id), code=303)
         else:
             errors = _dossier_form_errors(form)
@@ -274,7 +275,7 @@ def _confirm_deletion(delete: Callable[[], str], done: str, page: Callable[[], d
     (conseillers/supprimer.html). POST, its CSRF-checked form: `delete()`, which says what it removed in the
     message flashed, then the list `done`."""
     if request.method == "POST":
-        flash(delete(), "ok")
+        flash_fr(delete(), "ok")
         return redirect(url_for(done), code=303)
     return render_template("conseillers/supprimer.html", **page())
 
@@ -338,9 +339,9 @@ def relancer(dossier_id: str, verification_id: str):
         fresh = rerun(current_user, found)
     except SituationError as problem:  # a situation valid then, refused by today's rules of input
         db.session.rollback()
-        flash("Cette situation ne peut plus être évaluée telle quelle : "
-              f"{LIBELLES.get(problem.champ, problem.champ)} : "
-              f"{problem.message} Faites une nouvelle vérification à partir de celle-ci.", "ko")
+        flash_fr("Cette situation ne peut plus être évaluée telle quelle : "
+                 f"{LIBELLES.get(problem.champ, problem.champ)} : "
+                 f"{problem.message} Faites une nouvelle vérification à partir de celle-ci.", "ko")
         return redirect(url_for(".verification", dossier_id=dossier_id, verification_id=verification_id), code=303)
     return redirect(url_for(".verification", dossier_id=dossier_id, verification_id=fresh.id), code=303)
 
@@ -410,10 +411,10 @@ def lot_nouveau():
             error = capitalized(str(problem))
         else:
             if batch.etat == "termine":
-                flash(f"Lot vérifié : {batch.synthese['texte']}", "ok")
+                flash_fr(f"Lot vérifié : {batch.synthese['texte']}", "ok")
             elif batch.etat != "echec":
-                flash("Fichier reçu : ses lignes sont en cours de vérification. Cette page se met à jour d'elle-même ; "
-                      "vous pouvez aussi la quitter et revenir plus tard.", "info")
+                flash_fr("Fichier reçu : ses lignes sont en cours de vérification. Cette page se met à jour "
+                         "d'elle-même ; vous pouvez aussi la quitter et revenir plus tard.", "info")
             return redirect(url_for(".lot", batch_id=batch.id), code=303)
     return _lots_page(error), 422
 
