@@ -75,6 +75,16 @@ def test_essentials_list_what_is_ahead_first_and_what_can_still_be_done():
     assert not any(line.startswith("À faire au plus tard le 31 décembre 2019") for line in lines)
 
 
+def test_the_next_step_is_the_earliest_deadline_still_ahead_even_of_a_missed_step():
+    """Checked in December 2026, a 2019 creation's dated steps have all passed, but the TFPB declaration can still
+    be made for the following years: that is the next step under the verdict, with its new deadline."""
+    view = verdict_view(evaluate(DOUAI_2019, date_verification=CHECK_DAY).to_dict())
+    assert view["next_step"]["titre"].startswith("Prévenir votre bailleur")
+    assert view["next_step"]["echeance_fr"] == "31 décembre 2026"
+    early = verdict_view(evaluate({**DOUAI_2019, "date_verification": "2019-06-01"}).to_dict())
+    assert early["next_step"]["echeance_fr"] == "31 décembre 2019", "the first deadline ahead, while ahead"
+
+
 @pytest.mark.parametrize("changes, champ", [
     ({"date_creation_etablissement": "2019-04-14"}, "date_creation_etablissement"),
     ({"effectif": 0, "salaries_eligibles": 3, "salaries_eligibles_residents_bud": 3}, "effectif"),

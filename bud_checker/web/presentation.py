@@ -362,12 +362,30 @@ def verdict_view(verdict: Mapping[str, Any], created_at: dt.datetime | None = No
         "timeline": build_timeline(verdict),
         "local_table": local_table(exonerations),
         "essentiel": essentials(verdict, demarches, today),
+        "next_step": next_step(demarches, today),
         "warnings": input_warnings(verdict),
         "deciding": [{**m, "condition_labels": [labels.get(c, c) for c in m["conditions"]]} for m in deciding],
         "refining": refining,
         "checked_on": checked_on,
         "version_date": iso_date(verdict.get("version_loi")),
     }
+
+
+def next_step(demarches: list[dict[str, Any]], today: dt.date | None) -> dict[str, Any] | None:
+    """The step the result page puts under the verdict: the earliest deadline still ahead, counting a missed step
+    that can still be made for the following years (its `prochaine_echeance`); else the first step."""
+    ahead = []
+    for demarche in demarches:
+        if demarche.get("passee"):
+            when = iso_date(demarche.get("prochaine_echeance"))
+            if when and (today is None or when >= today):
+                ahead.append((when, demarche))
+        elif iso_date(demarche.get("echeance")):
+            ahead.append((iso_date(demarche.get("echeance")), demarche))
+    if ahead:
+        when, demarche = min(ahead, key=lambda item: item[0])
+        return {"titre": demarche["titre"], "echeance_fr": date_fr(when)}
+    return {"titre": demarches[0]["titre"], "echeance_fr": None} if demarches else None
 
 
 def input_warnings(verdict: Mapping[str, Any]) -> list[dict[str, str | None]]:
