@@ -59,8 +59,10 @@ def watched_page(browser, timeout: int = 10_000, **context_options) -> Iterator:
     page.on("console", lambda message: errors.append(message.text)
             if message.type == "error" and "status of 422" not in message.text else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     assert errors == [], errors
 
 

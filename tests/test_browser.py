@@ -101,9 +101,7 @@ def test_errors_are_announced_and_linked(page, live_server):
 
 
 def test_the_form_works_without_javascript(browser, live_server):
-    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
-    page = context.new_page()
-    try:
+    with watched_page(browser, java_script_enabled=False) as page:
         page.goto(live_server + "/")
         page.locator("#date_creation").fill("2019-05-14")
         page.locator("#commune").fill("Douai")
@@ -115,8 +113,6 @@ def test_the_form_works_without_javascript(browser, live_server):
         answer(page, {"non_sedentaire": "non", "siege_dans_zone": "oui", "activite_et_moyens_dans_zone": "oui"})
         next_step(page)
         assert page.locator("h1").inner_text().splitlines()[-1] == "Taille et capital"
-    finally:
-        context.close()
 
 
 def test_small_screen_and_print(browser, live_server):

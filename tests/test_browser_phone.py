@@ -193,13 +193,9 @@ def test_the_glossary_on_a_phone_and_without_javascript(phone, browser, live_ser
     assert phone.locator("#cfe dfn").inner_text() == "CFE"
     _readable_on_a_phone(phone, "glossaire")
     assert_accessible(phone, "glossaire sur téléphone")
-    context = browser.new_context(java_script_enabled=False, locale="fr-FR", **PHONE)
-    page = context.new_page()
-    try:
+    with watched_page(browser, java_script_enabled=False, **PHONE) as page:
         page.goto(live_server + "/glossaire#tfpb")
         assert "taxe foncière sur les propriétés bâties" in page.locator("#tfpb").inner_text()
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_helpers import (PHONE, assert_accessible, browser, desktop, phone, sideways_overflow,
-                             smallest_text)
+                             smallest_text, watched_page)
 
 pytestmark = pytest.mark.browser
 
@@ -54,9 +54,7 @@ def test_the_list_filters_as_you_type_and_links_to_the_map(desktop, live_server)
 
 
 def test_the_zone_without_javascript(browser, live_server):
-    context = browser.new_context(java_script_enabled=False, locale="fr-FR", **PHONE)
-    page = context.new_page()
-    try:
+    with watched_page(browser, java_script_enabled=False, **PHONE) as page:
         page.goto(live_server + "/zone")
         assert not page.locator("[data-zone-filter]").is_visible()  # the filter needs the script: not offered
         page.locator("#zone-q").fill("Lievn")
@@ -66,8 +64,6 @@ def test_the_zone_without_javascript(browser, live_server):
         with page.expect_navigation():
             page.get_by_role("link", name="Voir Liévin sur la carte").click()
         assert "Liévin (62) est marquée" in page.locator("#commune-marquee").inner_text()
-    finally:
-        context.close()
 
 
 def test_the_result_page_shows_the_commune_on_a_phone(phone, live_server, douai_commerce):

@@ -155,9 +155,7 @@ def test_a_freelancer_in_lens_is_told_what_else_may_apply(page, live_server):
 
 
 def test_the_new_pages_work_without_javascript(browser, live_server):
-    context = browser.new_context(java_script_enabled=False, locale="fr-FR", **PHONE)
-    page = context.new_page()
-    try:
+    with watched_page(browser, java_script_enabled=False, **PHONE) as page:
         page.goto(live_server + "/")
         page.locator("#date_creation").fill("2024-03-12")
         page.locator("#commune").fill("Douai")
@@ -180,5 +178,3 @@ def test_the_new_pages_work_without_javascript(browser, live_server):
         with page.expect_navigation():
             page.get_by_role("link", name="Modifier mes réponses").first.click()
         assert page.locator("#commune").input_value() == "Douai (59)"
-    finally:
-        context.close()
