@@ -311,13 +311,13 @@ def test_a_stored_catalogue_is_served_after_the_rules_change(client, app, douai_
     catalogue_id = link.rsplit("/", 1)[-1]
     _post(client, {**douai_commerce, "commune_insee": "59350"})
     with app.app_context():
-        rows = db.session.query(CatalogueRegles).all()
+        rows = db.session.query(CatalogueRegles).filter_by(regles_version=created["regles_version"]).all()
         assert [row.id for row in rows] == [catalogue_id]  # once, however many checks cite it
-        old = CatalogueRegles(id="0ld0ld0ld0ld0ld0-00000000", regles_version="0ld0ld0ld0ld0ld0",
-                              contenu={**rows[0].contenu, "id": "0ld0ld0ld0ld0ld0-00000000",
-                                       "regles_version": "0ld0ld0ld0ld0ld0"})
-        db.session.add(old)
-        db.session.commit()
+        if db.session.get(CatalogueRegles, "0ld0ld0ld0ld0ld0-00000000") is None:
+            db.session.add(CatalogueRegles(id="0ld0ld0ld0ld0ld0-00000000", regles_version="0ld0ld0ld0ld0ld0",
+                                           contenu={**rows[0].contenu, "id": "0ld0ld0ld0ld0ld0-00000000",
+                                                    "regles_version": "0ld0ld0ld0ld0ld0"}))
+            db.session.commit()
     assert client.get("/api/v1/regles/0ld0ld0ld0ld0ld0-00000000").get_json()["regles_version"] == "0ld0ld0ld0ld0ld0"
     missing = client.get("/api/v1/regles/inconnu")
     assert missing.status_code == 404 and missing.get_json()["erreur"]["champ"] == "id"

@@ -75,3 +75,75 @@ def test_pages_reports_and_comparisons_read_a_verdict_of_the_first_shape():
     titles = {section["titre"] for section in diff.to_dict()["sections"]}
     assert "Points à confirmer" in titles  # the old reasons to confirm are gone, and the comparison says so
     assert compare_verdicts(fresh, fresh).identical
+
+
+def _shown_texts(full: dict) -> list[str]:
+    """What a reader must find on the page: every note, limit, explanation (with the rule's statement) and
+    step description of the verdict resolved against its catalogue."""
+    texts = [*full["limites"], *(n for entry in full["certitude"] for n in entry["notes"])]
+    texts += [c["explication"] for c in full["conditions"]]
+    texts += [e["explication"] for e in full["exonerations"].values() if e.get("applicable") is not False]
+    texts += [d["description"] for d in full["demarches"]]
+    return texts
+
+
+def test_pages_show_every_source_and_note_of_the_catalogue(app, client):
+    """Format 3: the result page and the advisers' view resolve the ids against the catalogue, so they show
+    every source (title and address), limit, note and statement, as with format 2."""
+    import html as html_module
+
+    from bud_checker.engine.catalogue import catalogue
+    from bud_checker.engine.contract import read
+    from bud_checker.engine.law import current_rules
+    from conftest import page_text
+
+    situation = {"date_creation": "2024-03-14", "commune_insee": "59178", "activite": "commerciale",
+                 "origine": "creation_pure", "effectif": 3, "chiffre_affaires": 200000, "total_bilan": 100000,
+                 "capital_detenu_par_societes_pct": 0, "siege_et_moyens_dans_zone": True, "non_sedentaire": False,
+                 "salaries_eligibles": 2, "salaries_eligibles_residents_bud": 1}
+    created = client.post("/api/v1/verifications", json=situation).get_json()
+    assert "sources" not in created["verdict"]
+    full = read(created["verdict"], catalogue(current_rules()))
+    page = client.get(f"/verifications/{created['id']}").get_data(as_text=True)
+    text, raw = page_text(page), html_module.unescape(page)
+    for source in full["sources"].values():
+        assert source["texte"] in text and source["url"] in raw, source
+    bare = "".join(text.split())  # glossary terms are marked up: compare without spaces
+    for sentence in _shown_texts(full):
+        assert "".join(sentence.split()) in bare, sentence
+    assert "bejuris" in text and "Le III de l'art. 44 sexdecies" in text  # a case note, a general limit
+    assert "temps partiels au prorata" in text  # the hiring clause's statement, from the catalogue
+
+
+def test_a_saved_check_of_the_second_shape_shows_its_own_sources_after_the_rules_change(app, client):
+    """A check saved in format 2 keeps its own sources table (its inline catalogue once upgraded): its page
+    shows those sources and notes, whatever the rules of the day say."""
+    from bud_checker.engine.catalogue import catalogue
+    from bud_checker.engine.contract import read
+    from bud_checker.engine.law import current_rules
+    from bud_checker.web.extensions import db
+    from bud_checker.web.models import Verification, utcnow
+    from conftest import page_text
+
+    fresh = evaluate({"date_creation": "2024-03-14", "commune_insee": "62498", "activite": "commerciale"})
+    full = read(fresh.to_dict(), catalogue(current_rules()))
+    saved = {key: value for key, value in full.items() if key not in ("lecture", "regles")}
+    for key in ("cfe", "tfpb", "cvae"):
+        saved["exonerations"][key].pop("periodes")
+    saved["format"] = 2
+    saved["regles_version"] = "0ld0ld0ld0ld0ld0"
+    saved["sources"]["cgi_44_sexdecies"] = {**saved["sources"]["cgi_44_sexdecies"],
+                                            "texte": "CGI, art. 44 sexdecies (titre d'alors)"}
+    saved["certitude"][0]["notes"].append("Note d'une ancienne version des règles.")
+    with app.app_context():
+        db.session.add(Verification(id="ancienne-verification-format-2", created_at=utcnow(), situation={},
+                                    verdict=saved, statut=saved["statut"], regles_version="0ld0ld0ld0ld0ld0",
+                                    canal="api"))
+        db.session.commit()
+    text = page_text(client.get("/verifications/ancienne-verification-format-2").get_data(as_text=True))
+    assert "CGI, art. 44 sexdecies (titre d'alors)" in text and "Note d'une ancienne version des règles." in text
+    bare = "".join(text.split())
+    for sentence in _shown_texts(full):
+        assert "".join(sentence.split()) in bare, sentence
+    body = client.get("/api/v1/verifications/ancienne-verification-format-2").get_json()
+    assert body["verdict"]["format"] == CURRENT_FORMAT and "sources" in body["verdict"]["catalogue"]

@@ -6,7 +6,7 @@ ask exactly the next useful question.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Iterable
 
@@ -92,6 +92,9 @@ class ConditionResult:
     informations_manquantes: tuple[InformationManquante, ...] = ()
     fondement: str = "texte"
     notes: tuple[str, ...] = ()
+    # The JSON form, built once (the object is immutable and shared between verdicts): to_dict() returns a
+    # shallow copy, its lists and nested objects are shared and must not be changed.
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def a_confirmer(self) -> bool:
@@ -102,6 +105,13 @@ class ConditionResult:
         return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
+        cached = self._json
+        if cached is None:
+            cached = self._to_dict()
+            object.__setattr__(self, "_json", cached)
+        return dict(cached)
+
+    def _to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "libelle": self.libelle, "statut": self.statut.value,
                                "explication": self.explication}
         if self.fondement != "texte":  # absent: «texte» (the official text read)

@@ -148,6 +148,9 @@ class Exoneration:
     extra: dict[str, Any] = field(default_factory=dict)
     fondement: str = "texte"
     notes: tuple[str, ...] = ()  # research notes for the expert detail
+    # The JSON form, built once (the object is immutable and shared between verdicts): to_dict() returns a
+    # shallow copy, its lists and nested objects are shared and must not be changed.
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "explication", typographie(self.explication))
@@ -160,6 +163,13 @@ class Exoneration:
         return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
+        cached = self._json
+        if cached is None:
+            cached = self._to_dict()
+            object.__setattr__(self, "_json", cached)
+        return dict(cached)
+
+    def _to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"applicable": self.applicable, "explication": self.explication}
         if self.fondement != "texte":  # absent: «texte» (the official text read)
             out["fondement"] = self.fondement

@@ -45,6 +45,9 @@ class Demarche:
     prochaine_echeance: dt.date | None = None  # a missed step that can still be made for later years: by when
     # The description depends on the rules alone (STATIC_STEPS): the JSON leaves it to the rules catalogue.
     statique: bool = False
+    # The JSON form, built once (the object is immutable and shared between verdicts): to_dict() returns a
+    # shallow copy, its lists and nested objects are shared and must not be changed.
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", typographie(self.description))
@@ -53,6 +56,13 @@ class Demarche:
             object.__setattr__(self, "rattrapage", typographie(self.rattrapage))
 
     def to_dict(self) -> dict[str, Any]:
+        cached = self._json
+        if cached is None:
+            cached = self._to_dict()
+            object.__setattr__(self, "_json", cached)
+        return dict(cached)
+
+    def _to_dict(self) -> dict[str, Any]:
         """Keys that carry nothing are left out (docs/contrat-json.md): no `echeance` = no deadline, no
         `passee` = not known (no date of check) or no deadline, no `a_confirmer` = false."""
         out: dict[str, Any] = {"id": self.id, "titre": self.titre}
