@@ -135,8 +135,9 @@ def periode_creation(ctx: Context) -> ConditionResult:
 
     if d < debut_originale.valeur:
         return _result(ctx, "periode_creation", Statut.NON_REMPLIE,
-                       f"Votre entreprise a commencé son activité le {date_fr(d)}, avant l'entrée en vigueur du régime : "
-                       f"seules les entreprises créées à compter du {date_fr(debut_originale.valeur)} peuvent en bénéficier.",
+                       f"Votre entreprise a commencé son activité le {date_fr(d)}, avant l'entrée en vigueur du "
+                       f"régime : seules les entreprises créées à compter du {date_fr(debut_originale.valeur)} peuvent "
+                       "en bénéficier.",
                        extra_refs=refs)
     last = rules.param("fin_periode_creation").last()
     prorogation = rules.value("prorogation_posterieure_connue", d)
@@ -160,9 +161,8 @@ def periode_creation(ctx: Context) -> ConditionResult:
     if d < debut_limitrophe.valeur and categorie is None:
         return _result(ctx, "periode_creation", Statut.INCONNUE,
                        f"Une création le {date_fr(d)} est dans la période pour les communes classées par "
-                       f"{rules.listes['arrete_2018'].acte}, mais pas "
-                       f"pour les communes limitrophes, admises seulement à compter du {date_fr(debut_limitrophe.valeur)} : "
-                       "la réponse dépend de la commune.",
+                       f"{rules.listes['arrete_2018'].acte}, mais pas pour les communes limitrophes, admises seulement "
+                       f"à compter du {date_fr(debut_limitrophe.valeur)} : la réponse dépend de la commune.",
                        extra_refs=refs,
                        manquantes=[ctx.question("commune_insee")])
     if d < debut.valeur:
@@ -172,7 +172,8 @@ def periode_creation(ctx: Context) -> ConditionResult:
                        "n'ouvre pas droit au régime.",
                        extra_refs=refs)
     explication = (f"Votre entreprise a commencé son activité le {date_fr(d)}, dans la période de création "
-                   f"(du {date_fr(debut.valeur)} au {date_fr(fin.valeur)} selon la version du texte en vigueur à cette date).")
+                   f"(du {date_fr(debut.valeur)} au {date_fr(fin.valeur)} selon la version du texte en vigueur à cette "
+                   "date).")
     if open_question and (d.year, d.month) == (fin.valeur.year, fin.valeur.month):
         explication += (f" Attention, la période se termine le {date_fr(fin.valeur)} : l'activité doit avoir commencé "
                         f"au plus tard ce jour-là ; une création plus tardive n'ouvrirait droit au régime que si "
@@ -208,22 +209,24 @@ def commune_zone(ctx: Context) -> ConditionResult:
             explication = (f"{nom} figure parmi les communes classées en bassin urbain à dynamiser par "
                            f"{row.liste.acte}, depuis le {date_fr(row.liste.classee_depuis)}.")
         if ctx.situation.commune_code_ancien:
-            explication += f" Le code saisi ({ctx.situation.commune_insee}) est l'ancien code d'une commune fusionnée dans {commune.nom}."
+            explication += (f" Le code saisi ({ctx.situation.commune_insee}) est l'ancien code d'une commune fusionnée "
+                            f"dans {commune.nom}.")
         return _result(ctx, "commune_zone", Statut.REMPLIE, explication, extra_refs=refs, confirmer=confirmer,
                        fondement=row.confiance.fondement, notes=notes)
     if classement.ancienne_commune_bud is not None:
         former = classement.ancienne_commune_bud
         return _result(ctx, "commune_zone", Statut.INCONNUE,
-                       f"{nom} regroupe d'anciennes communes, dont {former.nom} ({former.insee}), classée en bassin urbain à "
-                       "dynamiser ; le classement vaut pour le territoire de l'ancienne commune. Il faut savoir si "
-                       "l'entreprise est implantée sur ce territoire.",
+                       f"{nom} regroupe d'anciennes communes, dont {former.nom} ({former.insee}), classée en bassin "
+                       "urbain à dynamiser ; le classement vaut pour le territoire de l'ancienne commune. Il faut "
+                       "savoir si l'entreprise est implantée sur ce territoire.",
                        extra_refs=[c.reference() for c in former.liste.citations],
                        confirmer=[PointAConfirmer(
                            f"classement du territoire de l'ancienne commune de {former.nom}", AUPRES_DU_SIE,
                            "L'effet d'une fusion de communes sur le périmètre du bassin n'est pas établi : faites "
                            "confirmer par votre SIE que votre adresse est dans le bassin.")],
                        fondement="incertain",
-                       manquantes=[ctx.question("commune_insee", "ancienne_commune", nom=former.nom, insee=former.insee)])
+                       manquantes=[ctx.question("commune_insee", "ancienne_commune", nom=former.nom,
+                                                insee=former.insee)])
     confirmer = []
     actes = " et ".join(dict.fromkeys(liste.acte for liste in ctx.rules.listes.values()))
     explication = (f"{nom} ne figure pas sur la liste des communes classées en bassin urbain à dynamiser "
@@ -259,8 +262,8 @@ def activite(ctx: Context) -> ConditionResult:
     value = ctx.situation.activite
     if value is None:
         return _result(ctx, "activite", Statut.INCONNUE,
-                       "La nature de l'activité n'est pas indiquée : seules les activités industrielles, commerciales ou "
-                       "artisanales ouvrent droit au régime.",
+                       "La nature de l'activité n'est pas indiquée : seules les activités industrielles, commerciales "
+                       "ou artisanales ouvrent droit au régime.",
                        manquantes=[ctx.question("activite")])
     admises = ctx.rules.value("activites_admises", ctx.situation.date_creation)
     if value not in admises.valeur:
@@ -296,8 +299,9 @@ def creation_nouvelle(ctx: Context) -> ConditionResult:
     if value in exclues.valeur:
         return _result(ctx, "creation_nouvelle", Statut.NON_REMPLIE,
                        f"Une entreprise créée dans le cadre de {_ORIGINES.get(value, value)} est exclue du régime. "
-                       "Attention, un entrepreneur qui s'installe dans le bassin sans reprendre de moyens d'exploitation "
-                       "ni de clientèle, même partiellement, d'une entreprise existante réalise une création.")
+                       "Attention, un entrepreneur qui s'installe dans le bassin sans reprendre de moyens "
+                       "d'exploitation ni de clientèle, même partiellement, d'une entreprise existante réalise une "
+                       "création.")
     return _result(ctx, "creation_nouvelle", Statut.REMPLIE,
                    "Votre entreprise est une création nouvelle : elle ne reprend ni les moyens d'exploitation ni la "
                    "clientèle, même partielle, d'une entreprise existante.")
@@ -334,10 +338,11 @@ def taille_pme(ctx: Context) -> ConditionResult:
                        f"Votre entreprise est une PME au sens européen, avec {listed}.", extra_refs=refs)
     if statut is Statut.NON_REMPLIE:
         if effectif_ok is Statut.NON_REMPLIE:
-            why = f"son effectif ({nombre_fr(s.effectif)}) atteint ou dépasse {nombre_fr(effectif_max.valeur)} personnes"
+            why = (f"son effectif ({nombre_fr(s.effectif)}) atteint ou dépasse {nombre_fr(effectif_max.valeur)} "
+                   "personnes")
         else:
-            why = (f"son chiffre d'affaires ({euros(s.chiffre_affaires)}) dépasse {euros(ca_max.valeur)} et son total de "
-                   f"bilan ({euros(s.total_bilan)}) dépasse {euros(bilan_max.valeur)}")
+            why = (f"son chiffre d'affaires ({euros(s.chiffre_affaires)}) dépasse {euros(ca_max.valeur)} et son total "
+                   f"de bilan ({euros(s.total_bilan)}) dépasse {euros(bilan_max.valeur)}")
         return _result(ctx, "taille_pme", statut,
                        f"Votre entreprise n'est pas une PME au sens européen, car {why}.", extra_refs=refs)
     manquantes = []
@@ -355,11 +360,11 @@ def taille_pme(ctx: Context) -> ConditionResult:
 
 def regle_taille_pme(rules: Rules, d: dt.date) -> str:
     """The statement of the SME rule in force on `d` (rules catalogue)."""
-    return (f"Une PME compte moins de {nombre_fr(rules.value('effectif_maximum_exclu', d).valeur)} personnes et a "
-            f"un chiffre d'affaires annuel d'au plus {euros(rules.value('chiffre_affaires_maximum', d).valeur)} ou un "
-            f"total de bilan d'au plus {euros(rules.value('total_bilan_maximum', d).valeur)}. Les effectifs et montants "
-            "des entreprises partenaires ou liées s'ajoutent aux vôtres ; pour une entreprise nouvelle, ils sont "
-            "estimés de bonne foi.")
+    return (f"Une PME compte moins de {nombre_fr(rules.value('effectif_maximum_exclu', d).valeur)} personnes et a un "
+            f"chiffre d'affaires annuel d'au plus {euros(rules.value('chiffre_affaires_maximum', d).valeur)} ou un "
+            f"total de bilan d'au plus {euros(rules.value('total_bilan_maximum', d).valeur)}. Les effectifs et "
+            "montants des entreprises partenaires ou liées s'ajoutent aux vôtres ; pour une entreprise nouvelle, ils "
+            "sont estimés de bonne foi.")
 
 
 # --- Capital not held for more than 50 % by other companies --------------------------------------------------
@@ -380,17 +385,17 @@ def capital(ctx: Context) -> ConditionResult:
                        f"{pct(value)} du capital est détenu par d'autres sociétés, soit plus que le maximum de "
                        f"{pct(maximum.valeur)}.", extra_refs=refs)
     return _result(ctx, "capital", Statut.REMPLIE,
-                   f"{pct(value)} du capital est détenu par d'autres sociétés, ce qui ne dépasse pas {pct(maximum.valeur)} "
-                   "(le capital détenu par des personnes physiques n'est pas compté).",
+                   f"{pct(value)} du capital est détenu par d'autres sociétés, ce qui ne dépasse pas "
+                   f"{pct(maximum.valeur)} (le capital détenu par des personnes physiques n'est pas compté).",
                    extra_refs=refs)
 
 
 # --- Siège, activité et moyens d'exploitation in the zone; non-sedentary activities ----------------------------
 
 CONFLIT_NON_SEDENTAIRE = (
-    "Au-delà de {seuil} du chiffre d'affaires réalisé hors du bassin, les fiches de l'administration divergent : "
-    "la première impose seulement la part du bénéfice réalisée hors du bassin, la plus récente exige au moins {reste} "
-    "du chiffre d'affaires dans le bassin ; faites confirmer la règle par votre service des impôts des entreprises (SIE)."
+    "Au-delà de {seuil} du chiffre d'affaires réalisé hors du bassin, les fiches de l'administration divergent : la "
+    "première impose seulement la part du bénéfice réalisée hors du bassin, la plus récente exige au moins {reste} du "
+    "chiffre d'affaires dans le bassin ; faites confirmer la règle par votre service des impôts des entreprises (SIE)."
 )
 
 
@@ -401,14 +406,15 @@ def implantation(ctx: Context) -> ConditionResult:
     s = ctx.situation
     seuil = ctx.rules.value("seuil_ca_hors_zone_non_sedentaire_pct", s.date_creation)
     refs = seuil.references()
-    siege, activite_moyens, mobile, part = s.siege_en_zone, s.activite_et_moyens_en_zone, s.non_sedentaire, s.ca_hors_zone_pct
-    regle_mobile = (f"pour une activité non sédentaire, exercée en partie hors du bassin, la condition est réputée "
-                    f"remplie si le siège est dans le bassin et si au plus {pct(seuil.valeur)} du chiffre d'affaires est "
-                    "réalisé hors du bassin ; elle s'apprécie exercice par exercice")
+    siege, activite_moyens = s.siege_en_zone, s.activite_et_moyens_en_zone
+    mobile, part = s.non_sedentaire, s.ca_hors_zone_pct
+    regle_mobile = ("pour une activité non sédentaire, exercée en partie hors du bassin, la condition est réputée "
+                    f"remplie si le siège est dans le bassin et si au plus {pct(seuil.valeur)} du chiffre d'affaires "
+                    "est réalisé hors du bassin ; elle s'apprécie exercice par exercice")
     if siege is False:
         return _result(ctx, "implantation", Statut.NON_REMPLIE,
-                       "Le siège social doit être implanté dans le bassin urbain à dynamiser, même pour une activité non "
-                       "sédentaire ; ce n'est pas le cas.", extra_refs=refs)
+                       "Le siège social doit être implanté dans le bassin urbain à dynamiser, même pour une activité "
+                       "non sédentaire ; ce n'est pas le cas.", extra_refs=refs)
     # Everything in the zone (siège, activity and means): met, whatever the kind of activity, unless a
     # non-sedentary activity reports turnover made outside (the turnover test then decides).
     if siege and activite_moyens and not (mobile and part):
@@ -417,9 +423,9 @@ def implantation(ctx: Context) -> ConditionResult:
                        "bassin.", extra_refs=refs)
     if mobile is False and (activite_moyens is False or s.siege_et_moyens_dans_zone is False):
         return _result(ctx, "implantation", Statut.NON_REMPLIE,
-                       "Le siège social, l'ensemble de l'activité et les moyens d'exploitation doivent être implantés dans "
-                       "le bassin urbain à dynamiser ; ce n'est pas le cas, et l'activité n'est pas non sédentaire (seule "
-                       f"exception : {regle_mobile}).", extra_refs=refs)
+                       "Le siège social, l'ensemble de l'activité et les moyens d'exploitation doivent être implantés "
+                       "dans le bassin urbain à dynamiser ; ce n'est pas le cas, et l'activité n'est pas non "
+                       f"sédentaire (seule exception : {regle_mobile}).", extra_refs=refs)
     if mobile is not True:
         manquantes = []
         if mobile is None and activite_moyens is not True:
@@ -443,22 +449,23 @@ def implantation(ctx: Context) -> ConditionResult:
                        f"Activité non sédentaire : {regle_mobile}.", extra_refs=refs, manquantes=manquantes)
     if part >= 100:
         return _result(ctx, "implantation", Statut.NON_REMPLIE,
-                       "Activité non sédentaire dont tout le chiffre d'affaires est réalisé hors du bassin : l'activité "
-                       f"n'est pas exercée dans le bassin, la condition n'est pas remplie ({regle_mobile}).", extra_refs=refs)
+                       "Activité non sédentaire dont tout le chiffre d'affaires est réalisé hors du bassin : "
+                       "l'activité n'est pas exercée dans le bassin, la condition n'est pas remplie "
+                       f"({regle_mobile}).", extra_refs=refs)
     if part <= seuil.valeur:
         return _result(ctx, "implantation", Statut.REMPLIE,
-                       f"Activité non sédentaire, siège dans le bassin : {pct(part)} du chiffre d'affaires est réalisé hors "
-                       f"du bassin, ce qui ne dépasse pas {pct(seuil.valeur)} ; la condition d'implantation est réputée "
-                       "remplie pour tout le bénéfice. Elle s'apprécie exercice par exercice.", extra_refs=refs)
+                       f"Activité non sédentaire, siège dans le bassin : {pct(part)} du chiffre d'affaires est réalisé "
+                       f"hors du bassin, ce qui ne dépasse pas {pct(seuil.valeur)} ; la condition d'implantation est "
+                       "réputée remplie pour tout le bénéfice. Elle s'apprécie exercice par exercice.", extra_refs=refs)
     # BUD.md § 8, point 9: the two DDFIP sheets conflict above the threshold, and that changes this verdict.
     conflit = PointAConfirmer(f"règle applicable au-delà de {pct(seuil.valeur)} du chiffre d'affaires hors du bassin",
                               AUPRES_DU_SIE,
                               CONFLIT_NON_SEDENTAIRE.format(seuil=pct(seuil.valeur), reste=pct(100 - seuil.valeur)))
     return _result(ctx, "implantation", Statut.REMPLIE,
-                   f"Activité non sédentaire, siège dans le bassin : {pct(part)} du chiffre d'affaires est réalisé hors du "
-                   f"bassin, plus que {pct(seuil.valeur)} ; selon la première fiche de l'administration, la part du "
-                   f"bénéfice correspondante ({pct(part)}) est imposée dans les conditions de droit commun et le reste "
-                   "bénéficie du régime. Elle s'apprécie exercice par exercice.",
+                   f"Activité non sédentaire, siège dans le bassin : {pct(part)} du chiffre d'affaires est réalisé "
+                   f"hors du bassin, plus que {pct(seuil.valeur)} ; selon la première fiche de l'administration, la "
+                   f"part du bénéfice correspondante ({pct(part)}) est imposée dans les conditions de droit commun et "
+                   "le reste bénéficie du régime. Elle s'apprécie exercice par exercice.",
                    extra_refs=refs, confirmer=[conflit])
 
 
@@ -502,8 +509,8 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         else:
             met = []
             if emploi is Statut.REMPLIE:
-                met.append(f"clause d'emploi : {nombre_fr(s.salaries_eligibles_residents_bud)} salarié(s) résidant dans "
-                           f"le bassin sur {nombre_fr(salaries)}")
+                met.append(f"clause d'emploi : {nombre_fr(s.salaries_eligibles_residents_bud)} salarié(s) résidant "
+                           f"dans le bassin sur {nombre_fr(salaries)}")
             if embauche is Statut.REMPLIE:
                 met.append(f"clause d'embauche : {nombre_fr(s.embauches_eligibles_residents_bud)} embauché(s) résidant "
                            f"dans le bassin sur {nombre_fr(embauches)}")
@@ -512,7 +519,8 @@ def clause_embauche(ctx: Context) -> ConditionResult:
     if statut is Statut.NON_REMPLIE:
         emploi_text = f"{_count(s.salaries_eligibles_residents_bud)} résident(s) sur {_count(salaries)} salarié(s)"
         embauche_text = ("aucun embauché depuis la création" if embauches == 0 else
-                         f"{_count(s.embauches_eligibles_residents_bud)} résident(s) sur {_count(embauches)} embauché(s)")
+                         f"{_count(s.embauches_eligibles_residents_bud)} résident(s) sur {_count(embauches)} "
+                         "embauché(s)")
         texte = (f"Ni la clause d'emploi ({emploi_text}) ni la clause d'embauche ({embauche_text}) "
                  "n'est respectée : l'exonération n'est pas due au titre d'un exercice à la clôture duquel aucune des "
                  "deux n'est respectée.")

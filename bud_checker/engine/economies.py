@@ -155,8 +155,8 @@ def estimate(rules: Rules, situation: Situation, statut_applicable: bool | None,
             hypotheses.append("Impôt sur les sociétés ou impôt sur le revenu non indiqué : l'économie d'impôt sur les "
                               "bénéfices n'est pas estimée.")
         elif situation.impot_sur == "ir" and situation.taux_marginal_ir_pct is None:
-            hypotheses.append("Taux marginal d'imposition du foyer non indiqué : l'économie d'impôt sur le revenu n'est "
-                              "pas estimée.")
+            hypotheses.append("Taux marginal d'imposition du foyer non indiqué : l'économie d'impôt sur le revenu "
+                              "n'est pas estimée.")
         else:
             profit_estimated = True
             periods, profit_rows = _profit_periods(rules, situation, profit, benefice, hypotheses)
@@ -240,21 +240,22 @@ def _profit_periods(rules: Rules, situation: Situation, profit: Exoneration, ben
                         "economie": round(saving)})
         rows.append((exercice.debut, exercice.fin, saving))
     hypotheses.append(f"Bénéfice imposable de {euros(benefice)} pour chaque période de douze mois de l'échéancier, "
-                      "chacune prise comme un exercice ; l'économie est répartie sur les années civiles au prorata des jours.")
+                      "chacune prise comme un exercice ; l'économie est répartie sur les années civiles au prorata des "
+                      "jours.")
     if situation.impot_sur == "is":
         first = exercices(rules, profit)[0]
         reduit = _reduced_rate(rules, first, situation)
+        minimum = rules.value("is_taux_reduit_detention_personnes_physiques_min_pct", first.debut).valeur
         if reduced_unknown:
-            hypotheses.append("Impôt sur les sociétés au taux normal seulement : le taux réduit des PME ne s'applique pas "
-                              "(chiffre d'affaires trop élevé ou capital détenu à moins de "
-                              f"{pct(rules.value('is_taux_reduit_detention_personnes_physiques_min_pct', first.debut).valeur)} "
-                              "par des personnes physiques).")
+            hypotheses.append("Impôt sur les sociétés au taux normal seulement : le taux réduit des PME ne s'applique "
+                              "pas (chiffre d'affaires trop élevé ou capital détenu à moins de "
+                              f"{pct(minimum)} par des personnes physiques).")
         else:
-            minimum = rules.value("is_taux_reduit_detention_personnes_physiques_min_pct", first.debut).valeur
-            hypotheses.append(f"Impôt sur les sociétés : taux réduit de {pct(reduit.taux)} jusqu'au plafond de l'exercice "
-                              "(CGI, art. 219 I b), puis taux normal de l'exercice ; le capital est supposé entièrement "
-                              f"libéré et détenu à {pct(minimum)} au moins par des personnes physiques"
-                              + (" et le chiffre d'affaires sous le seuil du taux réduit" if situation.chiffre_affaires is None else "")
+            hypotheses.append(f"Impôt sur les sociétés : taux réduit de {pct(reduit.taux)} jusqu'au plafond de "
+                              "l'exercice (CGI, art. 219 I b), puis taux normal de l'exercice ; le capital est supposé "
+                              f"entièrement libéré et détenu à {pct(minimum)} au moins par des personnes physiques"
+                              + (" et le chiffre d'affaires sous le seuil du taux réduit"
+                                 if situation.chiffre_affaires is None else "")
                               + ".")
         hypotheses.append("Contributions additionnelles à l'impôt sur les sociétés non comptées.")
     else:

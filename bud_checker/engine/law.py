@@ -339,7 +339,8 @@ def _load_sources(directory: Path) -> dict[str, Source]:
     for key, item in raw.items():
         source = Source(key, item["texte"], item["url"], item["confiance"], item.get("url_version"),
                         bool(item.get("complementaire")))
-        if not source.complementaire and not all(is_official_url(u) for u in (source.url, source.url_version or source.url)):
+        addresses = (source.url, source.url_version or source.url)
+        if not source.complementaire and not all(is_official_url(u) for u in addresses):
             raise RulesError(f"references.yaml : {key} : une source officielle doit être sur un site officiel "
                              f"({source.url}) ; sinon, marquez-la « complementaire: true »")
         sources[key] = source
@@ -409,8 +410,9 @@ def _load_communes(directory: Path, sources: dict[str, Source]) -> tuple[dict[st
             communes[row["insee_code"]] = BudCommune(
                 insee=row["insee_code"], nom=row["name"], departement=row["insee_code"][:2],
                 liste=listes["candidat_non_source"], confiance=confidences["non_sourcee"],
-                sources=(f"Part de la commune dans le contour ANCT du BUD : {row['share_of_commune_inside_anct_bud_polygon']} ; "
-                         f"intercommunalité actuelle : {row['epci_2026']}",),
+                sources=("Part de la commune dans le contour ANCT du BUD : "
+                         f"{row['share_of_commune_inside_anct_bud_polygon']} ; intercommunalité actuelle : "
+                         f"{row['epci_2026']}",),
             )
     return listes, communes
 
@@ -419,7 +421,8 @@ def _fingerprint(directory: Path) -> str:
     """A hash of every file under rules/ except the generated national reference (the rules version)."""
     digest = hashlib.sha256()
     for path in sorted(directory.rglob("*")):
-        if path.is_file() and path.suffix in {".yaml", ".csv", ".yml"} and "tests" not in path.relative_to(directory).parts:
+        if (path.is_file() and path.suffix in {".yaml", ".csv", ".yml"}
+                and "tests" not in path.relative_to(directory).parts):
             digest.update(str(path.relative_to(directory)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -2,9 +2,9 @@
 
 Each file is validated against its model: an unknown key is refused (a misspelt key never loads silently),
 each value is typed by its unit (a date, a percentage, an amount in euros, a number of months, a list of
-codes…; a number written as a quoted string is refused), and every reference to another entry (a source of references.yaml, a
-parameter, a condition, a commune list) must resolve. An error is one French line naming the file and the
-key: `RulesError("parameters/taille_et_capital.yaml : effectif_maximum_exclu.valeurs.0.valeur : …")`.
+codes…; a number written as a quoted string is refused), and every reference to another entry (a source of
+references.yaml, a parameter, a condition, a commune list) must resolve. An error is one French line naming the
+file and the key: `RulesError("parameters/taille_et_capital.yaml : effectif_maximum_exclu.valeurs.0.valeur : …")`.
 
 Extending a file: add the key to its model below (with its type), then use it in `law.py`. A key that only
 documents (read by no code) still needs its line here, so that a typo in it is caught.

@@ -46,8 +46,8 @@ def _regle_impot_benefices(rules: Rules, d: dt.date) -> str:
 
 def _regle_tfpb(rules: Rules, d: dt.date) -> str:
     return ("Les immeubles rattachés à l'établissement sont exonérés dans les mêmes proportions et pour la même durée "
-            "que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement ; le reste de la base l'est sur "
-            "délibération de la commune et de l'intercommunalité, chacune pour sa part (art. 1383 F II).")
+            "que la CFE (art. 1383 F I), à partir de l'année qui suit leur rattachement ; le reste de la base l'est "
+            "sur délibération de la commune et de l'intercommunalité, chacune pour sa part (art. 1383 F II).")
 
 
 def _regle_cvae(rules: Rules, d: dt.date) -> str:
@@ -227,9 +227,11 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
     refs = _unique(rules.value("duree_exoneration_totale_mois", date_creation).references()
                    + rules.value("taux_exoneration_degressive", date_creation).references())
     if applicable is False:
-        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}.", tuple(refs))
+        return Exoneration("impot_benefices", False, f"Aucune exonération d'impôt sur les bénéfices : {reason}.",
+                           tuple(refs))
     seuil = rules.value("seuil_ca_hors_zone_non_sedentaire_pct", date_creation).valeur
-    hors_zone = ca_hors_zone_pct if (non_sedentaire and ca_hors_zone_pct is not None and ca_hors_zone_pct > seuil) else None
+    above = non_sedentaire and ca_hors_zone_pct is not None and ca_hors_zone_pct > seuil
+    hors_zone = ca_hors_zone_pct if above else None
     periods = profit_tax_periods(date_creation, rules, hors_zone)
     full_months = rules.value("duree_exoneration_totale_mois", date_creation).valeur
     full, *degressive = periods
@@ -239,7 +241,8 @@ def impot_benefices(rules: Rules, date_creation: dt.date, applicable: bool | Non
             + f" de leur montant sur les périodes de douze mois suivantes, jusqu'au {date_fr(periods[-1].fin)}.")
     if hors_zone is not None:
         text += (f" Activité non sédentaire avec {pct(hors_zone)} du chiffre d'affaires hors du bassin : cette part du "
-                 "bénéfice est imposée dans les conditions de droit commun (taux effectif indiqué pour chaque période).")
+                 "bénéfice est imposée dans les conditions de droit commun (taux effectif indiqué pour chaque "
+                 "période).")
     elif non_sedentaire and ca_hors_zone_pct is None:
         text += (f" Activité non sédentaire : si plus de {pct(seuil)} du chiffre d'affaires est réalisé hors du bassin "
                  "au cours d'un exercice, la part correspondante du bénéfice est imposée.")
@@ -286,7 +289,8 @@ def _build_local_years(creation_year: int, deliberation: bool | None, years_valu
     return tuple(out)
 
 
-def establishment_window(rules: Rules, creation_etablissement: dt.date, categorie: str | None) -> tuple[dt.date, dt.date, list[Reference], str]:
+def establishment_window(rules: Rules, creation_etablissement: dt.date,
+                         categorie: str | None) -> tuple[dt.date, dt.date, list[Reference], str]:
     """The window in which the establishment must be created (1463 A, 1383 F) and the confidence of its end."""
     debut_param = ("debut_periode_creation_etablissement_limitrophe" if categorie == "limitrophe"
                    else "debut_periode_creation_originale")
@@ -345,8 +349,8 @@ def cfe_deliberante(rules: Rules, epci_nom: str | None, on: dt.date) -> Collecti
                                f"la commune ne délibère pas sur la CFE ; renseignez-vous auprès de {epci_nom}.", True)
     if epci_nom:
         phrase = f"l'intercommunalité ({epci_nom}) ou, si elle ne perçoit pas seule la CFE, la commune"
-        conseil = (f"demandez à {epci_nom} si elle perçoit seule la CFE (fiscalité professionnelle unique) et si elle a "
-                   "délibéré ; sinon, c'est la commune qui délibère.")
+        conseil = (f"demandez à {epci_nom} si elle perçoit seule la CFE (fiscalité professionnelle unique) et si elle "
+                   "a délibéré ; sinon, c'est la commune qui délibère.")
     else:
         phrase = "l'intercommunalité ou, si elle ne perçoit pas seule la CFE, la commune"
         conseil = "renseignez-vous auprès de votre intercommunalité."
@@ -404,7 +408,8 @@ def _after_profit_relief(taxes: LocalTaxes, fin: dt.date) -> LocalTaxes:
     """The establishment was created once the company's profit relief was over: 1463 A and 1383 F may no longer
     apply (the company no longer «bénéficie» of art. 44 sexdecies); the point is unsettled (BUD.md §8 item 10)."""
     point = PointAConfirmer(
-        "exonération de CFE et de taxe foncière de l'établissement", "le service des impôts dont relève l'établissement",
+        "exonération de CFE et de taxe foncière de l'établissement",
+        "le service des impôts dont relève l'établissement",
         typographie(f"L'établissement est créé après la fin de l'exonération d'impôt sur les bénéfices de l'entreprise "
                     f"({date_fr(fin)}) : l'art. 1463 A vise les entreprises « qui bénéficient » de cette exonération, "
                     "et son application dans ce cas n'est pas établie ; faites-la confirmer par le service des impôts "
@@ -463,7 +468,8 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
     body = cfe_deliberante(rules, epci_nom, creation)
     deliberation_text = {
         True: f"{body.sujet} a délibéré (art. 1466 B) : le reste de la base est exonéré lui aussi.",
-        False: f"Sans délibération de {body.complement.rstrip(',')} (art. 1466 B), le reste de la base demeure imposable.",
+        False: f"Sans délibération de {body.complement.rstrip(',')} (art. 1466 B), le reste de la base demeure "
+               "imposable.",
         None: f"Le reste de la base peut être exonéré si {body.complement} a délibéré (art. 1466 B).",
     }[deliberation_cfe]
     cfe = Exoneration(
@@ -472,7 +478,8 @@ def _local_taxes(rules: Rules, creation: dt.date, categorie: str | None, applica
          f"de {first} à {last_full}, puis un abattement dégressif de {degressive} de cette part de {last_full + 1} "
          f"à {last_full + len(abattements)}. {deliberation_text} À demander au plus tard le "
          f"{date_fr(echeances['cfe'][0])}."),
-        tuple(_unique(refs + list(echeances["cfe"][1]) + lookup("part_base_exoneree_sur_deliberation_pct").references())),
+        tuple(_unique(refs + list(echeances["cfe"][1])
+                      + lookup("part_base_exoneree_sur_deliberation_pct").references())),
         annees=cfe_years, notes=window_note, fondement=local_fondement,
         extra={"premiere_annee": first},
     )
@@ -510,7 +517,8 @@ def _build_cvae_years(cfe_years: tuple[AnneeLocale, ...], flags: tuple[Parameter
     return tuple(out)
 
 
-def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, creation: dt.date, ca_bucket: str | None, deliberation: bool | None) -> Exoneration:
+def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | None, creation: dt.date,
+          ca_bucket: str | None, deliberation: bool | None) -> Exoneration:
     seuil_assujetti = rules.value("cvae_seuil_assujettissement_ca", creation)
     seuil_nul = rules.value("cvae_seuil_taux_nul_ca", creation)
     articles = [rules.sources["cgi_1586_ter"].cite("II, 1°"), rules.sources["cgi_1586_nonies"].cite("I"),
@@ -521,8 +529,9 @@ def _cvae(rules: Rules, cfe_years: tuple[AnneeLocale, ...], applicable: bool | N
     abolished = [y.annee for y in years if y.cvae_supprimee]
     if ca_bucket is None:
         nulle = None
-        montant = (f"Elle n'est due qu'au-delà de {euros(seuil_assujetti.valeur)} de chiffre d'affaires et son taux est nul "
-                   f"en dessous de {euros(seuil_nul.valeur)} : pour la plupart des créations, elle est nulle de toute façon.")
+        montant = (f"Elle n'est due qu'au-delà de {euros(seuil_assujetti.valeur)} de chiffre d'affaires et son taux "
+                   f"est nul en dessous de {euros(seuil_nul.valeur)} : pour la plupart des créations, elle est nulle "
+                   "de toute façon.")
     elif ca_bucket == "non_assujetti":
         nulle = True
         montant = (f"Avec un chiffre d'affaires inférieur à {euros(seuil_assujetti.valeur)}, l'entreprise n'y est pas "

@@ -166,7 +166,8 @@ def _build(raw: Any, path: Path) -> SituationSchema:
         if (champ.type == "choix") != bool(champ.choix):
             raise RulesError(f"{where} : champs.{key}.choix : obligatoire pour le type choix, et pour lui seul")
         if champ.obligatoire and champ.je_ne_sais_pas:
-            raise RulesError(f"{where} : champs.{key}.je_ne_sais_pas : un champ obligatoire n'admet pas « je ne sais pas »")
+            raise RulesError(f"{where} : champs.{key}.je_ne_sais_pas : un champ obligatoire n'admet pas « je ne sais "
+                             "pas »")
     etapes = tuple(
         Etape(step_id, item["titre"], tuple(k for k, c in champs.items() if c.etape == step_id),
               bool(item.get("echeancier")))

@@ -93,8 +93,9 @@ Situation = make_dataclass(
      *((c.id, _PYTHON_TYPES[c.type] | None, field(default=None)) for c in SCHEMA if not c.obligatoire),
      ("commune", Commune | None, field(default=None)),
      ("commune_code_ancien", bool, field(default=False))],
-    frozen=True, slots=True, namespace={"to_dict": _to_dict, "__module__": __name__, "siege_en_zone": property(_siege_en_zone),
-               "activite_et_moyens_en_zone": property(_activite_et_moyens_en_zone)},
+    frozen=True, slots=True, namespace={"to_dict": _to_dict, "__module__": __name__,
+                                        "siege_en_zone": property(_siege_en_zone),
+                                        "activite_et_moyens_en_zone": property(_activite_et_moyens_en_zone)},
 )
 Situation.__doc__ = "The situation of a company: one attribute per field of rules/situation.yaml."
 
@@ -115,7 +116,8 @@ def _date(key: str, value: Any) -> dt.date:
     if not isinstance(value, dt.date):
         text = _text(value).strip()
         if not _ISO_DATE.match(text):
-            raise SituationError(key, f"« {shown(text)} » n'est pas une date au format AAAA-MM-JJ (par exemple 2019-05-14).")
+            raise SituationError(key, f"« {shown(text)} » n'est pas une date au format AAAA-MM-JJ (par exemple "
+                                      "2019-05-14).")
         try:
             value = dt.date.fromisoformat(text)
         except ValueError:
@@ -159,7 +161,8 @@ def _number(key: str, value: Any, *, integer: bool = False, maximum: float | Non
     if value < 0 and not signed:
         raise SituationError(key, f"la valeur {value:g} est négative ; attendu {kind} positif ou nul.")
     if maximum is not None and value > maximum:
-        raise SituationError(key, f"la valeur {value:g} dépasse {maximum:g} ; attendu un pourcentage entre 0 et {maximum:g}.")
+        raise SituationError(key, f"la valeur {value:g} dépasse {maximum:g} ; attendu un pourcentage entre 0 et "
+                                  f"{maximum:g}.")
     if abs(value) > 1e15:
         raise SituationError(key, f"la valeur {value:g} est trop grande pour être plausible.")
     if integer:
@@ -178,14 +181,15 @@ def _boolean(key: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise SituationError(key, f"« {shown(_text(value))} » n'est pas une réponse admise ; attendu oui (true), non (false) "
-                              "ou « je ne sais pas » (null).")
+    raise SituationError(key, f"« {shown(_text(value))} » n'est pas une réponse admise ; attendu oui (true), non "
+                              "(false) ou « je ne sais pas » (null).")
 
 
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     text = str(value).strip().lower() if isinstance(value, str) else None
     if text not in choices:
-        raise SituationError(key, f"« {shown(_text(value))} » n'est pas une valeur admise ; valeurs admises : {', '.join(choices)}.")
+        raise SituationError(key, f"« {shown(_text(value))} » n'est pas une valeur admise ; valeurs admises : "
+                                  f"{', '.join(choices)}.")
     return text
 
 
@@ -209,8 +213,8 @@ def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
     if isinstance(value, int) and len(code) == 4:
         code = "0" + code  # a spreadsheet dropped the leading zero
     if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
-        raise SituationError(key, f"« {shown(code)} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour Douai ; "
-                                  "ce n'est pas le code postal).")
+        raise SituationError(key, f"« {shown(code)} » n'est pas un code INSEE (5 caractères, par exemple 59178 pour "
+                                  "Douai ; ce n'est pas le code postal).")
     reference = load_reference()
     commune = reference.get(code)
     if commune is None:
@@ -218,7 +222,8 @@ def _commune_any(key: str, value: Any) -> tuple[str, Commune, bool]:
         if postal:
             names = ", ".join(f"{c.nom} (code INSEE {c.insee})" for c in postal[:4])
             raise SituationError(key, f"{code} n'est pas un code INSEE mais le code postal de : {names}"
-                                      f"{' et d’autres' if len(postal) > 4 else ''} ; indiquez le code INSEE de la commune.")
+                                      f"{' et d’autres' if len(postal) > 4 else ''} ; indiquez le code INSEE de la "
+                                      "commune.")
         raise SituationError(key, f"le code INSEE {code} ne correspond à aucune commune française connue ; "
                                   "vérifiez-le ou recherchez la commune par son nom.")
     return code, commune, reference.is_former_code(code)
@@ -329,23 +334,24 @@ def check_consistency(values: Mapping[str, Any]) -> None:
     if embauches is not None and salaries is not None and embauches > salaries:
         refuse("embauches_eligibles", ("salaries_eligibles",),
                f"{_n(embauches)} salariés embauchés depuis la création pour {_n(salaries)} "
-               f"{SCHEMA['salaries_eligibles'].libelle()} à la clôture : les embauchés comptés sont ceux encore présents "
-               "à la clôture, ils ne peuvent pas être plus nombreux ; corrigez l'un des deux nombres.")
+               f"{SCHEMA['salaries_eligibles'].libelle()} à la clôture : les embauchés comptés sont ceux encore "
+               "présents à la clôture, ils ne peuvent pas être plus nombreux ; corrigez l'un des deux nombres.")
     if embauches is not None and effectif is not None and embauches > effectif:
         refuse("embauches_eligibles", ("effectif",),
                f"{_n(embauches)} salariés embauchés depuis la création et présents à la clôture pour un effectif de "
                f"{_n(effectif)} ; corrigez l'un des deux nombres.")
-    hired_residents, residents = values.get("embauches_eligibles_residents_bud"), values.get("salaries_eligibles_residents_bud")
+    hired_residents = values.get("embauches_eligibles_residents_bud")
+    residents = values.get("salaries_eligibles_residents_bud")
     if hired_residents is not None and residents is not None and hired_residents > residents:
         refuse("embauches_eligibles_residents_bud", ("salaries_eligibles_residents_bud",),
-               f"{_n(hired_residents)} embauchés résidant dans un BUD pour {_n(residents)} salariés résidant dans un BUD : "
-               "les embauchés présents à la clôture font partie des salariés ; corrigez l'un des deux nombres.")
+               f"{_n(hired_residents)} embauchés résidant dans un BUD pour {_n(residents)} salariés résidant dans un "
+               "BUD : les embauchés présents à la clôture font partie des salariés ; corrigez l'un des deux nombres.")
     shorthand, siege, activite = (values.get("siege_et_moyens_dans_zone"), values.get("siege_dans_zone"),
                                   values.get("activite_et_moyens_dans_zone"))
     if shorthand is True and (siege is False or activite is False):
         refuse("siege_et_moyens_dans_zone", ("siege_dans_zone", "activite_et_moyens_dans_zone"),
-               "réponse « oui » (tout est dans le bassin) contredite par siege_dans_zone ou activite_et_moyens_dans_zone "
-               "à « non » ; retirez l'une des réponses.")
+               "réponse « oui » (tout est dans le bassin) contredite par siege_dans_zone ou "
+               "activite_et_moyens_dans_zone à « non » ; retirez l'une des réponses.")
     if shorthand is False and siege is True and activite is True:
         refuse("siege_et_moyens_dans_zone", ("siege_dans_zone", "activite_et_moyens_dans_zone"),
                "réponse « non » contredite par siege_dans_zone et activite_et_moyens_dans_zone à « oui » ; "

@@ -133,7 +133,8 @@ class Verdict:
     def points_a_confirmer(self) -> list[dict[str, str]]:
         """The uncertain points that could change this verdict, in the order of the verdict."""
         points = [p.to_dict(c.id) for c in self.conditions for p in c.points]
-        points += [p.to_dict(key) for key, e in self.exonerations.items() if e.applicable is not False for p in e.points]
+        points += [p.to_dict(key) for key, e in self.exonerations.items() if e.applicable is not False
+                   for p in e.points]
         return points
 
     @property
@@ -145,7 +146,8 @@ class Verdict:
         if created < self.version.en_vigueur:
             return typographie(
                 f"Aucune version de l'article 44 sexdecies n'était en vigueur le {date_fr(created)} : le régime "
-                f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de référence.")
+                f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de "
+                "référence.")
         return typographie(
             f"C'est la version applicable à une création le {date_fr(created)}. {self.version.modification}")
 
@@ -376,7 +378,8 @@ def _dated(rules: Rules, step: Demarche, taxes: Any, today: dt.date) -> Demarche
         return replace(step, passee=False)
     prochaine = None
     if step.id == "declaration_tfpb":
-        later = [_echeance(rules, "echeance_declaration_tfpb", year.annee, step.echeance)[0] for year in taxes.tfpb.annees]
+        later = [_echeance(rules, "echeance_declaration_tfpb", year.annee, step.echeance)[0]
+                 for year in taxes.tfpb.annees]
         prochaine = next((day for day in later if day >= today), None)
     return replace(step, passee=True, rattrapage=_rattrapage(rules, step, taxes, today), prochaine_echeance=prochaine)
 
@@ -394,27 +397,29 @@ def _rattrapage(rules: Rules, step: Demarche, taxes: Any, today: dt.date) -> str
                 "exonérés pour l'année concernée.")
     if step.id == "declaration_tfpb":
         years = [year.annee for year in taxes.tfpb.annees]
-        following = [year for year in years if _echeance(rules, "echeance_declaration_tfpb", year, step.echeance)[0] >= today]
+        following = [year for year in years
+                     if _echeance(rules, "echeance_declaration_tfpb", year, step.echeance)[0] >= today]
         if not following:
-            return "Délai dépassé, et la période d'exonération de taxe foncière est terminée : il n'y a plus rien à déclarer."
+            return ("Délai dépassé, et la période d'exonération de taxe foncière est terminée : il n'y a plus rien "
+                    "à déclarer.")
         year = following[0]
         deadline = _echeance(rules, "echeance_declaration_tfpb", year, step.echeance)[0]
-        return (f"Délai dépassé : pas d'exonération de taxe foncière pour les années déjà écoulées, mais une déclaration "
-                f"faite au plus tard le {date_fr(deadline)} ouvre l'exonération à compter de {year}, pour les années "
-                "restantes de la période (art. 1383 F IV).")
+        return ("Délai dépassé : pas d'exonération de taxe foncière pour les années déjà écoulées, mais une "
+                f"déclaration faite au plus tard le {date_fr(deadline)} ouvre l'exonération à compter de {year}, pour "
+                "les années restantes de la période (art. 1383 F IV).")
     return None
 
 
 # The steps whose description depends on the rules alone: written once, in the rules catalogue (`demarches`).
 STATIC_STEPS = {
-    "declarer_benefice": "Portez chaque année le bénéfice exonéré (art. 44 sexdecies) sur votre déclaration de résultats : "
-                         "vous appliquez vous-même l'exonération, sous le contrôle de l'administration.",
-    "clause_embauche": "Refaites le calcul de la clause à la clôture de chaque exercice : l'exonération de l'exercice en "
-                       "dépend.",
+    "declarer_benefice": ("Portez chaque année le bénéfice exonéré (art. 44 sexdecies) sur votre déclaration de "
+                          "résultats : vous appliquez vous-même l'exonération, sous le contrôle de l'administration."),
+    "clause_embauche": ("Refaites le calcul de la clause à la clôture de chaque exercice : l'exonération de "
+                        "l'exercice en dépend."),
     "demande_cfe": "Au service des impôts de l'établissement, avec sa déclaration provisoire (art. 1477 II a) ; une "
                    "demande tardive fait perdre l'exonération de l'année.",
-    "choisir_regime": "Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, ZRR…) : si "
-                      "vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE.",
+    "choisir_regime": ("Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, "
+                       "ZRR…) : si vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE."),
 }
 
 
@@ -437,8 +442,8 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliber
         concurrentes = rules.value("cfe_exonerations_concurrentes_1463_a", creation)
         articles = ", ".join(concurrentes.valeur[:-1]) + " ou " + concurrentes.valeur[-1]
         out.append(Demarche("Opter si une autre exonération de CFE est possible",
-                            f"Avec une autre exonération de CFE (art. {articles}), l'option entre elles est irrévocable "
-                            "(art. 1463 A) ; délai à demander à votre SIE.",
+                            f"Avec une autre exonération de CFE (art. {articles}), l'option entre elles est "
+                            "irrévocable (art. 1463 A) ; délai à demander à votre SIE.",
                             None, tuple(concurrentes.references()), a_confirmer=True, id="option_cfe"))
         date, refs = taxes.echeances["cfe_annuelle"]
         annuelle = rules.value("echeance_declaration_cfe_annuelle", date).valeur
@@ -451,8 +456,8 @@ def _demarches_for(rules: Rules, taxes: Any, deliberation_unknown: bool, deliber
                 "première année d'exonération (art. 1383 F IV)")
         if proprietaire is True:
             out.append(Demarche("Déclarer l'immeuble pour l'exonération de taxe foncière",
-                                f"Propriétaire des locaux, l'entreprise est redevable de la taxe : elle déclare l'immeuble "
-                                f"{rule}.", date, refs, id="declaration_tfpb", destinataire="proprietaire"))
+                                "Propriétaire des locaux, l'entreprise est redevable de la taxe : elle déclare "
+                                f"l'immeuble {rule}.", date, refs, id="declaration_tfpb", destinataire="proprietaire"))
         elif proprietaire is False:
             out.append(Demarche("Prévenir votre bailleur pour l'exonération de taxe foncière",
                                 "Vous êtes locataire : votre bailleur, redevable de la taxe, est seul à pouvoir en "
@@ -490,7 +495,8 @@ def clause_periodes_benefices(periodes: tuple[Any, ...] | list[Any], today: dt.d
         return None
     if today <= last_end:
         current = next(p for p in periodes if p.debut <= today <= p.fin)
-        rate = current.taux_exoneration if current.taux_exoneration_effectif is None else current.taux_exoneration_effectif
+        rate = (current.taux_exoneration if current.taux_exoneration_effectif is None
+                else current.taux_exoneration_effectif)
         return (f"l'exonération totale d'impôt sur les bénéfices a pris fin le {date_fr(full_end)} ; le bénéfice est "
                 f"aujourd'hui exonéré à {pct(rate)} jusqu'au {date_fr(current.fin)}, et les "
                 f"périodes d'exonération prennent fin le {date_fr(last_end)}")
@@ -529,7 +535,8 @@ def _homonym_warnings(rules: Rules, code: str) -> tuple[Avertissement, ...]:
         # The codes to type instead are given for the communes of the basin, where the answer would change.
         label = "code INSEE " if len(in_basin) == 1 else ""
         names = [f"{_de(c.nom)} ({label}{c.insee})" for c in in_basin]
-        groups.append(_and(names) + (", classée" if len(in_basin) == 1 else ", classées") + " en bassin urbain à dynamiser")
+        groups.append(_and(names) + (", classée" if len(in_basin) == 1 else ", classées")
+                      + " en bassin urbain à dynamiser")
     outside = [_de(c.nom) for c, b in shown if not b]
     if outside:
         groups.append(_and(outside) + ", hors du bassin")

@@ -43,7 +43,8 @@ def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
                                   "example": "2019-05-14"}
     elif champ.type == "commune":
         schema = {"type": "string", "pattern": r"^[0-9][0-9AB][0-9]{3}$", "example": "59178",
-                  "description": f"{label} ; un ancien code de commune fusionnée est admis ; ce n'est pas le code postal"}
+                  "description": f"{label} ; un ancien code de commune fusionnée est admis ; ce n'est pas le code "
+                                 "postal"}
     elif champ.type == "choix":
         schema = {"type": "string", "enum": list(champ.choix)}
     elif champ.type in ("nombre", "entier"):
@@ -60,7 +61,8 @@ def _situation_property(key: str, *, output: bool) -> dict[str, Any]:
 
 
 def _situation_schema(*, output: bool) -> dict[str, Any]:
-    description = ("Situation normalisée, telle que le moteur l'a comprise (les réponses « je ne sais pas » en sont absentes)."
+    description = ("Situation normalisée, telle que le moteur l'a comprise (les réponses « je ne sais pas » en sont "
+                   "absentes)."
                    if output else
                    "Situation de l'entreprise. Seule `date_creation` est obligatoire ; une clé absente ou `null` "
                    "signifie « je ne sais pas ». Une clé inconnue est refusée (422). Le moteur tolère aussi quelques "
@@ -94,7 +96,8 @@ _A_CONFIRMER = {"type": "boolean", "description": "absent : false"}
 _REFERENCES = {"type": "array", "items": _ref("Reference"),
                "description": "sources officielles, par identifiant du catalogue des règles"}
 _COMPLEMENTAIRES = {"type": "array", "items": _ref("Reference"),
-                    "description": "sources complémentaires (éditeurs, traductions, portails d'aides), absent si aucune"}
+                    "description": "sources complémentaires (éditeurs, traductions, portails d'aides), absent si "
+                                   "aucune"}
 _MOTIFS = {**_STRINGS, "description": "présent quand a_confirmer : ce qui pourrait changer le résultat"}
 _EXONERATION_COMMON = {
     "applicable": {"type": ["boolean", "null"],
@@ -115,7 +118,8 @@ def _local_exoneration(extra: dict[str, Any], description: str) -> dict[str, Any
         "type": "object",
         "description": description,
         "properties": {**_EXONERATION_COMMON,
-                       "periodes": {"type": "array", "items": _ref("PeriodeLocale"), "description": _PERIODES_DESCRIPTION},
+                       "periodes": {"type": "array", "items": _ref("PeriodeLocale"),
+                                    "description": _PERIODES_DESCRIPTION},
                        **extra},
         "required": _COMMON_REQUIRED,
         "additionalProperties": False,
@@ -171,7 +175,8 @@ def openapi_document() -> dict[str, Any]:
                                                "(absent : false)"},
                 "motifs_a_confirmer": _MOTIFS,
                 "informations_manquantes": {"type": "array", "description": "absent si rien ne manque", "items": {
-                    "type": "object", "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING},
+                    "type": "object",
+                    "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING},
                     "required": ["champ", "question"], "additionalProperties": False}},
             },
             "description": "Une condition ; `explication` est la phrase sur ce cas, l'énoncé de la règle étant dans "
@@ -185,8 +190,8 @@ def openapi_document() -> dict[str, Any]:
                            "taux_exoneration": {"type": "number", "minimum": 0, "maximum": 100},
                            "taux_exoneration_effectif": {"type": "number", "minimum": 0, "maximum": 100,
                                                          "description": "activité non sédentaire réalisant hors du "
-                                                                        "bassin plus que le seuil de chiffre d'affaires "
-                                                                        "du paramètre "
+                                                                        "bassin plus que le seuil de chiffre "
+                                                                        "d'affaires du paramètre "
                                                                         "seuil_ca_hors_zone_non_sedentaire_pct"}},
             "required": ["debut", "fin", "taux_exoneration"],
             "additionalProperties": False,
@@ -209,7 +214,8 @@ def openapi_document() -> dict[str, Any]:
         "ImpotBenefices": {
             "type": "object",
             "properties": {**_EXONERATION_COMMON,
-                           "periodes": {"type": "array", "items": _ref("Periode"), "description": _PERIODES_DESCRIPTION},
+                           "periodes": {"type": "array", "items": _ref("Periode"),
+                                        "description": _PERIODES_DESCRIPTION},
                            "fin_exoneration_totale": _DATE,
                            "part_bassin_pct": {"type": "number", "minimum": 0, "maximum": 100,
                                                "description": "activité non sédentaire au-delà du seuil : part du "
@@ -235,7 +241,8 @@ def openapi_document() -> dict[str, Any]:
                            "echeance": {"type": ["string", "null"], "format": "date",
                                         "description": "absent (ou null) : démarche sans date limite"},
                            "references": _REFERENCES, "sources_complementaires": _COMPLEMENTAIRES,
-                           "a_confirmer": {"type": "boolean", "description": "modalités non vérifiées (absent : false)"},
+                           "a_confirmer": {"type": "boolean",
+                                           "description": "modalités non vérifiées (absent : false)"},
                            "id": _STRING,
                            "passee": {"type": ["boolean", "null"],
                                       "description": "échéance antérieure à date_verification ; absent (ou null) : "
@@ -295,7 +302,8 @@ def openapi_document() -> dict[str, Any]:
                 "libelle_statut": {"type": "string", "enum": list(LIBELLES_STATUT.values())},
                 "resume": _STRING,
                 "a_confirmer": {"type": "boolean",
-                                "description": "un point incertain pourrait changer ce verdict (voir points_a_confirmer)"},
+                                "description": "un point incertain pourrait changer ce verdict (voir "
+                                               "points_a_confirmer)"},
                 "version_loi": _DATE,
                 "version": {
                     "type": "object",
@@ -317,10 +325,12 @@ def openapi_document() -> dict[str, Any]:
                 "commune": {"anyOf": [{"type": "null"}, {
                     "type": "object",
                     "properties": {"insee": _STRING, "nom": _STRING, "departement": _STRING,
-                                   "epci": {"type": ["string", "null"], "description": "code SIREN de l'intercommunalité"},
+                                   "epci": {"type": ["string", "null"],
+                                            "description": "code SIREN de l'intercommunalité"},
                                    "epci_nom": {"type": ["string", "null"], "description": "nom de l'intercommunalité"},
                                    "code_saisi_ancien": {"type": "boolean"}, "bud": {"type": "boolean"},
-                                   "liste": _NULL_STRING, "classee_depuis": {"type": ["string", "null"], "format": "date"},
+                                   "liste": _NULL_STRING,
+                                   "classee_depuis": {"type": ["string", "null"], "format": "date"},
                                    "confiance_liste": _NULL_STRING},
                     "description": "absent : aucune commune indiquée ; `code_saisi_ancien` absent : false ; `liste`, "
                                    "`classee_depuis`, `confiance_liste` absents : commune hors des listes BUD",
@@ -353,7 +363,8 @@ def openapi_document() -> dict[str, Any]:
                 "informations_manquantes": {"type": "array", "description": "absent : rien ne manque", "items": {
                     "type": "object",
                     "properties": {"champ": {"type": "string", "enum": list(KEYS)}, "question": _STRING,
-                                   "conditions": {"type": "array", "items": {"type": "string", "enum": list(CONDITION_IDS)},
+                                   "conditions": {"type": "array",
+                                                  "items": {"type": "string", "enum": list(CONDITION_IDS)},
                                                   "description": "les conditions que la réponse décide ; absent : "
                                                                  "aucune (la réponse précise les échéanciers)"}},
                     "required": ["champ", "question"], "additionalProperties": False}},
