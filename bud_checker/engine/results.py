@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .law import Reference
 
@@ -76,6 +76,22 @@ def add_references(out: dict[str, Any], references: tuple[Reference, ...]) -> No
         out["sources_complementaires"] = others
 
 
+def json_cache() -> Any:
+    """The slot of an immutable result that keeps its JSON form (`cached_json`): not an argument, not compared,
+    not copied by `dataclasses.replace`."""
+    return field(default=None, init=False, repr=False, compare=False)
+
+
+def cached_json(result: Any, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`result`'s JSON form, built once: conditions, exemptions and steps are immutable and shared between
+    verdicts. A shallow copy is returned; its lists and nested objects are shared and must not be changed."""
+    cached = result._json
+    if cached is None:
+        cached = build()
+        object.__setattr__(result, "_json", cached)
+    return dict(cached)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class ConditionResult:
     """Immutable: a result depends only on the facts its condition reads, so it may be shared.
@@ -92,9 +108,7 @@ class ConditionResult:
     informations_manquantes: tuple[InformationManquante, ...] = ()
     fondement: str = "texte"
     notes: tuple[str, ...] = ()
-    # The JSON form, built once (the object is immutable and shared between verdicts): to_dict() returns a
-    # shallow copy, its lists and nested objects are shared and must not be changed.
-    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _json: dict[str, Any] | None = json_cache()  # the JSON form, built once (cached_json)
 
     @property
     def a_confirmer(self) -> bool:
@@ -105,11 +119,7 @@ class ConditionResult:
         return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
-        cached = self._json
-        if cached is None:
-            cached = self._to_dict()
-            object.__setattr__(self, "_json", cached)
-        return dict(cached)
+        return cached_json(self, self._to_dict)
 
     def _to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "libelle": self.libelle, "statut": self.statut.value,

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 
 from .fr import date_fr, euros, pct, typographie
 from .law import ParameterValue, Reference, Rules
-from .results import PointAConfirmer, add_references, merge_references
+from .results import PointAConfirmer, add_references, cached_json, json_cache, merge_references
 
 # What a schedule rests on, from the confidence tags of the parameter values it reads (rules/parameters).
 FONDEMENT_DE_CONFIANCE = {"V": "texte", "S": "sources_concordantes", "U": "incertain"}
@@ -148,9 +148,7 @@ class Exoneration:
     extra: dict[str, Any] = field(default_factory=dict)
     fondement: str = "texte"
     notes: tuple[str, ...] = ()  # research notes for the expert detail
-    # The JSON form, built once (the object is immutable and shared between verdicts): to_dict() returns a
-    # shallow copy, its lists and nested objects are shared and must not be changed.
-    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _json: dict[str, Any] | None = json_cache()  # the JSON form, built once (cached_json)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "explication", typographie(self.explication))
@@ -163,11 +161,7 @@ class Exoneration:
         return tuple(p.motif for p in self.points)
 
     def to_dict(self) -> dict[str, Any]:
-        cached = self._json
-        if cached is None:
-            cached = self._to_dict()
-            object.__setattr__(self, "_json", cached)
-        return dict(cached)
+        return cached_json(self, self._to_dict)
 
     def _to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"applicable": self.applicable, "explication": self.explication}

@@ -17,7 +17,8 @@ from ..communes import load_reference
 from .conditions import CONDITIONS, Context
 from .fr import date_fr, jour_echeance_fr, pct, typographie
 from .law import LawVersion, Reference, Rules, Source, current_rules
-from .results import ConditionResult, InformationManquante, PointAConfirmer, Statut, add_references, merge_references
+from .results import (ConditionResult, InformationManquante, PointAConfirmer, Statut, add_references, cached_json,
+                      json_cache, merge_references)
 from .schedules import Exoneration, _echeance, cfe_deliberante, impot_benefices, local_taxes
 from .situation import SCHEMA, Situation, parse_situation
 from .zone import classify
@@ -45,9 +46,7 @@ class Demarche:
     prochaine_echeance: dt.date | None = None  # a missed step that can still be made for later years: by when
     # The description depends on the rules alone (STATIC_STEPS): the JSON leaves it to the rules catalogue.
     statique: bool = False
-    # The JSON form, built once (the object is immutable and shared between verdicts): to_dict() returns a
-    # shallow copy, its lists and nested objects are shared and must not be changed.
-    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _json: dict[str, Any] | None = json_cache()  # the JSON form, built once (cached_json)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", typographie(self.description))
@@ -56,11 +55,7 @@ class Demarche:
             object.__setattr__(self, "rattrapage", typographie(self.rattrapage))
 
     def to_dict(self) -> dict[str, Any]:
-        cached = self._json
-        if cached is None:
-            cached = self._to_dict()
-            object.__setattr__(self, "_json", cached)
-        return dict(cached)
+        return cached_json(self, self._to_dict)
 
     def _to_dict(self) -> dict[str, Any]:
         """Keys that carry nothing are left out (docs/contrat-json.md): no `echeance` = no deadline, no
