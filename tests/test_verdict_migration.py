@@ -147,3 +147,17 @@ def test_a_saved_check_of_the_second_shape_shows_its_own_sources_after_the_rules
         assert "".join(sentence.split()) in bare, sentence
     body = client.get("/api/v1/verifications/ancienne-verification-format-2").get_json()
     assert body["verdict"]["format"] == CURRENT_FORMAT and "sources" in body["verdict"]["catalogue"]
+
+
+def test_a_check_whose_catalogue_was_not_stored_reads_with_todays_if_the_rules_are_the_same(app):
+    """A database copied without its catalogues: a check made with today's rules still shows its sources."""
+    from bud_checker.web.catalogues import read_verdict
+
+    verdict = evaluate({"date_creation": "2024-03-14", "commune_insee": "59178"}).to_dict()
+    lost = {**verdict, "regles": verdict["regles"].rsplit("-", 1)[0] + "-00000000"}
+    with app.app_context():
+        shown = read_verdict(lost)
+    assert shown["sources"]["cgi_44_sexdecies"]["url"].startswith("https://www.legifrance.gouv.fr/")
+    other = {**lost, "regles_version": "0ld0ld0ld0ld0ld0"}
+    with app.app_context():
+        assert read_verdict(other)["sources"]["cgi_44_sexdecies"]["url"] is None  # never another rules' sources

@@ -67,4 +67,7 @@ def remember_current_catalogue() -> None:
 def read_verdict(verdict: Mapping[str, Any]) -> dict[str, Any]:
     """A saved verdict of any shape, resolved against its catalogue, ready to show (engine/contract.read)."""
     ref = catalogue_ref(verdict)
-    return read(verdict, find_catalogue(ref) if ref is not None else None)
+    found = find_catalogue(ref) if ref is not None else None
+    if found is None and ref is not None and verdict.get("regles_version") == current_rules().empreinte:
+        found = current_catalogue()  # not stored (a copied database): the same rules, in today's words
+    return read(verdict, found)
