@@ -438,6 +438,9 @@ class _Layout:
     width: int
     delimiter: str | None
     date_verification: dt.date | None = None  # the day of the check (lines may give their own)
+    # The verdicts of the situations already met in this file (or this worker's chunk of it): a client list often
+    # holds the same situation on several lines, evaluated once. Bounded: cleared past MEMO_SIZE situations.
+    memo: dict[tuple[Any, ...], Verdict] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _layout(table: Table) -> _Layout:
@@ -530,13 +533,31 @@ def _evaluate_line(layout: _Layout, record: Record) -> BatchLine:
             if warning:
                 line.avertissements.append(warning)
         line.commune_insee = situation.get("commune_insee")
-        line.verdict = evaluate(situation, date_verification=layout.date_verification)
+        line.verdict = _verdict_of(layout, situation)
         line.situation = line.verdict.situation.to_dict()
         line.avertissements.extend(_engine_warnings(line.verdict))  # an INSEE code that is also a postal code...
     except SituationError as error:
         line.erreur_champ, line.erreur = error.champ, typographie(error.message)
     line.avertissements = [typographie(warning) for warning in line.avertissements]
     return line
+
+
+MEMO_SIZE = 4_096
+
+
+def _verdict_of(layout: _Layout, situation: dict[str, Any]) -> Verdict:
+    """The engine's verdict on `situation`, once per distinct situation of the file (see `_Layout.memo`)."""
+    try:
+        key = tuple(sorted(situation.items()))
+        found = layout.memo.get(key)
+    except TypeError:  # a value that cannot be a key (none is expected): evaluated as it is
+        return evaluate(situation, date_verification=layout.date_verification)
+    if found is None:
+        found = evaluate(situation, date_verification=layout.date_verification)
+        if len(layout.memo) >= MEMO_SIZE:
+            layout.memo.clear()
+        layout.memo[key] = found
+    return found
 
 
 def _engine_warnings(verdict: Verdict) -> list[str]:
@@ -829,8 +850,18 @@ def write_csv(result: BatchResult, stream: IO[str]) -> None:
     stream.write("\ufeff")
     writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(c.titre) for c in columns])
+    pairs = [(c.id, c) for c in columns]
     for row in result.rows():
-        writer.writerow([_csv_value(c, row.get(c.id)) for c in columns])
+        cells = []
+        for key, column in pairs:  # most cells are empty or plain text: those need no conversion
+            value = row.get(key)
+            if value is None:
+                cells.append("")
+            elif type(value) is str and not value.startswith(_FORMULA_STARTS):
+                cells.append(value)
+            else:
+                cells.append(_csv_value(column, value))
+        writer.writerow(cells)
 
 
 def _column_letter(index: int) -> str:

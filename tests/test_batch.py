@@ -37,6 +37,23 @@ def test_each_line_gets_the_engine_verdict():
     assert result.lines[0].verdict.to_dict() == expected.to_dict()
 
 
+def test_identical_situations_are_evaluated_once_and_each_line_keeps_its_own_row(monkeypatch):
+    import bud_checker.batch as batch
+
+    calls = []
+    real = batch.evaluate
+    monkeypatch.setattr(batch, "evaluate", lambda situation, **kw: calls.append(situation) or real(situation, **kw))
+    line = "2019-05-14;59178;commerciale;creation_pure;3;150000;0;true;2;1\n"
+    data = ("nom;" + HEADER + "\n" + "".join(f"Client {n};{line}" for n in range(5))
+            + "Autre;2019-05-14;59350;commerciale;creation_pure;3;150000;0;true;2;1\n").encode()
+    out = rows(run_batch(data))
+    assert len(calls) == 2  # five identical situations, then another one
+    assert [r["ligne"] for r in out] == [2, 3, 4, 5, 6, 7] and [r["[nom]"] for r in out][:2] == ["Client 0", "Client 1"]
+    assert [r["statut"] for r in out] == ["eligible"] * 5 + ["non_eligible"]
+    assert all({k: v for k, v in r.items() if k not in ("ligne", "[nom]")} ==
+               {k: v for k, v in out[0].items() if k not in ("ligne", "[nom]")} for r in out[:5])
+
+
 def test_french_labels_windows_1252_comma_and_french_dates():
     text = ("Référence,Date de création,Code INSEE,Activité,Origine,Siège et moyens dans la zone\n"
             "client-1,14/05/2019,59178,Commerciale,Création pure,oui\n"
