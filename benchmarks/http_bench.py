@@ -416,16 +416,46 @@ def bench_against_hello(quick: bool, record: Callable[..., None]) -> None:
         env = server_environment(f"sqlite:///{work / 'bench.sqlite3'}")
         with Server(dict(env), workers=2, log_path=work / "serve.log") as server:
             run_wrk(server.url + "/api/v1/verifications", 16, 2, post)  # warm-up
-            ours = run_wrk(server.url + "/api/v1/verifications", 16, duration, post)
+            ours, our_cpu = _with_cpu(server, lambda: run_wrk(server.url + "/api/v1/verifications", 16, duration, post))
         with HelloServer(dict(env), workers=2, log_path=work / "hello.log") as hello:
             run_wrk(hello.url + "/api/v1/verifications", 16, 2, post)
-            floor = run_wrk(hello.url + "/api/v1/verifications", 16, duration, post)
+            floor, floor_cpu = _with_cpu(hello, lambda: run_wrk(hello.url + "/api/v1/verifications", 16, duration,
+                                                                post))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     record("http", "hello-world Flask POST c=16 throughput", floor.throughput, "req/s", errors=floor.errors)
     record("http", "BUD POST /api/v1/verifications c=16 throughput", ours.throughput, "req/s", errors=ours.errors)
     ratio = ours.throughput / floor.throughput if floor.throughput else 0
     record("http", "BUD throughput / hello-world throughput", ratio, "x", "> 0.33", ratio >= HELLO_RATIO_TARGET)
+    # The workers' own CPU time per request (user + system, from /proc): what the throughput becomes on a machine
+    # whose cores the server has to itself, whatever the neighbours do to the wall-clock rates above.
+    ours_ms, floor_ms = our_cpu / max(ours.requests, 1) * 1000, floor_cpu / max(floor.requests, 1) * 1000
+    record("http", "hello-world worker CPU per request", floor_ms, "ms")
+    record("http", "BUD worker CPU per request", ours_ms, "ms")
+    cpu_ratio = floor_ms / ours_ms if ours_ms else 0
+    record("http", "hello-world CPU / BUD CPU per request", cpu_ratio, "x", "> 0.33", cpu_ratio >= HELLO_RATIO_TARGET)
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes, in seconds (/proc/<pid>/stat, fields 14 and 15)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _with_cpu(server: Server, load: Callable[[], WrkResult]) -> tuple[WrkResult, float]:
+    """`load()`'s result and the CPU time the server's web workers spent meanwhile."""
+    pids = server.worker_pids()
+    before = _cpu_seconds(pids)
+    result = load()
+    return result, _cpu_seconds(pids) - before
 
 
 def _record_series(record: Callable[..., None], name: str, result: WrkResult) -> None:

@@ -7,6 +7,7 @@ ask exactly the next useful question.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from enum import StrEnum
 from typing import Any, Callable, Iterable
 
@@ -62,9 +63,18 @@ def merge_references(references: Iterable[Reference]) -> tuple[Reference, ...]:
 
 
 def split_references(references: tuple[Reference, ...]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(official references, sources complémentaires), each as `{"source": id, "precision": ...}`."""
-    official = [r.to_dict() for r in references if not r.complementaire]
-    others = [r.to_dict() for r in references if r.complementaire]
+    """(official references, sources complémentaires), each as `{"source": id, "precision": ...}` (new dicts on
+    every call: the caller may change them)."""
+    official, others = _split_references(references)
+    return [dict(r) for r in official], [dict(r) for r in others]
+
+
+@lru_cache(maxsize=8192)
+def _split_references(references: tuple[Reference, ...]) -> tuple[tuple[dict[str, Any], ...], ...]:
+    """The memoised part of `split_references`: the results' reference tuples are themselves memoised (the
+    engine's caches), so the same tuple is written again and again by to_dict()."""
+    official = tuple(r.to_dict() for r in references if not r.complementaire)
+    others = tuple(r.to_dict() for r in references if r.complementaire)
     return official, others
 
 

@@ -164,11 +164,12 @@ class Verdict:
         if modificateur:
             version["texte_modificateur"] = modificateur.id
         version["confiance"] = self.version.confiance
+        points = self.points_a_confirmer  # built once: `a_confirmer` is whether there are any
         out: dict[str, Any] = {
             "statut": self.statut,
             "libelle_statut": LIBELLES_STATUT[self.statut],
             "resume": self.resume,
-            "a_confirmer": self.a_confirmer,
+            "a_confirmer": bool(points),
             "version_loi": self.version_loi,
             "version": version,
             "regles_version": self.regles_version,
@@ -187,7 +188,7 @@ class Verdict:
             "demarches": [d.to_dict() for d in self.demarches],
             "informations_manquantes": [{key: value for key, value in m.items() if value != []}
                                         for m in self.informations_manquantes],
-            "points_a_confirmer": self.points_a_confirmer,
+            "points_a_confirmer": points,
             "limites": list(self.limites),
             "certitude": self.certitude(),
         }

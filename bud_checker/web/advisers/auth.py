@@ -289,6 +289,26 @@ def per_worker(app: Flask, limits: str) -> str:
     return re.sub(r"(\d+)(\s*(?:/|per\b))", lambda m: f"{-(-int(m.group(1)) // workers)}{m.group(2)}", limits)
 
 
+class RouteLimiter(Limiter):
+    """Flask-Limiter with the limits of its routes only (decorated views: the public API and form, the sign-in).
+
+    Flask-Limiter also checks every request in a before_request hook, for default, application-wide and blueprint
+    limits; this application sets none (`default_limits=[]`, no RATELIMIT_DEFAULT or RATELIMIT_APPLICATION), so
+    that pass found nothing to count while costing, on every request, about what the hello-world application of
+    benchmarks/ spends on a whole request. It is skipped unless such limits are configured; the decorated views
+    are checked by their decorator, and the headers (Retry-After on 429) are still written after the request."""
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and not getattr(self, "_middleware_limits", True):
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        self._middleware_limits = bool(app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")
+                                       or app.config.get("RATELIMIT_META"))
+
+
 def make_limiter(app: Flask) -> Limiter:
     """One limiter per application (tests create several), in memory unless RATELIMIT_STORAGE_URI says."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://")
@@ -297,7 +317,7 @@ def make_limiter(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_HEADER_RETRY_AFTER_VALUE", "delta-seconds")
     app.config.setdefault("ADVISER_LOGIN_LIMIT_PER_ADDRESS", DEFAULT_LOGIN_LIMIT_PER_ADDRESS)
     app.config.setdefault("ADVISER_LOGIN_LIMIT_PER_EMAIL", DEFAULT_LOGIN_LIMIT_PER_EMAIL)
-    limiter = Limiter(key_func=get_remote_address, default_limits=[])
+    limiter = RouteLimiter(key_func=get_remote_address, default_limits=[])
     limiter.init_app(app)
     return limiter
 
