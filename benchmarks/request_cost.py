@@ -231,7 +231,7 @@ def main() -> int:
         stats.sort_stats("cumulative").print_stats(45)
         print("Own time (tottime) by package or module:")
         by_package: dict[str, float] = {}
-        for (filename, _, name), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        for (filename, _, name), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]  # not in typeshed
             if "site-packages/" in filename:
                 key = filename.split("site-packages/")[1].split("/")[0]
             elif str(ROOT) in filename:

@@ -100,7 +100,7 @@ def test_without_a_preferred_set_the_order_is_the_reference_order():
 def test_limits_and_bad_input(suggester):
     assert suggester.suggest("", 8) == [] and suggester.suggest("   ", 8) == []
     assert suggester.suggest("douai", 0) == []
-    assert suggester.suggest(None, 8) == []  # type: ignore[arg-type]
+    assert suggester.suggest(None, 8) == []  # type: ignore[arg-type]  # bad input on purpose
     assert len(suggester.suggest("saint", 3)) == 3
     assert len(suggester.suggest("a" * 100, 8)) <= 8
 

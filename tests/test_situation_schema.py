@@ -117,8 +117,9 @@ def test_each_condition_reads_only_the_fields_that_name_it():
         classement = classify(situation.commune, situation.commune_insee, rules) if situation.commune else None
         for condition_id, function in CONDITIONS:
             recording = _Recording(situation)
-            ctx = Context(recording, rules, rules.version_at(situation.date_creation), classement,  # type: ignore[arg-type]
-                          rules.epoch(situation.date_creation))
+            # A recording stand-in for the situation: it notes each field the condition reads.
+            ctx = Context(recording, rules, rules.version_at(situation.date_creation),  # type: ignore[arg-type]
+                          classement, rules.epoch(situation.date_creation))
             function.__wrapped__(ctx)
             allowed = set(SCHEMA.read_by(condition_id)) | {"date_creation"}
             if "commune_insee" in allowed:

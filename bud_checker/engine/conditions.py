@@ -114,7 +114,7 @@ def condition(function: Callable[[Context], ConditionResult]) -> Callable[[Conte
         situation = ctx.situation
         return cached(_Call((ctx.rules, ctx.version, ctx.epoch, *(get(situation) for get in getters)), ctx))
 
-    run.reads = fields  # type: ignore[attr-defined]
+    run.reads = fields  # type: ignore[attr-defined]  # the fields it reads (tests/test_properties.py)
     run.memo = cached  # type: ignore[attr-defined]  # functools.lru_cache: cache_info(), cache_clear()
     return run
 

@@ -141,11 +141,11 @@ def _commune_epci(verdict: dict[str, Any]) -> None:
 def upgrade(verdict: Mapping[str, Any]) -> dict[str, Any]:
     """The verdict in the current shape (a copy; a current verdict is returned as it is)."""
     if not isinstance(verdict, Mapping) or "statut" not in verdict:
-        return verdict  # type: ignore[return-value]
+        return verdict  # type: ignore[return-value]  # not a verdict: given back as it is
     if is_current(verdict):
         commune = verdict.get("commune")
         if not isinstance(commune, Mapping) or "epci_nom" in commune:
-            return verdict  # type: ignore[return-value]
+            return verdict  # type: ignore[return-value]  # already current: the mapping itself
         fixed = copy.deepcopy(dict(verdict))
         _commune_epci(fixed)
         return fixed
@@ -253,10 +253,10 @@ def read(verdict: Mapping[str, Any], catalogue: Mapping[str, Any] | None = None)
     keys at their documented defaults (`lecture`: true marks the view, which is read only once). Nothing is
     evaluated again."""
     if isinstance(verdict, Mapping) and verdict.get("lecture") is True:
-        return verdict  # type: ignore[return-value]
+        return verdict  # type: ignore[return-value]  # already a view: the mapping itself
     verdict = upgrade(verdict)
     if not isinstance(verdict, Mapping) or "statut" not in verdict:
-        return verdict  # type: ignore[return-value]
+        return verdict  # type: ignore[return-value]  # not a verdict: given back as it is
     catalogue = verdict.get("catalogue") or catalogue or {}
     out = copy.deepcopy(dict(verdict))
     applied = out.get("version_loi")

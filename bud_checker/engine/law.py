@@ -24,7 +24,7 @@ from .rules_schema import CONDITIONS, LIMITES, PARAMETERS, SOURCES, ListesModel,
 try:  # the C loader is ten times faster; fall back to pure Python where libyaml is absent
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]  # the pure-Python loader, same interface
 
 CONFIANCES = ("V", "S", "U")
 # What a condition rests on (BUD.md, «How each tag reaches the user»): the article read in its official text,

@@ -108,7 +108,7 @@ class ValueModel(_Lax):
 
 class ParameterModel(_Lax):
     libelle: StrictStr
-    unite: Literal[tuple(UNIT_TYPES)]  # type: ignore[valid-type]
+    unite: Literal[tuple(UNIT_TYPES)]  # type: ignore[valid-type]  # built from UNIT_TYPES: pydantic reads it, mypy cannot
     description: StrictStr | None = None
     par_annee_d_imposition: StrictBool = False
     valeurs: Annotated[list[ValueModel], Field(min_length=1)]
