@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 # After sys.path: benchmarks/ is a folder of scripts, not a package. Some names are for the test modules.
-from http_bench import (Server, WRK, children, free_port, post_script, rss_mb, run_wrk,  # noqa: E402
-                        server_environment)
+from http_bench import (Server, WRK, children, free_port, post_script,  # noqa: E402 - after sys.path
+                        rss_mb, run_wrk, server_environment)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
