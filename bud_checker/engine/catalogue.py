@@ -65,7 +65,7 @@ def catalogue(rules: Rules) -> dict[str, Any]:
     """The catalogue of `rules` (a shared dict: read it, do not change it)."""
     from .conditions import STATEMENTS
     from .schedules import STATIC_NOTES, TAX_STATEMENTS
-    from .verdict import STATIC_STEPS
+    from .verdict import STATIC_REMEDIES_FR, STATIC_STEPS
 
     notes = {key: [typographie(n) for n in rule.notes] for key, rule in rules.conditions.items() if rule.notes}
     notes |= {key: [typographie(n) for n in values] for key, values in STATIC_NOTES.items()}
@@ -81,6 +81,8 @@ def catalogue(rules: Rules) -> dict[str, Any]:
         "notes": notes,
         "regles": statements,
         "demarches": {key: typographie(text) for key, text in STATIC_STEPS.items()},
+        "rattrapages": dict(STATIC_REMEDIES_FR),
+        "versions": {version.en_vigueur.isoformat(): typographie(version.modification) for version in rules.versions},
         "sources": {key: source_entry(source) for key, source in rules.sources.items()},
     }
     digest = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:8]

@@ -273,6 +273,9 @@ def read(verdict: Mapping[str, Any], catalogue: Mapping[str, Any] | None = None)
         out.setdefault(key, None)
     version = out.setdefault("version", {})
     version.setdefault("texte_modificateur", None)
+    changed = (catalogue.get("versions") or {}).get(version.get("en_vigueur"))
+    if changed and on and version.get("en_vigueur") and on >= version["en_vigueur"]:
+        version["explication"] = f"{version.get('explication', '')} {changed}".strip()  # what that version changed
     for condition in out.get("conditions") or ():
         condition.setdefault("a_confirmer", False)
         condition.setdefault("fondement", "texte")
@@ -295,6 +298,9 @@ def read(verdict: Mapping[str, Any], catalogue: Mapping[str, Any] | None = None)
             demarche.setdefault("passee", None)
         if "description" not in demarche:
             demarche["description"] = steps.get(demarche.get("id"), "")
+        remedy = (catalogue.get("rattrapages") or {}).get(demarche.get("id"))
+        if demarche.get("passee") and "rattrapage" not in demarche and remedy:
+            demarche["rattrapage"] = remedy
     for missing in out["informations_manquantes"]:
         missing.setdefault("conditions", [])
     static = catalogue.get("notes") or {}

@@ -70,8 +70,8 @@ class Demarche:
         if self.destinataire != "entreprise":
             out["destinataire"] = self.destinataire
         if self.passee:
-            if self.rattrapage:
-                out["rattrapage"] = self.rattrapage
+            if self.rattrapage and self.rattrapage != STATIC_REMEDIES_FR.get(self.id or ""):
+                out["rattrapage"] = self.rattrapage  # absent: none, or the catalogue's `rattrapages[id]`
             if self.prochaine_echeance:
                 out["prochaine_echeance"] = self.prochaine_echeance.isoformat()
         add_references(out, self.references)
@@ -137,14 +137,21 @@ class Verdict:
         return bool(self.points_a_confirmer)
 
     def version_explication(self) -> str:
+        """Which version applies and why, then what it changed (that part: the catalogue's `versions`)."""
+        created = self.situation.date_creation
+        if created < self.version.en_vigueur:
+            return self._version_phrase()
+        return typographie(f"{self._version_phrase()} {self.version.modification}")
+
+    def _version_phrase(self) -> str:
+        """The sentence about this case (the JSON's `version.explication`)."""
         created = self.situation.date_creation
         if created < self.version.en_vigueur:
             return typographie(
                 f"Aucune version de l'article 44 sexdecies n'était en vigueur le {date_fr(created)} : le régime "
                 f"a été créé le {date_fr(self.version.en_vigueur)} ; c'est cette première version qui sert de "
                 "référence.")
-        return typographie(
-            f"C'est la version applicable à une création le {date_fr(created)}. {self.version.modification}")
+        return typographie(f"C'est la version applicable à une création le {date_fr(created)}.")
 
     def certitude(self) -> list[dict[str, Any]]:
         """This case's research notes for experts («Sources et degré de certitude»), by condition and by
@@ -159,7 +166,7 @@ class Verdict:
         empty list, a null, a false `a_confirmer`), and what depends on the rules alone is in the catalogue
         linked by `regles`."""
         modificateur = self.version.texte_modificateur
-        version: dict[str, Any] = {"en_vigueur": self.version_loi, "explication": self.version_explication(),
+        version: dict[str, Any] = {"en_vigueur": self.version_loi, "explication": self._version_phrase(),
                                    "source": self.article.id if self.article else None}
         if modificateur:
             version["texte_modificateur"] = modificateur.id
@@ -384,13 +391,8 @@ def _rattrapage(rules: Rules, step: Demarche, taxes: Any, today: dt.date) -> str
     """What can still be done once the deadline of `step` has passed."""
     if step.echeance is None or step.echeance >= today:
         return None
-    if step.id == "demande_cfe":
-        return ("Délai dépassé : l'exonération de CFE est perdue pour l'année dont la déclaration était en retard, pas "
-                "pour les suivantes ; déclarez les éléments exonérés dans les délais de l'art. 1477 pour les années "
-                "à venir et faites le point avec votre service des impôts des entreprises (SIE).")
-    if step.id == "declaration_cfe_annuelle":
-        return ("Délai dépassé : déposez la déclaration sans attendre ; les éléments déclarés hors délai ne sont pas "
-                "exonérés pour l'année concernée.")
+    if step.id in STATIC_REMEDIES:
+        return STATIC_REMEDIES[step.id]
     if step.id == "declaration_tfpb":
         years = [year.annee for year in taxes.tfpb.annees]
         following = [year for year in years
@@ -417,6 +419,18 @@ STATIC_STEPS = {
     "choisir_regime": ("Non cumulable avec les autres allègements des bénéfices (art. 44 sexies, JEI, ZFU-TE, "
                        "ZRR…) : si vous y avez droit, il faut opter ; délai et modalités à demander à votre SIE."),
 }
+
+
+# What can still be done once a step's deadline has passed, when it depends on the rules alone: written once, in
+# the rules catalogue (`rattrapages`).
+STATIC_REMEDIES = {
+    "demande_cfe": ("Délai dépassé : l'exonération de CFE est perdue pour l'année dont la déclaration était en retard, "
+                    "pas pour les suivantes ; déclarez les éléments exonérés dans les délais de l'art. 1477 pour les "
+                    "années à venir et faites le point avec votre service des impôts des entreprises (SIE)."),
+    "declaration_cfe_annuelle": ("Délai dépassé : déposez la déclaration sans attendre ; les éléments déclarés hors "
+                                 "délai ne sont pas exonérés pour l'année concernée."),
+}
+STATIC_REMEDIES_FR = {key: typographie(text) for key, text in STATIC_REMEDIES.items()}
 
 
 @lru_cache(maxsize=1024)

@@ -249,7 +249,9 @@ def openapi_document() -> dict[str, Any]:
                                                      "démarche non datée, ou vérification sans date_verification"},
                            "destinataire": {"type": "string", "enum": ["entreprise", "proprietaire"]},
                            "rattrapage": {"type": ["string", "null"],
-                                          "description": "ce qui peut encore être fait, quand l'échéance est passée"},
+                                          "description": "ce qui peut encore être fait, quand l'échéance est "
+                                                         "passée ; absent : le texte du catalogue des règles "
+                                                         "(`rattrapages`, sous `id`), s'il y en a un"},
                            "prochaine_echeance": {"type": ["string", "null"], "format": "date",
                                                   "description": "échéance passée rattrapable pour les années "
                                                                  "suivantes : nouvelle date limite"}},
@@ -307,7 +309,9 @@ def openapi_document() -> dict[str, Any]:
                 "version_loi": _DATE,
                 "version": {
                     "type": "object",
-                    "properties": {"en_vigueur": _DATE, "explication": _STRING,
+                    "properties": {"en_vigueur": _DATE,
+                                   "explication": {**_STRING, "description": "la version appliquée et pourquoi ; "
+                                                   "ce qu'elle a changé est dans `versions` du catalogue"},
                                    "source": {**_NULL_STRING, "description": "l'article, dans les sources du "
                                                                              "catalogue"},
                                    "texte_modificateur": {**_NULL_STRING, "description": "la loi, dans les sources du "
@@ -418,11 +422,18 @@ def openapi_document() -> dict[str, Any]:
                                "required": ["position", "variantes"], "additionalProperties": False}},
                 "demarches": {"type": "object", "additionalProperties": _STRING,
                               "description": "la description des démarches qui ne dépend que des règles, par `id`"},
+                "rattrapages": {"type": "object", "additionalProperties": _STRING,
+                                "description": "ce qui peut encore être fait une fois l'échéance d'une démarche "
+                                               "passée, quand cela ne dépend que des règles, par `id`"},
+                "versions": {"type": "object", "additionalProperties": _STRING,
+                             "description": "ce qu'a changé chaque version de l'art. 44 sexdecies, par date d'entrée "
+                                            "en vigueur : à lire après `version.explication` du verdict quand la "
+                                            "création est postérieure à cette date"},
                 "sources": {"type": "object", "additionalProperties": _ref("Source"),
                             "description": "chaque source, une seule fois, par identifiant"},
             },
             "required": ["id", "regles_version", "format", "avertissement", "limites", "notes", "regles",
-                         "demarches", "sources"],
+                         "demarches", "rattrapages", "versions", "sources"],
             "additionalProperties": False,
         },
         "CatalogueEnLigne": {
