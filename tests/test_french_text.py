@@ -266,3 +266,18 @@ def test_the_messages_of_the_command_line_are_in_french_typography(tmp_path, cap
     assert sum(1 for _, text in texts if "Erreur" in text or "erreur" in text) >= 6
     problems = _spacing(texts)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("answers, expected", [
+    ({"salaries_eligibles": 2, "salaries_eligibles_residents_bud": 1}, "1 salarié sur 2 réside dans le bassin"),
+    ({"salaries_eligibles": 4, "salaries_eligibles_residents_bud": 3}, "3 salariés sur 4 résident dans le bassin"),
+    ({"salaries_eligibles": 4, "salaries_eligibles_residents_bud": 1, "embauches_eligibles": 3,
+      "embauches_eligibles_residents_bud": 0}, "0 embauché sur 3 réside dans le bassin"),
+])
+def test_the_hiring_clause_counts_agree_with_their_number(answers, expected):
+    """«1 salarié(s)» reads as a form letter: the words agree with the number (singular below 2)."""
+    verdict = evaluate({"date_creation": "2024-03-14", "commune_insee": "59178", "activite": "commerciale",
+                        "effectif": 6, **answers}).to_dict()
+    texte = next(c["explication"] for c in verdict["conditions"] if c["id"] == "clause_embauche")
+    assert expected in texte.replace("\u00a0", " ")
+    assert "(s)" not in texte

@@ -16,7 +16,7 @@ from functools import lru_cache, wraps
 from operator import attrgetter
 from typing import Callable
 
-from .fr import date_fr, euros, nombre_fr, pct, typographie
+from .fr import accord, date_fr, euros, nombre_fr, pct, typographie
 from .law import ConditionRule, LawVersion, Reference, Rules
 from .results import (AUPRES_DU_SIE, ConditionResult, InformationManquante, PointAConfirmer, Statut, all_of, any_of,
                       merge_references)
@@ -509,18 +509,17 @@ def clause_embauche(ctx: Context) -> ConditionResult:
         else:
             met = []
             if emploi is Statut.REMPLIE:
-                met.append(f"clause d'emploi : {nombre_fr(s.salaries_eligibles_residents_bud)} salarié(s) résidant "
-                           f"dans le bassin sur {nombre_fr(salaries)}")
+                met.append("clause d'emploi : " + _residents(s.salaries_eligibles_residents_bud, salaries,
+                                                             "salarié", "salariés"))
             if embauche is Statut.REMPLIE:
-                met.append(f"clause d'embauche : {nombre_fr(s.embauches_eligibles_residents_bud)} embauché(s) résidant "
-                           f"dans le bassin sur {nombre_fr(embauches)}")
+                met.append("clause d'embauche : " + _residents(s.embauches_eligibles_residents_bud, embauches,
+                                                               "embauché", "embauchés"))
             texte = f"La clause est respectée ({' ; '.join(met)})."
         return _result(ctx, "clause_embauche", statut, texte, extra_refs=refs, confirmer=confirmer)
     if statut is Statut.NON_REMPLIE:
-        emploi_text = f"{_count(s.salaries_eligibles_residents_bud)} résident(s) sur {_count(salaries)} salarié(s)"
+        emploi_text = _residents(s.salaries_eligibles_residents_bud, salaries, "salarié", "salariés")
         embauche_text = ("aucun embauché depuis la création" if embauches == 0 else
-                         f"{_count(s.embauches_eligibles_residents_bud)} résident(s) sur {_count(embauches)} "
-                         "embauché(s)")
+                         _residents(s.embauches_eligibles_residents_bud, embauches, "embauché", "embauchés"))
         texte = (f"Ni la clause d'emploi ({emploi_text}) ni la clause d'embauche ({embauche_text}) "
                  "n'est respectée : l'exonération n'est pas due au titre d'un exercice à la clôture duquel aucune des "
                  "deux n'est respectée.")
@@ -559,6 +558,12 @@ STATEMENTS: dict[str, Callable[[Rules, dt.date], str]] = {
 
 def _count(value: float | None) -> str:
     return "?" if value is None else nombre_fr(value)
+
+
+def _residents(residents: float | None, total: float | None, singulier: str, pluriel: str) -> str:
+    """«1 salarié sur 2 réside dans le bassin», «3 embauchés sur 4 résident dans le bassin»."""
+    verbe = accord(residents, "réside", "résident")
+    return f"{_count(residents)} {accord(residents, singulier, pluriel)} sur {_count(total)} {verbe} dans le bassin"
 
 
 CONDITIONS: tuple[tuple[str, Callable[[Context], ConditionResult]], ...] = (

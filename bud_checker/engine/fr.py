@@ -17,6 +17,11 @@ def date_fr(date: dt.date) -> str:
     return f"{day} {MOIS[date.month - 1]} {date.year}"
 
 
+def accord(value: float | None, singulier: str, pluriel: str) -> str:
+    """The word that agrees with a number, by the French rule: singular below 2 (0, 1, 1,5), plural from 2."""
+    return pluriel if value is None or abs(value) >= 2 else singulier
+
+
 @lru_cache(maxsize=4096)
 def nombre_fr(value: float) -> str:
     """12500000 -> «12 500 000»; 37.5 -> «37,5»; 0.375 -> «0,375»."""

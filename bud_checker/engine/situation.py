@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from ..communes import Commune, load_reference
+from .fr import accord
 from .schema import NOMBRE_MAX, situation_schema
 
 SCHEMA = situation_schema()
@@ -318,11 +319,12 @@ def check_consistency(values: Mapping[str, Any]) -> None:
         refuse("date_creation_etablissement", ("date_creation",),
                f"l'établissement ne peut pas avoir été créé ({etablissement.isoformat()}) avant le début d'activité de "
                f"l'entreprise ({created.isoformat()}) ; corrigez l'une des deux dates.")
-    for part, whole, what in (("salaries_eligibles_residents_bud", "salaries_eligibles", "salariés"),
-                              ("embauches_eligibles_residents_bud", "embauches_eligibles", "embauchés")):
+    for part, whole, what in (("salaries_eligibles_residents_bud", "salaries_eligibles", ("salarié", "salariés")),
+                              ("embauches_eligibles_residents_bud", "embauches_eligibles", ("embauché", "embauchés"))):
         if part in values and whole in values and values[part] > values[whole]:
-            refuse(part, (whole,), f"{_n(values[part])} résidents pour {_n(values[whole])} {what} au total ; le nombre "
-                                   "de résidents ne peut pas dépasser le total.")
+            refuse(part, (whole,), f"{_n(values[part])} {accord(values[part], 'résident', 'résidents')} pour "
+                                   f"{_n(values[whole])} {accord(values[whole], *what)} au total ; le nombre de "
+                                   "résidents ne peut pas dépasser le total.")
     effectif, salaries = values.get("effectif"), values.get("salaries_eligibles")
     if effectif is not None and salaries is not None and salaries > effectif:
         refuse("effectif", ("salaries_eligibles",),
@@ -333,19 +335,22 @@ def check_consistency(values: Mapping[str, Any]) -> None:
     embauches = values.get("embauches_eligibles")
     if embauches is not None and salaries is not None and embauches > salaries:
         refuse("embauches_eligibles", ("salaries_eligibles",),
-               f"{_n(embauches)} salariés embauchés depuis la création pour {_n(salaries)} "
-               f"{SCHEMA['salaries_eligibles'].libelle()} à la clôture : les embauchés comptés sont ceux encore "
-               "présents à la clôture, ils ne peuvent pas être plus nombreux ; corrigez l'un des deux nombres.")
+               f"{_n(embauches)} {accord(embauches, 'salarié embauché', 'salariés embauchés')} depuis la création, "
+               f"plus que de {SCHEMA['salaries_eligibles'].libelle()} à la clôture ({_n(salaries)}) : les embauchés "
+               "comptés sont ceux encore présents à la clôture, ils ne peuvent pas être plus nombreux ; corrigez l'un "
+               "des deux nombres.")
     if embauches is not None and effectif is not None and embauches > effectif:
         refuse("embauches_eligibles", ("effectif",),
-               f"{_n(embauches)} salariés embauchés depuis la création et présents à la clôture pour un effectif de "
-               f"{_n(effectif)} ; corrigez l'un des deux nombres.")
+               f"{_n(embauches)} {accord(embauches, 'salarié embauché', 'salariés embauchés')} depuis la création "
+               f"et {accord(embauches, 'présent', 'présents')} à la clôture pour un effectif de {_n(effectif)} ; "
+               "corrigez l'un des deux nombres.")
     hired_residents = values.get("embauches_eligibles_residents_bud")
     residents = values.get("salaries_eligibles_residents_bud")
     if hired_residents is not None and residents is not None and hired_residents > residents:
         refuse("embauches_eligibles_residents_bud", ("salaries_eligibles_residents_bud",),
-               f"{_n(hired_residents)} embauchés résidant dans un BUD pour {_n(residents)} salariés résidant dans un "
-               "BUD : les embauchés présents à la clôture font partie des salariés ; corrigez l'un des deux nombres.")
+               f"{_n(hired_residents)} {accord(hired_residents, 'embauché', 'embauchés')} résidant dans un BUD pour "
+               f"{_n(residents)} {accord(residents, 'salarié', 'salariés')} résidant dans un BUD : les embauchés "
+               "présents à la clôture font partie des salariés ; corrigez l'un des deux nombres.")
     shorthand, siege, activite = (values.get("siege_et_moyens_dans_zone"), values.get("siege_dans_zone"),
                                   values.get("activite_et_moyens_dans_zone"))
     if shorthand is True and (siege is False or activite is False):
