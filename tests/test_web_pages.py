@@ -356,7 +356,7 @@ def test_a_saved_check_is_rendered_from_the_stored_verdict_never_evaluated_again
     from bud_checker.web.services import record_verification
 
     with app.app_context():
-        verification = record_verification(douai_commerce)
+        verification = db.session.get(Verification, record_verification(douai_commerce).id)
         verification.verdict = {**verification.verdict, "resume": "Résumé tel que calculé à l'époque.",
                                 "regles_version": "ancienne0version"}
         db.session.commit()

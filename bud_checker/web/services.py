@@ -10,7 +10,6 @@ import re
 from typing import Any, Mapping
 
 from sqlalchemy import insert
-from sqlalchemy.orm import make_transient_to_detached
 
 from ..dates import today_in_france
 from ..engine.verdict import evaluate
@@ -27,7 +26,7 @@ def record_verification(situation: Mapping[str, Any], canal: str = "formulaire")
 
     The row is written by one Core INSERT and committed: the ORM's unit of work (identity map, flush plan, then
     expiring and refreshing the object) cost more than the INSERT itself on every creation. The object returned
-    holds what was written, attached to the session as a row loaded from the database (no SELECT)."""
+    holds what was written (no SELECT); it is not attached to the session: nothing is left to write."""
     verdict = evaluate(situation, date_verification=today_in_france()).to_dict()
     remember_current_catalogue()
     values = {
@@ -41,10 +40,7 @@ def record_verification(situation: Mapping[str, Any], canal: str = "formulaire")
     }
     db.session.execute(_INSERT_VERIFICATION, values)
     db.session.commit()
-    verification = Verification(**values)
-    make_transient_to_detached(verification)  # the row that now exists, with what was written as its state
-    db.session.add(verification)  # persistent again: a change to it is an UPDATE, as for any loaded row
-    return verification
+    return Verification(**values)  # what was written, not attached to the session (to change it, load the row)
 
 
 def find_verification(verification_id: str) -> Verification | None:
