@@ -6,6 +6,7 @@ the others a real `bud-checker serve` (gunicorn + its batch worker) on loopback,
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -27,6 +28,14 @@ HEADER = "date_creation;commune_insee;activite;effectif\n"
 
 def csv_of(lines: int) -> bytes:
     return (HEADER + LINE * lines).encode()
+
+
+def varied_csv_of(lines: int) -> bytes:
+    """`lines` different situations (a situation met again in a file is evaluated once: a file of one repeated
+    line is checked too fast to be seen on its way)."""
+    start = dt.date(2018, 1, 1)
+    return (HEADER + "".join(f"{start + dt.timedelta(days=n // 4):%d/%m/%Y};59178;commerciale;{n % 4}\n"
+                             for n in range(lines))).encode()
 
 
 @pytest.fixture
@@ -197,7 +206,7 @@ def test_two_large_uploads_answer_at_once_and_the_public_pages_keep_answering(se
     before = [_latency(served) for _ in range(20)]
     results = []
     threads = [threading.Thread(
-                   target=lambda n=n: results.append(_upload(served, headers, csv_of(10_000), f"gros-{n}.csv")))
+                   target=lambda n=n: results.append(_upload(served, headers, varied_csv_of(10_000), f"gros-{n}.csv")))
                for n in (1, 2)]
     for thread in threads:
         thread.start()
@@ -231,7 +240,7 @@ def test_two_large_uploads_answer_at_once_and_the_public_pages_keep_answering(se
 @pytest.mark.slow
 def test_a_batch_worker_killed_mid_batch_is_replaced_and_the_batch_completes_or_fails(served):
     headers = _signed_in(served)
-    status, body, _ = _upload(served, headers, csv_of(10_000), "tue.csv")
+    status, body, _ = _upload(served, headers, varied_csv_of(10_000), "tue.csv")
     assert status == 202
     _wait(served, headers, body["id"], lambda b: b["etat"] == "en_cours" and b["progression"]["lignes_faites"] > 0)
     [worker] = served.batch_worker_pids()
