@@ -29,6 +29,7 @@ from typing import Callable
 
 import click
 
+from ...engine.fr import accord
 from ...exits import EXIT_BAD_INPUT, EXIT_OK
 
 
@@ -169,8 +170,7 @@ def cmd_sessions(args: SimpleNamespace) -> int:
             if args.fermer == "tout":
                 count = end_sessions(adviser, "administration")
                 db.session.commit()
-                plural = "s" if count > 1 else ""
-                return f"{count} session{plural} fermée{plural} pour {adviser.email}."
+                return f"{count} {accord(count, 'session fermée', 'sessions fermées')} pour {adviser.email}."
             chosen = [r for r in sessions if r.id.startswith(args.fermer)] if len(args.fermer) >= 4 else []
             if len(chosen) != 1:
                 raise ValidationError("fermer", f"aucune session ouverte de {adviser.email} ne commence par "

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ...batch import MAX_LIGNES_WEB, BatchError, size_text
+from ...engine.fr import accord
 from ...engine.law import current_rules
 from ...engine.situation import KEYS, LIBELLES, SituationError
 from ..errors import api_error, capitalized
@@ -263,8 +264,8 @@ def dossier_supprimer(dossier_id: str):
 
     def delete() -> str:
         removed = delete_dossier(current_user, found)
-        plural = "s" if removed.verifications > 1 else ""
-        return f"Dossier « {nom} » supprimé, avec ses {removed.verifications} vérification{plural}."
+        verifications = accord(removed.verifications, "vérification", "vérifications")
+        return f"Dossier « {nom} » supprimé, avec ses {removed.verifications} {verifications}."
 
     return _confirm_deletion(delete, ".dossiers",
                              lambda: {"objet": "dossier", "dossier": found, "nombre": dossier_counts(found)})
